@@ -1,0 +1,191 @@
+// kmc: atomic_t, bit operations and barriers (Documentation/atomic_t.txt,
+// kernel-semantics.md section 7.1 for the memory-model mapping).
+
+#include "sync/atomic.h"
+
+#include <string>
+
+#include "sync/internal/runtime.h"
+
+namespace kmc::kernel {
+namespace {
+
+using internal::Access;
+using internal::AtomicCell;
+using internal::MemOrder;
+using internal::RmwOp;
+using internal::Runtime;
+
+struct AtomicState : internal::ObjectState {
+  AtomicCell* cell = nullptr;
+};
+
+AtomicCell* Cell(internal::Handle& h, int64_t initial) {
+  AtomicState& s = Runtime::Get().Object<AtomicState>(h);
+  if (s.cell == nullptr) {
+    s.cell = Runtime::Get().NewAtomic(initial);
+    s.name = "atomic_t";
+  }
+  return s.cell;
+}
+
+AtomicCell* Begin(const atomic_t* v, const char* op, Access a, const Loc& loc) {
+  AtomicCell* c = Cell(v->h, v->counter);
+  Runtime::Get().Step(v, op, "", a, loc);
+  return c;
+}
+
+// A fully ordered RMW: smp_mb(); relaxed RMW; smp_mb().
+int64_t FullRmw(AtomicCell* c, RmwOp op, int64_t operand, const Loc& loc) {
+  internal::AtomicSection section;
+  internal::Fence(MemOrder::kSeqCst, loc);
+  const int64_t old = internal::AtomicRmw(c, op, operand, MemOrder::kRelaxed, loc);
+  internal::Fence(MemOrder::kSeqCst, loc);
+  return old;
+}
+
+int64_t RelaxedRmw(AtomicCell* c, RmwOp op, int64_t operand, const Loc& loc) {
+  internal::AtomicSection section;
+  return internal::AtomicRmw(c, op, operand, MemOrder::kRelaxed, loc);
+}
+
+int AsInt(int64_t v) { return static_cast<int>(static_cast<uint32_t>(v)); }
+
+AtomicCell* BitBegin(const AtomicBitmap* addr, long nr, const char* op, Access a,
+                     const Loc& loc) {
+  (void)nr;
+  AtomicCell* c = Cell(addr->h, static_cast<int64_t>(addr->word));
+  Runtime::Get().Step(addr, op, "", a, loc);
+  return c;
+}
+
+}  // namespace
+
+int atomic_read(const atomic_t* v, const Loc& loc) {
+  AtomicCell* c = Begin(v, "atomic_read", Access::kRead, loc);
+  internal::AtomicSection section;
+  return AsInt(internal::AtomicLoad(c, MemOrder::kRelaxed, loc));
+}
+
+void atomic_set(atomic_t* v, int i, const Loc& loc) {
+  if (!Runtime::Get().running()) {
+    // Initialization before any task runs: part of the initial state.
+    v->counter = i;
+    AtomicState& s = Runtime::Get().Object<AtomicState>(v->h);
+    if (s.cell == nullptr) return;
+  }
+  AtomicCell* c = Begin(v, "atomic_set", Access::kWrite, loc);
+  internal::AtomicSection section;
+  internal::AtomicStore(c, i, MemOrder::kRelaxed, loc);
+}
+
+void atomic_add(int i, atomic_t* v, const Loc& loc) {
+  RelaxedRmw(Begin(v, "atomic_add", Access::kRmw, loc), RmwOp::kAdd, i, loc);
+}
+void atomic_sub(int i, atomic_t* v, const Loc& loc) {
+  RelaxedRmw(Begin(v, "atomic_sub", Access::kRmw, loc), RmwOp::kAdd, -int64_t{i}, loc);
+}
+void atomic_inc(atomic_t* v, const Loc& loc) {
+  RelaxedRmw(Begin(v, "atomic_inc", Access::kRmw, loc), RmwOp::kAdd, 1, loc);
+}
+void atomic_dec(atomic_t* v, const Loc& loc) {
+  RelaxedRmw(Begin(v, "atomic_dec", Access::kRmw, loc), RmwOp::kAdd, -1, loc);
+}
+int atomic_add_return(int i, atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_add_return", Access::kRmw, loc), RmwOp::kAdd, i, loc) + i);
+}
+int atomic_sub_return(int i, atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_sub_return", Access::kRmw, loc), RmwOp::kAdd, -int64_t{i},
+                       loc) - i);
+}
+int atomic_inc_return(atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_inc_return", Access::kRmw, loc), RmwOp::kAdd, 1, loc) + 1);
+}
+int atomic_dec_return(atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_dec_return", Access::kRmw, loc), RmwOp::kAdd, -1, loc) - 1);
+}
+bool atomic_inc_and_test(atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_inc_and_test", Access::kRmw, loc), RmwOp::kAdd, 1, loc) +
+               1) == 0;
+}
+bool atomic_dec_and_test(atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_dec_and_test", Access::kRmw, loc), RmwOp::kAdd, -1, loc) -
+               1) == 0;
+}
+bool atomic_sub_and_test(int i, atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_sub_and_test", Access::kRmw, loc), RmwOp::kAdd,
+                       -int64_t{i}, loc) - i) == 0;
+}
+bool atomic_add_negative(int i, atomic_t* v, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_add_negative", Access::kRmw, loc), RmwOp::kAdd, i, loc) +
+               i) < 0;
+}
+
+int atomic_cmpxchg(atomic_t* v, int o, int n, const Loc& loc) {
+  AtomicCell* c = Begin(v, "atomic_cmpxchg", Access::kRmw, loc);
+  internal::AtomicSection section;
+  // A failed cmpxchg is unordered (a relaxed load); a successful one is fully
+  // ordered (kernel-semantics.md 7.1).
+  int64_t expected = o;
+  const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
+  if (AsInt(cur) != o) return AsInt(cur);
+  internal::Fence(MemOrder::kSeqCst, loc);
+  if (!internal::AtomicCas(c, expected, n, MemOrder::kRelaxed, MemOrder::kRelaxed, loc)) {
+    return AsInt(expected);
+  }
+  internal::Fence(MemOrder::kSeqCst, loc);
+  return o;
+}
+
+int atomic_xchg(atomic_t* v, int n, const Loc& loc) {
+  return AsInt(FullRmw(Begin(v, "atomic_xchg", Access::kRmw, loc), RmwOp::kXchg, n, loc));
+}
+
+void set_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  RelaxedRmw(BitBegin(addr, nr, "set_bit", Access::kRmw, loc), RmwOp::kOr, int64_t{1} << nr, loc);
+}
+void clear_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  RelaxedRmw(BitBegin(addr, nr, "clear_bit", Access::kRmw, loc), RmwOp::kAnd,
+             ~(int64_t{1} << nr), loc);
+}
+void change_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  RelaxedRmw(BitBegin(addr, nr, "change_bit", Access::kRmw, loc), RmwOp::kXor, int64_t{1} << nr,
+             loc);
+}
+int test_bit(long nr, const AtomicBitmap* addr, const Loc& loc) {
+  AtomicCell* c = BitBegin(addr, nr, "test_bit", Access::kRead, loc);
+  internal::AtomicSection section;
+  return (internal::AtomicLoad(c, MemOrder::kRelaxed, loc) >> nr) & 1;
+}
+int test_and_set_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  return (FullRmw(BitBegin(addr, nr, "test_and_set_bit", Access::kRmw, loc), RmwOp::kOr,
+                  int64_t{1} << nr, loc) >> nr) & 1;
+}
+int test_and_clear_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  return (FullRmw(BitBegin(addr, nr, "test_and_clear_bit", Access::kRmw, loc), RmwOp::kAnd,
+                  ~(int64_t{1} << nr), loc) >> nr) & 1;
+}
+int test_and_change_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
+  return (FullRmw(BitBegin(addr, nr, "test_and_change_bit", Access::kRmw, loc), RmwOp::kXor,
+                  int64_t{1} << nr, loc) >> nr) & 1;
+}
+
+void smp_mb(const Loc& loc) {
+  Runtime::Get().Step(nullptr, "smp_mb", "", Access::kFence, loc);
+  internal::AtomicSection section;
+  internal::Fence(MemOrder::kSeqCst, loc);
+}
+void smp_wmb(const Loc& loc) {
+  Runtime::Get().Step(nullptr, "smp_wmb", "", Access::kFence, loc);
+  internal::AtomicSection section;
+  internal::Fence(MemOrder::kRelease, loc);
+}
+void smp_rmb(const Loc& loc) {
+  Runtime::Get().Step(nullptr, "smp_rmb", "", Access::kFence, loc);
+  internal::AtomicSection section;
+  internal::Fence(MemOrder::kAcquire, loc);
+}
+void smp_mb__before_atomic(const Loc& loc) { smp_mb(loc); }
+void smp_mb__after_atomic(const Loc& loc) { smp_mb(loc); }
+
+}  // namespace kmc::kernel

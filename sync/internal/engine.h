@@ -1,0 +1,158 @@
+// kmc engine boundary.
+//
+// This header is the whole interface between kmc's kernel runtime and the
+// Relacy Race Detector. It names no Relacy type or macro: the one file that
+// includes <relacy/relacy.hpp> is sync/internal/relacy_shim.cc, which
+// implements everything declared here.
+//
+// What the engine provides:
+//   * scheduling points: SchedulePoint() is the only way the runtime lets the
+//     scheduler switch tasks, and it is told which object the step touches and
+//     how (read, write, acquire, release, block, wake, ...). A future
+//     partial-order scheduler keys on exactly this information;
+//   * explored choices: Choose(n) returns 0..n-1, and the search explores every
+//     value (allocation failure, user-copy faults, signals, irq arrival);
+//   * parking: a task blocks with Park() until another task Unpark()s it;
+//     the engine detects the state where every task is parked (deadlock);
+//   * memory-model cells: atomics with C++ memory orders and plain variables
+//     whose accesses are checked for data races with vector clocks;
+//   * failing the current execution with a verdict.
+
+#ifndef KMC_SYNC_INTERNAL_ENGINE_H_
+#define KMC_SYNC_INTERNAL_ENGINE_H_
+
+#include <cstdint>
+#include <source_location>
+
+#include <string>
+
+#include "sync/model.h"
+#include "sync/verdict.h"
+
+namespace kmc::internal {
+
+using Loc = std::source_location;
+
+// How a scheduling step touches its object.
+enum class Access : uint8_t {
+  kRead,      // reads shared state (atomic_read, test_bit, READ_ONCE)
+  kWrite,     // writes shared state without synchronizing (atomic_set)
+  kRmw,       // read-modify-write (atomic_inc_return, test_and_set_bit)
+  kAcquire,   // lock acquisition, down(), wait completion
+  kRelease,   // lock release, up(), complete()
+  kBlock,     // about to sleep on the object
+  kWake,      // wakes sleepers of the object
+  kAlloc,     // allocator
+  kFree,      // allocator
+  kUserCopy,  // user-space access (may fault, may sleep)
+  kChoice,    // an explored nondeterministic choice with no object
+  kFence,     // memory barrier
+  kIrq,       // interrupt delivery
+};
+
+const char* AccessName(Access a);
+
+enum class MemOrder : uint8_t { kRelaxed, kAcquire, kRelease, kAcqRel, kSeqCst };
+
+// ---------------------------------------------------------------------------
+// Scheduling.
+
+// A scheduling point: the scheduler may switch to another task here. Called
+// once per primitive operation, before the operation takes effect.
+void SchedulePoint(const void* object, const char* op, Access access,
+                   const Loc& loc);
+
+// While an AtomicSection is alive the current task cannot be preempted
+// (engine-internal steps of one primitive operation run as one step).
+// Parking inside a section is allowed.
+class AtomicSection {
+ public:
+  AtomicSection();
+  ~AtomicSection();
+  AtomicSection(const AtomicSection&) = delete;
+  AtomicSection& operator=(const AtomicSection&) = delete;
+};
+
+// An explored choice in [0, n). n must be at least 1.
+unsigned Choose(unsigned n);
+
+enum class WakeReason : uint8_t { kWoken, kTimeout };
+
+// Blocks the current engine thread until Unpark(thread). With timed = true the
+// engine may also wake it with kTimeout (a timeout or, for interruptible
+// sleeps, a signal), and a timed sleeper never counts as deadlocked.
+WakeReason Park(bool timed, const Loc& loc);
+void Unpark(int thread, const Loc& loc);
+
+// The engine thread running now, or -1 outside a simulation.
+int CurrentThread();
+bool InSimulation();
+// True during the re-run of a failing execution, when traces are recorded.
+bool CollectingHistory();
+
+// ---------------------------------------------------------------------------
+// Memory-model cells. Created lazily by the runtime, destroyed at the end of
+// the execution that created them (DeleteX with engine_alive = false only
+// releases memory, for executions that ended in a failure).
+
+class AtomicCell;
+AtomicCell* NewAtomicCell(int64_t initial);
+void DeleteAtomicCell(AtomicCell* cell, bool engine_alive);
+int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& loc);
+void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& loc);
+enum class RmwOp : uint8_t { kAdd, kXchg, kAnd, kOr, kXor };
+// Returns the old value.
+int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
+                  const Loc& loc);
+// Compare-and-swap; on failure `expected` receives the current value.
+bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
+               MemOrder success, MemOrder failure, const Loc& loc);
+void Fence(MemOrder mo, const Loc& loc);
+
+// A plain (non-atomic) memory location checked for data races.
+class VarCell;
+VarCell* NewVarCell();
+void DeleteVarCell(VarCell* cell, bool engine_alive);
+// Each returns false when the access races with an earlier one.
+bool VarLoad(VarCell* cell);
+bool VarStore(VarCell* cell);
+
+// ---------------------------------------------------------------------------
+// Failure. Ends the current execution with `verdict`; `desc` is a short
+// description for the engine's own log. Does not return.
+[[noreturn]] void FailExecution(Verdict verdict, const char* desc,
+                                const Loc& loc);
+
+// True when a replayed execution did not follow its token (the model is
+// nondeterministic, or the token belongs to another model); *why says where.
+bool EngineDiverged(std::string* why);
+// Fraction of an exhaustive search tree explored so far, or -1.
+double SearchFraction();
+
+// ---------------------------------------------------------------------------
+// Running the engine over the current Runtime model.
+
+struct EngineRequest {
+  SearchMode search = SearchMode::kExhaustive;
+  int bound = 2;                  // context bound (kBounded)
+  uint64_t executions = 1;        // executions (kRandom)
+  uint64_t first_iteration = 1;   // first seed (kRandom)
+  std::string initial_state;      // engine replay state, "" for a fresh search
+  bool collect_history = false;   // re-run of a failing execution
+  unsigned depth_limit = 20000;   // steps before an execution is a livelock
+};
+
+struct EngineOutcome {
+  std::string error;              // the engine could not run the model
+  Verdict engine_verdict = Verdict::kClean;
+  uint64_t stop_iteration = 0;    // last execution run
+  std::string state;              // replay state of the failing execution
+  bool diverged = false;
+  std::string divergence;
+};
+
+EngineOutcome RunEngine(const EngineRequest& request);
+
+}  // namespace kmc::internal
+
+#endif  // KMC_SYNC_INTERNAL_ENGINE_H_

@@ -1,0 +1,548 @@
+// kmc kernel runtime: per-execution state, heap tracking and reports.
+
+#include "sync/internal/runtime.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace kmc::internal {
+namespace {
+
+constexpr uint32_t kPoisonEpoch = 0x5a5a5a5au;  // kmalloc poison
+constexpr uint32_t kFreedEpoch = 0x6b6b6b6bu;   // POISON_FREE
+constexpr unsigned char kPoisonUninit = 0x5a;
+constexpr unsigned char kPoisonFree = 0x6b;
+constexpr size_t kGranule = 8;  // race-check granularity of raw memory
+
+uint32_t g_epoch = 0;
+
+uint32_t NextEpoch() {
+  do {
+    ++g_epoch;
+  } while (g_epoch == 0 || g_epoch == kPoisonEpoch || g_epoch == kFreedEpoch);
+  return g_epoch;
+}
+
+double Now() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+struct VarObject : ObjectState {
+  VarState v;
+};
+
+}  // namespace
+
+const char* CtxName(Ctx c) {
+  switch (c) {
+    case Ctx::kProcess: return "process context";
+    case Ctx::kSoftirq: return "softirq context";
+    case Ctx::kHardirq: return "hardirq context";
+  }
+  return "?";
+}
+
+std::string FormatLoc(const Loc& loc) {
+  if (loc.line() == 0) return "?";
+  return std::string(loc.file_name()) + ":" + std::to_string(loc.line());
+}
+
+Runtime& Runtime::Get() {
+  static Runtime* rt = new Runtime();
+  return *rt;
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle.
+
+void Runtime::StartRun(const Model* model, bool progress) {
+  model_ = model;
+  progress_ = progress;
+  replaying_ = false;
+  executions_ = 0;
+  last_progress_ = progress ? Now() : 0;
+  report_ = PendingReport{};
+}
+
+void Runtime::EndRun() {
+  if (progress_) std::fprintf(stderr, "\r\033[K");
+  AbandonExecution();
+}
+
+int Runtime::ThreadCount() const {
+  return model_ ? static_cast<int>(model_->tasks().size()) : 0;
+}
+
+void Runtime::ResetExecution(bool engine_alive) {
+  for (VarCell* c : var_cells_) DeleteVarCell(c, engine_alive);
+  var_cells_.clear();
+  for (AtomicCell* c : atomics_) DeleteAtomicCell(c, engine_alive);
+  atomics_.clear();
+  objects_.clear();
+  for (auto& [base, block] : heap_) std::free(reinterpret_cast<void*>(base));
+  heap_.clear();
+  alloc_seq_ = 0;
+  fixture_ = nullptr;
+}
+
+void Runtime::AbandonExecution() {
+  // The fixture of a failed execution is not destroyed: its destructor may
+  // use primitives, and the engine that ran them is gone.
+  ResetExecution(false);
+  tasks_.clear();
+}
+
+void Runtime::BeginExecution() {
+  ResetExecution(true);
+  ++executions_;
+  epoch_ = NextEpoch();
+  phase_ = Phase::kSetup;
+  trace_.clear();
+  report_ = PendingReport{};
+  tasks_.clear();
+  const auto& specs = model_->tasks();
+  const int cpus = std::max(1, model_->cpus());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TaskState t;
+    t.name = specs[i].name;
+    t.pid = 101 + static_cast<int>(i);
+    t.cpu = ((specs[i].cpu % cpus) + cpus) % cpus;
+    t.thread = static_cast<int>(i);
+    t.signals_left = (model_->nondet() & kSignals) ? model_->signals_per_task() : 0;
+    tasks_.push_back(std::move(t));
+  }
+  setup_task_ = TaskState{};
+  setup_task_.name = "insmod";
+  setup_task_.pid = 100;
+  setup_task_.thread = -1;
+  setup_task_.caps = ~uint64_t{0};
+  setup_task_.uid = setup_task_.euid = 0;
+
+  if (progress_ && (executions_ & 1023) == 0) {
+    const double now = Now();
+    if (now - last_progress_ >= 0.5) {
+      last_progress_ = now;
+      const double frac = SearchFraction();
+      if (frac >= 0) {
+        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.1f%% of the tree",
+                     model_->name().c_str(),
+                     static_cast<unsigned long long>(executions_), frac * 100);
+      } else {
+        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions", model_->name().c_str(),
+                     static_cast<unsigned long long>(executions_));
+      }
+      std::fflush(stderr);
+    }
+  }
+
+  if (replaying_ && executions_ > 1) {
+    Fail(Verdict::kNondeterministic,
+         "kmc: nondeterministic model: the replayed execution did not fail",
+         "The execution named by the replay token finished cleanly when it was "
+         "run again. The model depends on something the engine does not "
+         "control (rand(), a clock, static state that survives between "
+         "executions, or object addresses).\n",
+         Loc::current());
+  }
+  fixture_ = model_->MakeFixture();
+  phase_ = Phase::kRunning;
+}
+
+void Runtime::RunThread(int thread) {
+  if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return;
+  const auto& spec = model_->tasks()[thread];
+  spec.body(fixture_);
+  TaskState& t = tasks_[thread];
+  t.finished = true;
+  if (!t.held.empty()) {
+    Fail(Verdict::kLockMisuse,
+         "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
+         HeldLocksText(t), t.held.back().where);
+  }
+}
+
+void Runtime::FinishExecution() {
+  phase_ = Phase::kFinal;
+  model_->RunCheck(fixture_);
+  model_->DestroyFixture(fixture_);
+  fixture_ = nullptr;
+  // kmemleak: every block still allocated once the model is torn down.
+  std::vector<const Block*> leaks;
+  for (const auto& [base, b] : heap_) {
+    if (!b.freed) leaks.push_back(&b);
+  }
+  if (!leaks.empty()) {
+    std::sort(leaks.begin(), leaks.end(),
+              [](const Block* a, const Block* b) { return a->seq < b->seq; });
+    std::string details;
+    size_t bytes = 0;
+    for (const Block* b : leaks) {
+      bytes += b->size;
+      details += "unreferenced object #" + std::to_string(b->seq) + " (size " +
+                 std::to_string(b->size) + "):\n  allocated by " +
+                 Who(b->alloc_task) + "\n    " + (b->is_page ? "alloc_page" : "kmalloc") +
+                 " at " + FormatLoc(b->alloc_loc) + "\n";
+    }
+    Fail(Verdict::kMemoryLeak,
+         "kmemleak: " + std::to_string(leaks.size()) +
+             " new suspected memory leaks (" + std::to_string(bytes) + " bytes)",
+         details, leaks.front()->alloc_loc);
+  }
+  ResetExecution(true);
+  phase_ = Phase::kSetup;
+}
+
+// ---------------------------------------------------------------------------
+// Tasks.
+
+int Runtime::CurrentIndex() const {
+  if (phase_ != Phase::kRunning) return -1;
+  return CurrentThread();
+}
+
+bool Runtime::in_task() const { return CurrentIndex() >= 0; }
+
+TaskState* Runtime::CurrentOrNull() {
+  const int i = CurrentIndex();
+  if (i >= 0 && i < static_cast<int>(tasks_.size())) return &tasks_[i];
+  if (phase_ == Phase::kSetup || phase_ == Phase::kFinal) return &setup_task_;
+  return nullptr;
+}
+
+TaskState& Runtime::Current() {
+  TaskState* t = CurrentOrNull();
+  if (t == nullptr) {
+    std::fprintf(stderr, "kmc: a kernel primitive was called outside a model\n");
+    std::abort();
+  }
+  return *t;
+}
+
+std::string Runtime::Who(int task) const {
+  const TaskState* t = nullptr;
+  if (task >= 0 && task < static_cast<int>(tasks_.size())) {
+    t = &tasks_[task];
+  } else if (task == -1) {
+    const int i = CurrentIndex();
+    t = (i >= 0 && i < static_cast<int>(tasks_.size())) ? &tasks_[i] : &setup_task_;
+  } else {
+    t = &setup_task_;
+  }
+  return t->name + "/" + std::to_string(t->pid) + " on CPU#" + std::to_string(t->cpu) +
+         " (" + CtxName(t->ctx) + ")";
+}
+
+std::string Runtime::HeldLocksText(const TaskState& t) const {
+  const std::string who = t.name + "/" + std::to_string(t.pid);
+  if (t.held.empty()) return "no locks held by " + who + ".\n";
+  std::string s = std::to_string(t.held.size()) +
+                  (t.held.size() == 1 ? " lock" : " locks") + " held by " + who + ":\n";
+  for (size_t i = 0; i < t.held.size(); ++i) {
+    s += " #" + std::to_string(i) + ": " + t.held[i].name + " (" + t.held[i].type +
+         "), at: " + FormatLoc(t.held[i].where) + "\n";
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Steps, traces and reports.
+
+void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
+                   Access access, const Loc& loc) {
+  TaskState* t = CurrentOrNull();
+  if (t != nullptr) {
+    t->last_loc = loc;
+    t->has_last_loc = true;
+  }
+  if (replaying_) {
+    std::string why;
+    if (EngineDiverged(&why)) {
+      Fail(Verdict::kNondeterministic,
+           "kmc: nondeterministic model: the replayed execution took another path",
+           "The replay token does not fit this execution (" + why +
+               "). Either the model is nondeterministic or the token was "
+               "made for another version of it.\n",
+           loc);
+    }
+  }
+  if (CollectingHistory()) {
+    std::string text(op);
+    if (!name.empty()) {
+      text += "(";
+      text += name;
+      text += ")";
+    }
+    Record(std::move(text), loc);
+  }
+  if (phase_ == Phase::kRunning) SchedulePoint(obj, op.data(), access, loc);
+}
+
+void Runtime::Note(std::string_view text, const Loc& loc) {
+  if (CollectingHistory()) Record(std::string(text), loc);
+}
+
+void Runtime::Record(std::string text, const Loc& loc) {
+  const int i = CurrentIndex();
+  const TaskState* t = CurrentOrNull();
+  trace_.push_back(TraceEvent{i, t ? t->cpu : 0, t ? t->ctx : Ctx::kProcess,
+                              std::move(text), loc});
+}
+
+void Runtime::Fail(Verdict v, std::string headline, std::string details,
+                   const Loc& loc) {
+  report_.verdict = v;
+  report_.headline = std::move(headline);
+  report_.details = std::move(details);
+  report_.task = CurrentIndex();
+  report_.loc = loc;
+  Note("*** " + report_.headline, loc);
+  FailExecution(v, "kmc report", loc);
+}
+
+void Runtime::ReportEngineFailure(Verdict v) {
+  report_.verdict = v;
+  report_.task = -1;
+  report_.loc = Loc();
+  std::string details;
+  if (v == Verdict::kDeadlock) {
+    report_.headline = "kmc: deadlock: every remaining task is asleep and nothing can wake it";
+    for (const TaskState& t : tasks_) {
+      if (t.finished) continue;
+      details += "INFO: task " + t.name + ":" + std::to_string(t.pid) +
+                 " blocked forever on CPU#" + std::to_string(t.cpu);
+      if (t.wait_object != nullptr) {
+        details += " in " + t.wait_what + " at " + FormatLoc(t.wait_loc);
+        if (report_.loc.line() == 0) report_.loc = t.wait_loc;
+      }
+      details += "\n";
+      details += HeldLocksText(t);
+    }
+    for (const TaskState& t : tasks_) {
+      if (t.finished) details += "task " + t.name + ":" + std::to_string(t.pid) + " has exited\n";
+    }
+  } else if (v == Verdict::kLivelock) {
+    report_.headline = "kmc: livelock: no task finished within " +
+                       std::to_string(model_ ? model_->depth_limit() : 0) +
+                       " scheduling steps";
+    for (const TaskState& t : tasks_) {
+      details += "task " + t.name + ":" + std::to_string(t.pid) +
+                 (t.finished ? " has exited" : " still running");
+      if (!t.finished && t.has_last_loc) details += ", last at " + FormatLoc(t.last_loc);
+      details += "\n";
+    }
+  } else {
+    report_.headline = std::string("kmc: ") + std::string(VerdictName(v));
+  }
+  report_.details = details;
+}
+
+// ---------------------------------------------------------------------------
+// Kernel rules.
+
+void Runtime::MightSleep(const char* what, const Loc& loc) {
+  TaskState& t = Current();
+  if (phase_ != Phase::kRunning) return;
+  if (t.preempt_count == 0 && !t.irqs_disabled && t.ctx == Ctx::kProcess) return;
+  std::string details = "in_atomic(): " + std::to_string(t.preempt_count > 0 || t.ctx != Ctx::kProcess ? 1 : 0) +
+                        ", irqs_disabled(): " + std::to_string(t.irqs_disabled ? 1 : 0) +
+                        ", non_block: 0, pid: " + std::to_string(t.pid) + ", name: " + t.name +
+                        "\npreempt_count: " + std::to_string(t.preempt_count) + ", expected: 0\n";
+  details += HeldLocksText(t);
+  details += std::string("the sleeping call: ") + what + " by " + Who() + "\n";
+  Fail(Verdict::kInvalidContext,
+       "BUG: sleeping function called from invalid context at " + FormatLoc(loc), details, loc);
+}
+
+// ---------------------------------------------------------------------------
+// Engine cells.
+
+AtomicCell* Runtime::NewAtomic(int64_t initial) {
+  AtomicCell* c = NewAtomicCell(initial);
+  atomics_.push_back(c);
+  return c;
+}
+
+VarState& Runtime::Var(Handle& h) { return Object<VarObject>(h).v; }
+
+void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const Loc* loc,
+                         bool against_write) {
+  const int me = CurrentIndex();
+  std::string details = std::string(write ? "write" : "read") + " of " + what + " by " + Who(me);
+  if (loc != nullptr) details += " at " + FormatLoc(*loc);
+  else if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc)
+    details += " (after " + FormatLoc(t->last_loc) + ")";
+  details += "\n";
+  const int other = against_write ? v.last_writer : v.last_reader;
+  const bool has_loc = against_write ? v.has_write_loc : v.has_read_loc;
+  const Loc& other_loc = against_write ? v.last_write_loc : v.last_read_loc;
+  if (other >= 0) {
+    details += std::string("previous ") + (against_write ? "write" : "read") + " by " + Who(other);
+    if (has_loc) details += " at " + FormatLoc(other_loc);
+    details += "\n";
+  }
+  details += "no lock or barrier orders the two accesses\n";
+  Fail(Verdict::kDataRace,
+       "BUG: KCSAN: data-race in " + std::string(loc ? loc->function_name() : "(unknown)"),
+       details, loc ? *loc : Loc());
+}
+
+void Runtime::CheckVar(VarState& v, bool write, const std::string& what, const Loc* loc) {
+  if (!InSimulation() || CurrentThread() < 0) return;
+  if (v.cell == nullptr) {
+    v.cell = NewVarCell();
+    var_cells_.push_back(v.cell);
+  }
+  const int me = CurrentIndex();
+  if (write) {
+    if (!VarStore(v.cell)) {
+      const bool against_write = v.last_writer >= 0 && v.last_writer != me;
+      ReportRace(v, true, what, loc, against_write || v.last_reader < 0);
+    }
+    v.last_writer = me;
+    v.has_write_loc = loc != nullptr;
+    if (loc) v.last_write_loc = *loc;
+  } else {
+    if (!VarLoad(v.cell)) ReportRace(v, false, what, loc, true);
+    if (me != v.last_writer) {
+      v.last_reader = me;
+      v.has_read_loc = loc != nullptr;
+      if (loc) v.last_read_loc = *loc;
+    }
+  }
+}
+
+void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
+                          const Loc* loc, const char* what) {
+  if (!InSimulation()) return;
+  if (Block* b = FindBlock(addr); b != nullptr && b->freed) {
+    ReportUseAfterFree(*b, addr, size, write, loc ? *loc : Loc());
+  }
+  CheckVar(Var(h), write, what, loc);
+}
+
+void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, bool write,
+                                 const Loc& loc) {
+  const size_t off = reinterpret_cast<uintptr_t>(addr) - b.base;
+  std::string details = std::string(write ? "Write" : "Read") + " of size " +
+                        std::to_string(size) + " at offset " + std::to_string(off) +
+                        " of object #" + std::to_string(b.seq) + " by " + Who();
+  if (loc.line() != 0) details += " at " + FormatLoc(loc);
+  details += "\nAllocated by " + Who(b.alloc_task) + ":\n  " +
+             (b.is_page ? "alloc_page" : "kmalloc") + " at " + FormatLoc(b.alloc_loc) +
+             "\nFreed by " + Who(b.free_task) + ":\n  " + (b.is_page ? "__free_page" : "kfree") +
+             " at " + FormatLoc(b.free_loc) + "\n";
+  Fail(Verdict::kUseAfterFree,
+       "BUG: KASAN: use-after-free in " +
+           std::string(loc.line() != 0 ? loc.function_name() : "(unknown)"),
+       details, loc);
+}
+
+void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* op,
+                               const Loc& loc) {
+  if (!InSimulation() || n == 0) return;
+  Block* b = FindBlock(p);
+  if (b == nullptr) return;
+  if (b->freed) ReportUseAfterFree(*b, p, n, write, loc);
+  const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+  if (start + n > b->base + b->size) {
+    Fail(Verdict::kOutOfBounds,
+         std::string("BUG: KASAN: slab-out-of-bounds in ") + op,
+         std::string(write ? "Write" : "Read") + " of size " + std::to_string(n) +
+             " at offset " + std::to_string(start - b->base) + " of a " +
+             std::to_string(b->size) + "-byte object #" + std::to_string(b->seq) + " by " +
+             Who() + " at " + FormatLoc(loc) + "\nAllocated at " + FormatLoc(b->alloc_loc) + "\n",
+         loc);
+  }
+  if (CurrentThread() < 0) return;
+  const size_t first = (start - b->base) / kGranule;
+  const size_t last = (start - b->base + n - 1) / kGranule;
+  if (b->granules.size() < (b->size + kGranule - 1) / kGranule) {
+    b->granules.resize((b->size + kGranule - 1) / kGranule);
+  }
+  const std::string what = std::string(b->is_page ? "page" : "object") + " #" +
+                           std::to_string(b->seq) + " (" + op + ")";
+  for (size_t g = first; g <= last; ++g) CheckVar(b->granules[g], write, what, &loc);
+}
+
+// ---------------------------------------------------------------------------
+// Heap.
+
+void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
+  const size_t real = size == 0 ? 1 : size;
+  void* p = std::malloc(real);
+  std::memset(p, zero ? 0 : kPoisonUninit, real);
+  Block b;
+  b.base = reinterpret_cast<uintptr_t>(p);
+  b.size = size;
+  b.is_page = is_page;
+  b.alloc_loc = loc;
+  b.alloc_task = CurrentIndex();
+  b.seq = ++alloc_seq_;
+  heap_.emplace(b.base, std::move(b));
+  Note((is_page ? "alloc_page() = page #" : "kmalloc(" + std::to_string(size) + ") = object #") +
+           std::to_string(alloc_seq_),
+       loc);
+  return p;
+}
+
+Block* Runtime::FindBlock(const void* p) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  auto it = heap_.upper_bound(a);
+  if (it == heap_.begin()) return nullptr;
+  --it;
+  Block& b = it->second;
+  if (a < b.base + std::max<size_t>(b.size, 1)) return &b;
+  return nullptr;
+}
+
+size_t Runtime::BlockSize(const void* p) {
+  Block* b = FindBlock(p);
+  return b ? b->size : 0;
+}
+
+void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) {
+  if (p == nullptr) return;
+  Block* b = FindBlock(p);
+  if (b == nullptr || b->base != reinterpret_cast<uintptr_t>(p)) {
+    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + loc.function_name(),
+         std::string(fn) + " of a pointer that " +
+             (b ? "points inside object #" + std::to_string(b->seq) + " (allocated at " +
+                      FormatLoc(b->alloc_loc) + ")"
+                : std::string("was never allocated by kmalloc/alloc_page")) +
+             ", by " + Who() + " at " + FormatLoc(loc) + "\n",
+         loc);
+  }
+  if (b->freed) {
+    Fail(Verdict::kDoubleFree, std::string("BUG: KASAN: double-free in ") + loc.function_name(),
+         "object #" + std::to_string(b->seq) + " freed again by " + Who() + " at " +
+             FormatLoc(loc) + "\nAllocated at " + FormatLoc(b->alloc_loc) +
+             "\nFirst freed by " + Who(b->free_task) + " at " + FormatLoc(b->free_loc) + "\n",
+         loc);
+  }
+  if (b->is_page != is_page) {
+    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + loc.function_name(),
+         std::string(fn) + " of object #" + std::to_string(b->seq) + ", which was allocated by " +
+             (b->is_page ? "alloc_page" : "kmalloc") + " at " + FormatLoc(b->alloc_loc) +
+             ", by " + Who() + " at " + FormatLoc(loc) + "\n",
+         loc);
+  }
+  // The freeing task writes the whole object: a free racing an access is a
+  // data race as well as a use after free.
+  CheckKernelRange(p, b->size, true, fn, loc);
+  b->freed = true;
+  b->free_loc = loc;
+  b->free_task = CurrentIndex();
+  std::memset(reinterpret_cast<void*>(b->base), kPoisonFree, std::max<size_t>(b->size, 1));
+  Note(std::string(fn) + "(" + (is_page ? "page" : "object") + " #" + std::to_string(b->seq) + ")",
+       loc);
+}
+
+}  // namespace kmc::internal

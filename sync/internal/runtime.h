@@ -1,0 +1,235 @@
+// kmc kernel runtime: the per-execution state behind the kernel primitives.
+//
+// One Runtime exists per process. The engine shim calls BeginExecution() at
+// the start of every explored execution, RunThread(i) on each engine thread,
+// and FinishExecution() once all threads have finished. Everything here is
+// rebuilt for every execution, so no state leaks from one interleaving into
+// the next (a requirement for replay).
+//
+// Kernel objects (semaphores, spinlocks, atomic_t, Shared<T> fields) are plain
+// structs holding a Handle; their engine-side state lives here and is created
+// the first time an execution touches them. That keeps kernel objects valid in
+// kmalloc'd or zeroed memory, exactly like C structs.
+
+#ifndef KMC_SYNC_INTERNAL_RUNTIME_H_
+#define KMC_SYNC_INTERNAL_RUNTIME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sync/internal/engine.h"
+#include "sync/internal/handle.h"
+#include "sync/model.h"
+#include "sync/verdict.h"
+
+namespace kmc::internal {
+
+// Execution contexts, as the kernel names them.
+enum class Ctx : uint8_t { kProcess, kSoftirq, kHardirq };
+const char* CtxName(Ctx c);
+
+struct HeldLock {
+  const void* lock;
+  std::string name;
+  const char* type;  // "spinlock_t", "struct mutex", ...
+  Loc where;
+};
+
+struct TaskState {
+  std::string name;
+  int pid = 0;
+  int cpu = 0;
+  int thread = 0;
+  Ctx ctx = Ctx::kProcess;
+  std::vector<HeldLock> held;
+  int preempt_count = 0;  // spinlocks held, preempt_disable() depth
+  bool irqs_disabled = false;
+  int signals_left = 0;
+  bool signal_pending = false;
+  bool granted = false;  // a sleeping primitive handed this task its object
+  bool finished = false;
+  // What the task sleeps on, for deadlock reports.
+  const void* wait_object = nullptr;
+  std::string wait_what;
+  Loc wait_loc;
+  Loc last_loc;
+  bool has_last_loc = false;
+  // Credentials and open-file defaults used by access-control drivers.
+  unsigned uid = 1000;
+  unsigned euid = 1000;
+  uint64_t caps = 0;
+};
+
+// Engine-side state of one kernel object; primitives derive from it.
+struct ObjectState {
+  virtual ~ObjectState() = default;
+  std::string name;
+  bool initialized = false;
+};
+
+// State of a race-checked plain location (Shared<T>, bytes of kmalloc memory).
+struct VarState {
+  VarCell* cell = nullptr;
+  int last_writer = -1;
+  Loc last_write_loc;
+  bool has_write_loc = false;
+  int last_reader = -1;
+  Loc last_read_loc;
+  bool has_read_loc = false;
+};
+
+struct Block {
+  uintptr_t base = 0;
+  size_t size = 0;
+  bool freed = false;
+  bool is_page = false;
+  Loc alloc_loc;
+  Loc free_loc;
+  int alloc_task = -1;
+  int free_task = -1;
+  uint64_t seq = 0;                // allocation number within the execution
+  std::vector<VarState> granules;  // lazily sized race state, 8 bytes each
+};
+
+struct TraceEvent {
+  int task;
+  int cpu;
+  Ctx ctx;
+  std::string text;
+  Loc loc;
+};
+
+struct PendingReport {
+  Verdict verdict = Verdict::kClean;
+  std::string headline;
+  std::string details;
+  int task = -1;  // the task that hit the failure, -1 when none/unknown
+  Loc loc;
+};
+
+class Runtime {
+ public:
+  static Runtime& Get();
+
+  // --- Run lifecycle (engine shim) ---------------------------------------
+  void StartRun(const Model* model, bool progress);
+  void EndRun();
+  void BeginExecution();
+  void RunThread(int thread);
+  void FinishExecution();
+  // Frees what a failed execution left behind, without touching the engine.
+  void AbandonExecution();
+  int ThreadCount() const;
+  uint64_t executions() const { return executions_; }
+  const Model* model() const { return model_; }
+  void set_replaying(bool r) { replaying_ = r; }
+
+  // --- Report produced by the last failing execution ---------------------
+  const PendingReport& report() const { return report_; }
+  bool has_report() const { return report_.verdict != Verdict::kClean; }
+  // Builds the report for a failure the engine found itself (deadlock,
+  // livelock) from the task states left by the failed execution.
+  void ReportEngineFailure(Verdict v);
+  const std::vector<TraceEvent>& trace() const { return trace_; }
+  const std::vector<TaskState>& tasks() const { return tasks_; }
+  std::vector<TaskState>& mutable_tasks() { return tasks_; }
+
+  // --- Services for primitives -------------------------------------------
+  TaskState& Current();
+  TaskState* CurrentOrNull();
+  int CurrentIndex() const;
+  bool in_task() const;
+  // True while tasks run (not during fixture setup or the final check).
+  bool running() const { return phase_ == Phase::kRunning; }
+  uint32_t nondet() const { return model_ ? model_->nondet() : 0; }
+  uint32_t epoch() const { return epoch_; }
+
+  // One primitive step: records the event (when tracing) and lets the
+  // scheduler switch tasks. `name` is the object's name for the trace.
+  void Step(const void* obj, std::string_view op, std::string_view name,
+            Access access, const Loc& loc);
+  // Records a trace line without a scheduling point.
+  void Note(std::string_view text, const Loc& loc);
+
+  // Ends the execution with a kernel-style report. Does not return.
+  [[noreturn]] void Fail(Verdict v, std::string headline, std::string details,
+                         const Loc& loc);
+
+  // might_sleep(): reports SC-01 when sleeping is not allowed here.
+  void MightSleep(const char* what, const Loc& loc);
+  // Describes the current task: "writer0/2 on CPU#0 (process context)".
+  std::string Who(int task = -1) const;
+  std::string HeldLocksText(const TaskState& t) const;
+
+  // Objects.
+  template <class S>
+  S& Object(Handle& h) {
+    if (h.epoch != epoch_ || h.index == 0 || h.index > objects_.size()) {
+      objects_.push_back(std::make_unique<S>());
+      h.epoch = epoch_;
+      h.index = static_cast<uint32_t>(objects_.size());
+    }
+    return static_cast<S&>(*objects_[h.index - 1]);
+  }
+  bool Registered(const Handle& h) const {
+    return h.epoch == epoch_ && h.index != 0 && h.index <= objects_.size();
+  }
+  AtomicCell* NewAtomic(int64_t initial);
+  VarState& Var(Handle& h);
+
+  // Race/lifetime check for a plain access of `size` bytes at `addr`
+  // whose race state is `h` (Shared<T>). `loc` may be null (unknown site).
+  void CheckShared(const void* addr, size_t size, Handle& h, bool write,
+                   const Loc* loc, const char* what);
+  // Checks a kernel memory range touched by memcpy/copy_*_user: lifetime,
+  // bounds and per-byte races. Non-heap memory is not checked.
+  void CheckKernelRange(const void* p, size_t n, bool write, const char* op,
+                        const Loc& loc);
+
+  // Heap.
+  void* Allocate(size_t size, bool zero, bool is_page, const Loc& loc);
+  void Free(const void* p, bool is_page, const char* fn, const Loc& loc);
+  Block* FindBlock(const void* p);
+  size_t BlockSize(const void* p);
+
+ private:
+  enum class Phase : uint8_t { kSetup, kRunning, kFinal };
+
+  void CheckVar(VarState& v, bool write, const std::string& what, const Loc* loc);
+  [[noreturn]] void ReportRace(VarState& v, bool write, const std::string& what,
+                               const Loc* loc, bool against_write);
+  [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
+                                       bool write, const Loc& loc);
+  void Record(std::string text, const Loc& loc);
+  void ResetExecution(bool engine_alive);
+
+  const Model* model_ = nullptr;
+  bool progress_ = false;
+  bool replaying_ = false;
+  uint64_t executions_ = 0;
+  uint32_t epoch_ = 0;
+  void* fixture_ = nullptr;
+  Phase phase_ = Phase::kSetup;
+  std::vector<TaskState> tasks_;
+  TaskState setup_task_;  // module init (fixture setup) and exit (final check)
+  std::vector<std::unique_ptr<ObjectState>> objects_;
+  std::vector<VarCell*> var_cells_;
+  std::vector<AtomicCell*> atomics_;
+  uint64_t alloc_seq_ = 0;
+  std::map<uintptr_t, Block> heap_;
+  std::vector<TraceEvent> trace_;
+  PendingReport report_;
+  double last_progress_ = 0;
+};
+
+// Location used when the access site is unknown (implicit conversions).
+std::string FormatLoc(const Loc& loc);
+
+}  // namespace kmc::internal
+
+#endif  // KMC_SYNC_INTERNAL_RUNTIME_H_

@@ -1,0 +1,154 @@
+// kmc: models.
+//
+// A model is a named scenario: a fixture built fresh for every execution (its
+// constructor is the setup: build the device, init its locks), tasks that run
+// as processes on CPUs, a final check that runs once every task has finished
+// (invariants, module teardown), the nondeterminism the engine must explore,
+// and the verdict the model is expected to produce.
+//
+// Adding a model is one function in a file under models/:
+//
+//   KMC_MODEL("scull/writers_and_reader") {
+//     auto& s = m.Fixture<ScullFixture>();
+//     m.Describe("two writers and one reader on one device");
+//     m.Expect(kmc::Verdict::kClean);
+//     s.Task("writer0", 0, [](ScullFixture& f) { ... });
+//     s.Task("reader", 1, [](ScullFixture& f) { ... });
+//     s.Check([](ScullFixture& f) { ... });
+//   }
+//
+// plus, for a new file, one line in models/BUILD.bazel. Models never see the
+// engine: they use kernel primitives from sync/kernel.h and KMC_ASSERT.
+
+#ifndef KMC_SYNC_MODEL_H_
+#define KMC_SYNC_MODEL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sync/verdict.h"
+
+namespace kmc {
+
+enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom };
+const char* SearchModeName(SearchMode m);
+
+// Nondeterminism a model asks the engine to explore. Each is off by default.
+enum Nondet : uint32_t {
+  kNondetNone = 0,
+  kAllocFailure = 1u << 0,  // kmalloc/alloc_page may return NULL
+  kUserFault = 1u << 1,     // copy_{to,from}_user copy all, part or nothing
+  kSignals = 1u << 2,       // a signal may arrive during interruptible sleeps
+  kTimeouts = 1u << 3,      // timed waits may time out
+};
+
+class Model {
+ public:
+  struct TaskSpec {
+    std::string name;
+    int cpu = 0;
+    std::function<void(void*)> body;
+  };
+
+  explicit Model(std::string name) : name_(std::move(name)) {}
+
+  Model& Describe(std::string text) { description_ = std::move(text); return *this; }
+  Model& Expect(VerdictSet expected) { expected_ = expected; return *this; }
+  // The search `kmc check` uses when none is given; `bound` is the context
+  // bound for kBounded, `executions` the count for kRandom.
+  Model& DefaultSearch(SearchMode mode, int bound = 2, uint64_t executions = 10000) {
+    search_ = mode; bound_ = bound; executions_ = executions; return *this;
+  }
+  Model& Enable(uint32_t nondet) { nondet_ |= nondet; return *this; }
+  Model& Cpus(int n) { cpus_ = n; return *this; }
+  // Each task may see at most this many signals (with kSignals).
+  Model& SignalsPerTask(int n) { signals_per_task_ = n; return *this; }
+  // Scheduling steps after which an execution is declared a livelock.
+  Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
+
+  template <class F>
+  class FixtureBuilder {
+   public:
+    explicit FixtureBuilder(Model& m) : m_(m) {}
+    FixtureBuilder& Task(std::string name, int cpu, std::function<void(F&)> body) {
+      m_.tasks_.push_back(TaskSpec{std::move(name), cpu,
+                                   [body](void* f) { body(*static_cast<F*>(f)); }});
+      return *this;
+    }
+    FixtureBuilder& Check(std::function<void(F&)> check) {
+      m_.check_ = [check](void* f) { check(*static_cast<F*>(f)); };
+      return *this;
+    }
+
+   private:
+    Model& m_;
+  };
+
+  // Declares the per-execution fixture type. F must be default-constructible;
+  // its constructor runs at the start of every execution, its destructor at
+  // the end of every execution that finishes.
+  template <class F>
+  FixtureBuilder<F> Fixture() {
+    make_ = [] { return static_cast<void*>(new F()); };
+    destroy_ = [](void* f) { delete static_cast<F*>(f); };
+    return FixtureBuilder<F>(*this);
+  }
+
+  const std::string& name() const { return name_; }
+  const std::string& description() const { return description_; }
+  VerdictSet expected() const { return expected_; }
+  SearchMode default_search() const { return search_; }
+  int default_bound() const { return bound_; }
+  uint64_t default_executions() const { return executions_; }
+  uint32_t nondet() const { return nondet_; }
+  int cpus() const { return cpus_; }
+  int signals_per_task() const { return signals_per_task_; }
+  unsigned depth_limit() const { return depth_limit_; }
+  const std::vector<TaskSpec>& tasks() const { return tasks_; }
+  void* MakeFixture() const { return make_ ? make_() : nullptr; }
+  void DestroyFixture(void* f) const { if (destroy_ && f) destroy_(f); }
+  void RunCheck(void* f) const { if (check_) check_(f); }
+  bool has_fixture() const { return static_cast<bool>(make_); }
+
+ private:
+  std::string name_;
+  std::string description_;
+  VerdictSet expected_ = Verdict::kClean;
+  SearchMode search_ = SearchMode::kExhaustive;
+  int bound_ = 2;
+  uint64_t executions_ = 10000;
+  uint32_t nondet_ = kNondetNone;
+  int cpus_ = 2;
+  int signals_per_task_ = 1;
+  unsigned depth_limit_ = 20000;
+  std::vector<TaskSpec> tasks_;
+  std::function<void*()> make_;
+  std::function<void(void*)> destroy_;
+  std::function<void(void*)> check_;
+};
+
+// The registry of every model linked into the binary, sorted by name.
+const std::vector<const Model*>& AllModels();
+const Model* FindModel(const std::string& name);
+
+class ModelRegistrar {
+ public:
+  ModelRegistrar(const char* name, void (*define)(Model&));
+};
+
+#define KMC_MODEL_CAT2(a, b) a##b
+#define KMC_MODEL_CAT(a, b) KMC_MODEL_CAT2(a, b)
+#define KMC_MODEL_IMPL(name, id)                                        \
+  static void KMC_MODEL_CAT(KmcDefineModel, id)(::kmc::Model & m);     \
+  static const ::kmc::ModelRegistrar KMC_MODEL_CAT(kmc_model_reg_, id)( \
+      name, &KMC_MODEL_CAT(KmcDefineModel, id));                        \
+  static void KMC_MODEL_CAT(KmcDefineModel, id)([[maybe_unused]] ::kmc::Model & m)
+// Defines a model; the body configures `m`, a kmc::Model&.
+#define KMC_MODEL(name) KMC_MODEL_IMPL(name, __COUNTER__)
+
+}  // namespace kmc
+
+#endif  // KMC_SYNC_MODEL_H_

@@ -1,0 +1,150 @@
+// kmc: struct mutex. Semantics: kernel/locking/mutex.c, mutex-design.rst.
+
+#include "sync/mutex.h"
+
+#include <string>
+
+#include "sync/internal/prims.h"
+
+namespace kmc::kernel {
+namespace {
+
+using internal::Access;
+using internal::Runtime;
+using internal::TaskState;
+
+struct MutexState : internal::SyncState {
+  int owner = -1;  // engine thread, -1 when unlocked; -2 setup/exit code
+  Loc owner_loc;
+};
+
+int Me() { return internal::CurrentThread() >= 0 && Runtime::Get().running()
+                      ? internal::CurrentThread() : -2; }
+
+MutexState& State(mutex* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = rt.Object<MutexState>(lock->h);
+  if (!s.initialized) {
+    if (!lock->defined) {
+      rt.Fail(Verdict::kLockMisuse, "INFO: trying to register non-static key.",
+              "a struct mutex at " + internal::FormatLoc(loc) +
+                  " was used without mutex_init() or DEFINE_MUTEX()\n",
+              loc);
+    }
+    s.initialized = true;
+    s.name = lock->name ? lock->name : "mutex";
+  }
+  return s;
+}
+
+void Acquired(MutexState& s, mutex* lock, const Loc& loc) {
+  TaskState& t = Runtime::Get().Current();
+  s.owner = Me();
+  s.owner_loc = loc;
+  internal::PushHeld(t, lock, s.name, "struct mutex", loc);
+  internal::SyncAcquire(s, loc);
+}
+
+int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.MightSleep(fn, loc);
+  MutexState& s = State(lock, loc);
+  rt.Step(lock, fn, s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  if (s.owner == Me()) {
+    TaskState& t = rt.Current();
+    rt.Fail(Verdict::kDeadlock, "WARNING: possible recursive locking detected",
+            internal::TaskTag(t) + " is trying to acquire lock:\n  " + s.name + " at " +
+                internal::FormatLoc(loc) + "\nbut task is already holding lock:\n  " + s.name +
+                " at " + internal::FormatLoc(s.owner_loc) +
+                "\n\n Possible unsafe locking scenario:\n       CPU0\n       ----\n  lock(" +
+                s.name + ");\n  lock(" + s.name + ");\n\n *** DEADLOCK ***\n",
+            loc);
+  }
+  if (s.owner == -1) {
+    Acquired(s, lock, loc);
+    return 0;
+  }
+  if (!internal::SleepForGrant(s, lock, std::string(fn) + "(" + s.name + ")", interruptible,
+                               loc)) {
+    return -EINTR;
+  }
+  Acquired(s, lock, loc);
+  return 0;
+}
+
+}  // namespace
+
+void mutex_init_named(mutex* lock, const char* name, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = rt.Object<MutexState>(lock->h);
+  if (s.initialized && s.owner != -1) {
+    rt.Fail(Verdict::kLockMisuse, "WARNING: held lock freed!",
+            std::string("mutex_init() of ") + name + " while it is held (locked at " +
+                internal::FormatLoc(s.owner_loc) + ")\n",
+            loc);
+  }
+  s = MutexState{};
+  s.initialized = true;
+  s.name = name;
+  lock->name = name;
+}
+
+void mutex_lock(mutex* lock, const Loc& loc) { LockCommon(lock, "mutex_lock", false, loc); }
+
+int mutex_lock_interruptible(mutex* lock, const Loc& loc) {
+  return LockCommon(lock, "mutex_lock_interruptible", true, loc);
+}
+
+int mutex_lock_killable(mutex* lock, const Loc& loc) {
+  return LockCommon(lock, "mutex_lock_killable", true, loc);
+}
+
+int mutex_trylock(mutex* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = State(lock, loc);
+  rt.Step(lock, "mutex_trylock", s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  if (s.owner != -1) return 0;
+  Acquired(s, lock, loc);
+  return 1;
+}
+
+void mutex_unlock(mutex* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = State(lock, loc);
+  rt.Step(lock, "mutex_unlock", s.name, Access::kRelease, loc);
+  internal::AtomicSection section;
+  TaskState& t = rt.Current();
+  if (s.owner == -1) {
+    rt.Fail(Verdict::kLockMisuse, "WARNING: bad unlock balance detected!",
+            internal::TaskTag(t) + " is trying to release lock (" + s.name + ") at:\n  " +
+                internal::FormatLoc(loc) + "\nbut there are no more locks to release!\n",
+            loc);
+  }
+  if (s.owner != Me()) {
+    const auto& tasks = rt.tasks();
+    const std::string owner = s.owner >= 0 && s.owner < static_cast<int>(tasks.size())
+                                  ? internal::TaskTag(tasks[s.owner])
+                                  : std::string("module init");
+    rt.Fail(Verdict::kLockMisuse,
+            "DEBUG_LOCKS_WARN_ON(__owner_task(owner) != current)",
+            internal::TaskTag(t) + " unlocks " + s.name + " at " + internal::FormatLoc(loc) +
+                " but the owner is " + owner + " (locked at " +
+                internal::FormatLoc(s.owner_loc) + ")\n",
+            loc);
+  }
+  internal::PopHeld(t, lock);
+  internal::SyncRelease(s, loc);
+  const int next = internal::GrantFirst(s, loc);
+  s.owner = next >= 0 ? next : -1;
+}
+
+bool mutex_is_locked(mutex* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = State(lock, loc);
+  rt.Step(lock, "mutex_is_locked", s.name, Access::kRead, loc);
+  return s.owner != -1;
+}
+
+}  // namespace kmc::kernel

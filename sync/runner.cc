@@ -1,0 +1,426 @@
+// kmc: checking models, replay tokens and reports.
+
+#include "sync/runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sync/internal/engine.h"
+#include "sync/internal/runtime.h"
+
+namespace kmc {
+namespace {
+
+using internal::EngineOutcome;
+using internal::EngineRequest;
+using internal::PendingReport;
+using internal::Runtime;
+
+constexpr const char* kRule =
+    "==================================================================";
+constexpr const char* kThinRule =
+    "------------------------------------------------------------------";
+
+uint32_t Fnv1a(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string Hex(uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*x", digits, v);
+  return buf;
+}
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// --- Replay tokens ---------------------------------------------------------
+//
+//   kmc1.<mode>.<model-hash>.<iteration>[.<choices>].<check>
+//
+// mode: x (exhaustive), b<K> (context bound K), r (random). choices: the
+// engine's decision path, one "<count><type><index>" per decision joined by
+// '-' (type is a letter). model-hash and check are FNV-1a hashes in hex.
+// Only [0-9a-z.-] appear, so a token is safe to paste into a shell.
+
+struct Token {
+  SearchMode mode = SearchMode::kExhaustive;
+  int bound = 0;
+  uint64_t iteration = 0;
+  std::string engine_state;  // Relacy's "iteration size c i t ..." form
+};
+
+std::string ModeCode(SearchMode m, int bound) {
+  switch (m) {
+    case SearchMode::kExhaustive: return "x";
+    case SearchMode::kBounded: return "b" + std::to_string(bound);
+    case SearchMode::kRandom: return "r";
+  }
+  return "x";
+}
+
+std::string EncodeToken(const Model& model, SearchMode mode, int bound,
+                        const std::string& engine_state) {
+  std::istringstream in(engine_state);
+  uint64_t iteration = 0;
+  in >> iteration;
+  std::string body = "kmc1." + ModeCode(mode, bound) + "." + Hex(Fnv1a(model.name()), 8) + "." +
+                     std::to_string(iteration);
+  if (mode != SearchMode::kRandom) {
+    size_t n = 0;
+    in >> n;
+    std::string nodes;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned count = 0, index = 0, type = 0;
+      in >> count >> index >> type;
+      if (!nodes.empty()) nodes += "-";
+      nodes += std::to_string(count) + static_cast<char>('a' + type) + std::to_string(index);
+    }
+    body += "." + (nodes.empty() ? std::string("0") : nodes);
+  }
+  return body + "." + Hex(Fnv1a(body) & 0xffff, 4);
+}
+
+bool ParseU64(std::string_view s, uint64_t max, uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > max) return false;
+  *out = v;
+  return true;
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = s.find(sep, start);
+    parts.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos
+                                                                 : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return parts;
+}
+
+std::optional<Token> DecodeToken(const Model& model, std::string_view text, std::string* error) {
+  auto fail = [&](const std::string& why) -> std::optional<Token> {
+    *error = "malformed replay token: " + why;
+    return std::nullopt;
+  };
+  if (text.size() > (1u << 20)) return fail("it is too long");
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '.' || c == '-')) {
+      return fail("unexpected character '" + std::string(1, c) + "'");
+    }
+  }
+  const size_t last_dot = text.rfind('.');
+  if (last_dot == std::string_view::npos) return fail("it has no checksum");
+  const std::string_view body = text.substr(0, last_dot);
+  if (text.substr(last_dot + 1) != Hex(Fnv1a(body) & 0xffff, 4)) {
+    return fail("its checksum does not match (was it truncated or edited?)");
+  }
+  auto parts = Split(body, '.');
+  if (parts.size() < 4 || parts[0] != "kmc1") return fail("it does not start with kmc1.");
+  Token t;
+  const std::string_view mode = parts[1];
+  if (mode == "x") {
+    t.mode = SearchMode::kExhaustive;
+  } else if (mode == "r") {
+    t.mode = SearchMode::kRandom;
+  } else if (mode.size() > 1 && mode[0] == 'b') {
+    uint64_t k = 0;
+    if (!ParseU64(mode.substr(1), 1000, &k)) return fail("bad context bound");
+    t.mode = SearchMode::kBounded;
+    t.bound = static_cast<int>(k);
+  } else {
+    return fail("unknown search mode '" + std::string(mode) + "'");
+  }
+  if (parts[2] != Hex(Fnv1a(model.name()), 8)) {
+    *error = "replay token was made for another model, not " + model.name();
+    return std::nullopt;
+  }
+  if (!ParseU64(parts[3], uint64_t{1} << 62, &t.iteration) || t.iteration == 0) {
+    return fail("bad execution number");
+  }
+  if (t.mode == SearchMode::kRandom) {
+    if (parts.size() != 4) return fail("unexpected fields after a random-search execution");
+    t.engine_state = std::to_string(t.iteration);
+    return t;
+  }
+  if (parts.size() != 5) return fail("missing or extra fields");
+  std::string state = std::to_string(t.iteration) + " ";
+  std::vector<std::string> nodes;
+  if (parts[4] != "0") {
+    for (std::string_view node : Split(parts[4], '-')) {
+      size_t p = 0;
+      while (p < node.size() && node[p] >= '0' && node[p] <= '9') ++p;
+      if (p == 0 || p + 1 >= node.size()) return fail("bad decision '" + std::string(node) + "'");
+      const char type = node[p];
+      if (type < 'a' || type > 'e') return fail("bad decision type in '" + std::string(node) + "'");
+      uint64_t count = 0, index = 0;
+      if (!ParseU64(node.substr(0, p), 4096, &count) ||
+          !ParseU64(node.substr(p + 1), 4096, &index) || count == 0 || index >= count) {
+        return fail("bad decision '" + std::string(node) + "'");
+      }
+      nodes.push_back(std::to_string(count) + " " + std::to_string(index) + " " +
+                      std::to_string(type - 'a'));
+    }
+  }
+  state += std::to_string(nodes.size());
+  for (const auto& n : nodes) state += " " + n;
+  t.engine_state = state;
+  return t;
+}
+
+// --- Reports ---------------------------------------------------------------
+
+std::string Pad(std::string s, size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+
+std::string CtxShort(internal::Ctx c) {
+  switch (c) {
+    case internal::Ctx::kProcess: return "proc";
+    case internal::Ctx::kSoftirq: return "softirq";
+    case internal::Ctx::kHardirq: return "hardirq";
+  }
+  return "?";
+}
+
+std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep) {
+  const Runtime& rt = Runtime::Get();
+  std::string s;
+  s += kRule;
+  s += "\n" + rep.headline + "\n" + kThinRule + "\n";
+  s += rep.details;
+  if (!rep.details.empty() && rep.details.back() != '\n') s += "\n";
+  s += "\nmodel:    " + model.name() + "\n";
+  s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
+       model.expected().ToString() + ")\n";
+  s += "found in: execution " + std::to_string(r.executions) + " of a" +
+       (r.search == SearchMode::kExhaustive ? "n " : " ") + SearchModeName(r.search) +
+       " search\n";
+  s += "tasks:\n";
+  for (const auto& t : rt.tasks()) {
+    s += "  " + Pad(t.name + "/" + std::to_string(t.pid), 18) + " CPU#" + std::to_string(t.cpu) +
+         "  " + Pad(internal::CtxName(t.ctx), 16) +
+         (t.finished ? "exited" : t.wait_object ? "asleep in " + t.wait_what : "running") + "\n";
+  }
+  const auto& trace = rt.trace();
+  s += "interleaving (" + std::to_string(trace.size()) + " steps, oldest first):\n";
+  size_t n = 0;
+  for (const auto& e : trace) {
+    ++n;
+    std::string who;
+    if (e.task >= 0 && e.task < static_cast<int>(rt.tasks().size())) {
+      const auto& t = rt.tasks()[e.task];
+      who = t.name + "/" + std::to_string(t.pid);
+    } else {
+      who = "insmod/100";
+    }
+    char num[16];
+    std::snprintf(num, sizeof num, "%4zu", n);
+    s += std::string(num) + "  " + Pad(who, 16) + " CPU#" + std::to_string(e.cpu) + " " +
+         Pad(CtxShort(e.ctx), 8) + Pad(e.text, 44) + " " + internal::FormatLoc(e.loc);
+    if (e.loc.line() != 0) {
+      std::string fn = e.loc.function_name();
+      // "int scull::scull_write(...)" -> "scull_write"
+      const size_t paren = fn.find('(');
+      if (paren != std::string::npos) fn = fn.substr(0, paren);
+      const size_t colon = fn.rfind(':');
+      if (colon != std::string::npos) fn = fn.substr(colon + 1);
+      const size_t space = fn.rfind(' ');
+      if (space != std::string::npos) fn = fn.substr(space + 1);
+      s += " " + fn;
+    }
+    s += "\n";
+  }
+  if (!r.replay.empty()) {
+    s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+  }
+  s += kRule;
+  s += "\n";
+  return s;
+}
+
+PendingReport TakeReport(const EngineOutcome& o) {
+  Runtime& rt = Runtime::Get();
+  if (!rt.has_report()) rt.ReportEngineFailure(o.engine_verdict);
+  return rt.report();
+}
+
+EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result* r) {
+  EngineRequest req;
+  req.search = options.search.value_or(model.default_search());
+  req.bound = options.bound.value_or(model.default_bound());
+  req.executions = options.executions.value_or(model.default_executions());
+  req.first_iteration = options.seed == 0 ? 1 : options.seed;
+  req.depth_limit = model.depth_limit();
+  r->search = req.search;
+  r->bound = req.search == SearchMode::kBounded ? req.bound : 0;
+  r->seed = req.search == SearchMode::kRandom ? req.first_iteration : 0;
+  return req;
+}
+
+// Re-runs the failing execution named by `state` with tracing on and fills
+// the report; returns false (and sets a nondeterminism verdict) when the
+// re-run does not reproduce `first`.
+void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
+                const PendingReport* first, Result* r) {
+  Runtime& rt = Runtime::Get();
+  rt.StartRun(&model, false);
+  rt.set_replaying(true);
+  req.initial_state = state;
+  req.collect_history = true;
+  if (req.search == SearchMode::kRandom) {
+    std::istringstream in(state);
+    uint64_t it = 1;
+    in >> it;
+    req.first_iteration = it;
+    req.executions = 1;
+  }
+  const EngineOutcome o = internal::RunEngine(req);
+  PendingReport rep;
+  if (!o.error.empty()) {
+    rep.verdict = Verdict::kModelError;
+    rep.headline = "kmc: " + o.error;
+  } else if (o.engine_verdict == Verdict::kClean) {
+    rep.verdict = Verdict::kNondeterministic;
+    rep.headline = "kmc: nondeterministic model: the replayed execution did not fail";
+  } else {
+    rep = TakeReport(o);
+  }
+  if (first != nullptr && rep.verdict != Verdict::kNondeterministic &&
+      (rep.verdict != first->verdict || rep.headline != first->headline)) {
+    PendingReport nd;
+    nd.verdict = Verdict::kNondeterministic;
+    nd.headline = "kmc: nondeterministic model: the failing execution behaved differently when re-run";
+    nd.details = "first run:  " + std::string(VerdictName(first->verdict)) + ": " + first->headline +
+                 "\nre-run:     " + std::string(VerdictName(rep.verdict)) + ": " + rep.headline +
+                 "\nThe model depends on something the engine does not control (rand(), a "
+                 "clock, static state that survives between executions, or object addresses).\n";
+    rep = nd;
+  }
+  r->verdict = rep.verdict;
+  r->message = rep.headline;
+  r->report = FormatReport(model, *r, rep);
+  rt.EndRun();
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result CheckModel(const Model& model, const RunOptions& options) {
+  Result r;
+  r.model = model.name();
+  r.expected = model.expected();
+  EngineRequest req = BaseRequest(model, options, &r);
+  const auto t0 = std::chrono::steady_clock::now();
+  Runtime& rt = Runtime::Get();
+  if (model.tasks().empty() || !model.has_fixture()) {
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: model " + model.name() + " defines no fixture or no task";
+    r.report = r.message + "\n";
+    r.match = false;
+    return r;
+  }
+  rt.StartRun(&model, options.progress);
+  if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
+  const EngineOutcome o = internal::RunEngine(req);
+  r.executions = rt.executions();
+  if (!o.error.empty()) {
+    rt.EndRun();
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: " + o.error;
+    r.report = r.message + "\n";
+  } else if (o.engine_verdict == Verdict::kClean) {
+    rt.EndRun();
+    r.verdict = Verdict::kClean;
+    r.complete = req.search == SearchMode::kExhaustive;
+    r.message = "no bug found";
+  } else {
+    const PendingReport first = TakeReport(o);
+    rt.EndRun();
+    r.replay = EncodeToken(model, req.search, req.bound, o.state);
+    ReplayInto(model, req, o.state, &first, &r);
+  }
+  r.seconds = Seconds(t0);
+  r.match = r.expected.Contains(r.verdict);
+  return r;
+}
+
+std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error) {
+  std::optional<Token> t = DecodeToken(model, token, error);
+  if (!t) return std::nullopt;
+  Result r;
+  r.model = model.name();
+  r.expected = model.expected();
+  RunOptions options;
+  options.search = t->mode;
+  options.bound = t->bound;
+  EngineRequest req = BaseRequest(model, options, &r);
+  r.replay = std::string(token);
+  r.executions = t->iteration;
+  const auto t0 = std::chrono::steady_clock::now();
+  ReplayInto(model, req, t->engine_state, nullptr, &r);
+  r.seconds = Seconds(t0);
+  r.match = r.expected.Contains(r.verdict);
+  return r;
+}
+
+std::string ResultToJson(const Result& r) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
+  std::string s = "{";
+  s += "\"model\": " + JsonString(r.model);
+  s += ", \"expected\": " + JsonString(r.expected.ToString());
+  s += ", \"verdict\": " + JsonString(VerdictName(r.verdict));
+  s += std::string(", \"match\": ") + (r.match ? "true" : "false");
+  s += ", \"search\": " + JsonString(SearchModeName(r.search));
+  if (r.search == SearchMode::kBounded) s += ", \"bound\": " + std::to_string(r.bound);
+  if (r.search == SearchMode::kRandom) s += ", \"seed\": " + std::to_string(r.seed);
+  s += std::string(", \"complete\": ") + (r.complete ? "true" : "false");
+  s += ", \"executions\": " + std::to_string(r.executions);
+  s += ", \"seconds\": " + std::string(secs);
+  s += ", \"replay\": " + (r.replay.empty() ? std::string("null") : JsonString(r.replay));
+  s += ", \"message\": " + JsonString(r.message);
+  s += "}";
+  return s;
+}
+
+}  // namespace kmc

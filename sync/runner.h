@@ -1,0 +1,53 @@
+// kmc: checking a model and replaying a failing execution.
+
+#ifndef KMC_SYNC_RUNNER_H_
+#define KMC_SYNC_RUNNER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sync/model.h"
+#include "sync/verdict.h"
+
+namespace kmc {
+
+struct RunOptions {
+  std::optional<SearchMode> search;    // default: the model's
+  std::optional<int> bound;            // context bound for kBounded
+  std::optional<uint64_t> executions;  // executions for kRandom
+  uint64_t seed = 1;                   // first seed for kRandom
+  bool progress = false;               // progress lines on stderr
+};
+
+struct Result {
+  std::string model;
+  VerdictSet expected;
+  Verdict verdict = Verdict::kClean;
+  bool match = false;
+  SearchMode search = SearchMode::kExhaustive;
+  int bound = 0;
+  uint64_t seed = 0;
+  bool complete = false;     // the whole search space was explored
+  uint64_t executions = 0;   // executions explored
+  double seconds = 0;
+  std::string replay;        // replay token, empty when clean
+  std::string message;       // the headline, e.g. "BUG: spinlock recursion ..."
+  std::string report;        // the full report (headline, tasks, interleaving)
+};
+
+Result CheckModel(const Model& model, const RunOptions& options);
+
+// Re-runs exactly the execution a replay token names. On a malformed or
+// foreign token returns nullopt and sets *error.
+std::optional<Result> ReplayModel(const Model& model, std::string_view token,
+                                  std::string* error);
+
+// One JSON object for a result (fields: model, expected, verdict, match,
+// search, complete, executions, seconds, replay, message).
+std::string ResultToJson(const Result& r);
+
+}  // namespace kmc
+
+#endif  // KMC_SYNC_RUNNER_H_
