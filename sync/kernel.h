@@ -13,6 +13,7 @@
 
 #include "sync/atomic.h"
 #include "sync/bug.h"
+#include "sync/fs.h"
 #include "sync/mutex.h"
 #include "sync/sched.h"
 #include "sync/semaphore.h"

@@ -1,0 +1,28 @@
+// Test helpers: check a model's verdict and its replay.
+
+#ifndef KMC_TESTS_MODEL_TEST_UTIL_H_
+#define KMC_TESTS_MODEL_TEST_UTIL_H_
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+
+namespace kmc::testing {
+
+// Runs `name` with its default search (or `options`) and returns the result.
+// Fails the test when the model is unknown.
+Result Check(const std::string& name, const RunOptions& options = {});
+
+// Asserts that the model's verdict matches its expectation; prints the whole
+// report on a mismatch. Returns the result for further checks.
+Result ExpectMatch(const std::string& name, const RunOptions& options = {});
+
+// Asserts that the model fails as expected and that replaying its token
+// prints the same report, byte for byte.
+void ExpectReplayReproduces(const std::string& name, const RunOptions& options = {});
+
+}  // namespace kmc::testing
+
+#endif  // KMC_TESTS_MODEL_TEST_UTIL_H_
