@@ -141,6 +141,24 @@ int atomic_xchg(atomic_t* v, int n, const Loc& loc) {
   return AsInt(FullRmw(Begin(v, "atomic_xchg", Access::kRmw, loc), RmwOp::kXchg, n, loc));
 }
 
+bool atomic_add_unless(atomic_t* v, int a, int u, const Loc& loc) {
+  AtomicCell* c = Begin(v, "atomic_add_unless", Access::kRmw, loc);
+  internal::AtomicSection section;
+  const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
+  if (AsInt(cur) == u) return false;
+  FullRmw(c, RmwOp::kAdd, a, loc);
+  return true;
+}
+
+int atomic_dec_if_positive(atomic_t* v, const Loc& loc) {
+  AtomicCell* c = Begin(v, "atomic_dec_if_positive", Access::kRmw, loc);
+  internal::AtomicSection section;
+  const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
+  if (AsInt(cur) - 1 < 0) return AsInt(cur) - 1;
+  FullRmw(c, RmwOp::kAdd, -1, loc);
+  return AsInt(cur) - 1;
+}
+
 void set_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
   RelaxedRmw(BitBegin(addr, nr, "set_bit", Access::kRmw, loc), RmwOp::kOr, int64_t{1} << nr, loc);
 }

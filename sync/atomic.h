@@ -37,6 +37,10 @@ bool atomic_add_negative(int i, atomic_t* v, const Loc& loc = Loc::current());
 // Returns the old value; stores `n` only if the old value was `o`.
 int atomic_cmpxchg(atomic_t* v, int o, int n, const Loc& loc = Loc::current());
 int atomic_xchg(atomic_t* v, int n, const Loc& loc = Loc::current());
+// Adds a to v unless v == u; returns true when it added.
+bool atomic_add_unless(atomic_t* v, int a, int u, const Loc& loc = Loc::current());
+// Decrements v if the result is not negative; returns old value - 1.
+int atomic_dec_if_positive(atomic_t* v, const Loc& loc = Loc::current());
 
 // Bit operations on an array of unsigned long words. Each word touched is an
 // atomic location; set/clear/change are relaxed, test_and_* fully ordered.

@@ -13,8 +13,11 @@
 
 #include "sync/atomic.h"
 #include "sync/bug.h"
+#include "sync/completion.h"
 #include "sync/fs.h"
+#include "sync/kthread.h"
 #include "sync/mutex.h"
+#include "sync/rwsem.h"
 #include "sync/sched.h"
 #include "sync/semaphore.h"
 #include "sync/shared.h"
@@ -22,5 +25,6 @@
 #include "sync/spinlock.h"
 #include "sync/types.h"
 #include "sync/uaccess.h"
+#include "sync/wait.h"
 
 #endif  // KMC_SYNC_KERNEL_H_

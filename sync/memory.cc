@@ -161,5 +161,49 @@ void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write
   rt.CheckShared(addr, size, h, write, loc, "a shared field");
 }
 
+namespace {
+internal::MemOrder OrderOf(int order) {
+  return order == 1 ? internal::MemOrder::kAcquire
+                    : order == 2 ? internal::MemOrder::kRelease : internal::MemOrder::kRelaxed;
+}
+}  // namespace
+
+int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int order,
+                 const char* op, const std::source_location& loc) {
+  Runtime& rt = Runtime::Get();
+  if (!internal::InSimulation()) return current;
+  if (internal::Block* b = rt.FindBlock(addr); b != nullptr && b->freed) {
+    rt.CheckKernelRange(addr, 1, false, op, loc);  // reports the use after free
+  }
+  internal::VarState& v = rt.Var(h);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  rt.Step(addr, op, "", Access::kRead, loc);
+  internal::AtomicSection section;
+  return internal::AtomicLoad(v.marked, OrderOf(order), loc);
+}
+
+void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
+               const char* op, const std::source_location& loc) {
+  Runtime& rt = Runtime::Get();
+  if (!internal::InSimulation()) return;
+  if (internal::Block* b = rt.FindBlock(addr); b != nullptr && b->freed) {
+    rt.CheckKernelRange(addr, 1, true, op, loc);
+  }
+  internal::VarState& v = rt.Var(h);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  rt.Step(addr, op, "", Access::kWrite, loc);
+  internal::AtomicSection section;
+  internal::AtomicStore(v.marked, value, OrderOf(order), loc);
+}
+
+void SyncPlainStore(internal::Handle& h, int64_t value) {
+  Runtime& rt = Runtime::Get();
+  if (!internal::InSimulation() || !rt.Registered(h)) return;
+  internal::VarState& v = rt.Var(h);
+  if (v.marked == nullptr || internal::CurrentThread() < 0) return;
+  internal::AtomicSection section;
+  internal::AtomicStore(v.marked, value, internal::MemOrder::kRelaxed, Loc::current());
+}
+
 }  // namespace detail
 }  // namespace kmc::kernel

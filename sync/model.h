@@ -42,7 +42,6 @@ enum Nondet : uint32_t {
   kAllocFailure = 1u << 0,  // kmalloc/alloc_page may return NULL
   kUserFault = 1u << 1,     // copy_{to,from}_user copy all, part or nothing
   kSignals = 1u << 2,       // a signal may arrive during interruptible sleeps
-  kTimeouts = 1u << 3,      // timed waits may time out
 };
 
 class Model {
@@ -66,6 +65,8 @@ class Model {
   Model& Cpus(int n) { cpus_ = n; return *this; }
   // Each task may see at most this many signals (with kSignals).
   Model& SignalsPerTask(int n) { signals_per_task_ = n; return *this; }
+  // Kernel-thread slots kthread_run() may start (each is an engine thread).
+  Model& KernelThreads(int n) { kthreads_ = n; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
 
@@ -107,6 +108,7 @@ class Model {
   int cpus() const { return cpus_; }
   int signals_per_task() const { return signals_per_task_; }
   unsigned depth_limit() const { return depth_limit_; }
+  int kernel_threads() const { return kthreads_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
   void* MakeFixture() const { return make_ ? make_() : nullptr; }
   void DestroyFixture(void* f) const { if (destroy_ && f) destroy_(f); }
@@ -124,6 +126,7 @@ class Model {
   int cpus_ = 2;
   int signals_per_task_ = 1;
   unsigned depth_limit_ = 20000;
+  int kthreads_ = 0;
   std::vector<TaskSpec> tasks_;
   std::function<void*()> make_;
   std::function<void(void*)> destroy_;

@@ -236,17 +236,7 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
     std::snprintf(num, sizeof num, "%4zu", n);
     s += std::string(num) + "  " + Pad(who, 16) + " CPU#" + std::to_string(e.cpu) + " " +
          Pad(CtxShort(e.ctx), 8) + Pad(e.text, 44) + " " + internal::FormatLoc(e.loc);
-    if (e.loc.line() != 0) {
-      std::string fn = e.loc.function_name();
-      // "int scull::scull_write(...)" -> "scull_write"
-      const size_t paren = fn.find('(');
-      if (paren != std::string::npos) fn = fn.substr(0, paren);
-      const size_t colon = fn.rfind(':');
-      if (colon != std::string::npos) fn = fn.substr(colon + 1);
-      const size_t space = fn.rfind(' ');
-      if (space != std::string::npos) fn = fn.substr(space + 1);
-      s += " " + fn;
-    }
+    if (e.loc.line() != 0) s += " " + internal::ShortFunction(e.loc);
     s += "\n";
   }
   if (!r.replay.empty()) {

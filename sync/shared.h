@@ -21,6 +21,8 @@
 #define KMC_SYNC_SHARED_H_
 
 #include <concepts>
+#include <cstdint>
+#include <type_traits>
 #include <cstddef>
 #include <source_location>
 
@@ -31,6 +33,30 @@ namespace kmc::kernel {
 namespace detail {
 void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write,
                   const std::source_location* loc);
+// Marked accesses (READ_ONCE & co). order: 0 relaxed, 1 acquire, 2 release.
+int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int order,
+                 const char* op, const std::source_location& loc);
+void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
+               const char* op, const std::source_location& loc);
+// Keeps a marked location's atomic view in step with a plain store.
+void SyncPlainStore(internal::Handle& h, int64_t value);
+
+template <class T>
+int64_t ToBits(T v) {
+  if constexpr (std::is_pointer_v<T>) {
+    return static_cast<int64_t>(reinterpret_cast<uintptr_t>(v));
+  } else {
+    return static_cast<int64_t>(v);
+  }
+}
+template <class T>
+T FromBits(int64_t b) {
+  if constexpr (std::is_pointer_v<T>) {
+    return reinterpret_cast<T>(static_cast<uintptr_t>(b));
+  } else {
+    return static_cast<T>(b);
+  }
+}
 }  // namespace detail
 
 // A value together with the source line that produced it (for stores).
@@ -56,6 +82,21 @@ class Shared {
   }
   void set(T v, std::source_location loc = std::source_location::current()) {
     detail::SharedAccess(this, sizeof(T), h_, true, &loc);
+    value_ = v;
+    if constexpr (kMarkable) detail::SyncPlainStore(h_, detail::ToBits(v));
+  }
+
+  // Marked accesses: one scheduling step each, modelled as C++ atomics
+  // (kernel-semantics.md 7.1): READ_ONCE/WRITE_ONCE relaxed,
+  // smp_load_acquire acquire, smp_store_release release.
+  T load_marked(int order, const char* op, std::source_location loc) const
+    requires(sizeof(T) <= 8) {
+    return detail::FromBits<T>(
+        detail::OnceLoad(this, h_, detail::ToBits(value_), order, op, loc));
+  }
+  void store_marked(T v, int order, const char* op, std::source_location loc)
+    requires(sizeof(T) <= 8) {
+    detail::OnceStore(this, h_, detail::ToBits(value_), detail::ToBits(v), order, op, loc);
     value_ = v;
   }
 
@@ -90,9 +131,40 @@ class Shared {
   T raw() const { return value_; }
 
  private:
+  static constexpr bool kMarkable =
+      (std::is_integral_v<T> || std::is_pointer_v<T> || std::is_enum_v<T>) && sizeof(T) <= 8;
   T value_{};
   mutable internal::Handle h_{};
 };
+
+namespace detail {
+template <class T>
+T ReadOnce(const Shared<T>& x, int order, const char* op, std::source_location loc) {
+  return x.load_marked(order, op, loc);
+}
+template <class T>
+T ReadOnce(const T& x, int, const char*, std::source_location) {
+  return x;
+}
+template <class T, class V>
+void WriteOnce(Shared<T>& x, V v, int order, const char* op, std::source_location loc) {
+  x.store_marked(static_cast<T>(v), order, op, loc);
+}
+template <class T, class V>
+void WriteOnce(T& x, V v, int, const char*, std::source_location) {
+  x = static_cast<T>(v);
+}
+}  // namespace detail
+
+// READ_ONCE()/WRITE_ONCE() on a Shared<T> field are marked (atomic,
+// relaxed) accesses; on anything else they are plain accesses.
+#define READ_ONCE(x) ::kmc::kernel::detail::ReadOnce((x), 0, "READ_ONCE", std::source_location::current())
+#define WRITE_ONCE(x, v) \
+  ::kmc::kernel::detail::WriteOnce((x), (v), 0, "WRITE_ONCE", std::source_location::current())
+#define smp_load_acquire(p) \
+  ::kmc::kernel::detail::ReadOnce(*(p), 1, "smp_load_acquire", std::source_location::current())
+#define smp_store_release(p, v) \
+  ::kmc::kernel::detail::WriteOnce(*(p), (v), 2, "smp_store_release", std::source_location::current())
 
 }  // namespace kmc::kernel
 

@@ -14,7 +14,7 @@ void SyncAcquire(SyncState& s, const Loc& loc) {
 void SyncRelease(SyncState& s, const Loc& loc) { SyncAcquire(s, loc); }
 
 bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
-                   bool interruptible, const Loc& loc) {
+                   bool interruptible, const Loc& loc, bool timeout) {
   Runtime& rt = Runtime::Get();
   TaskState& t = rt.Current();
   if (!rt.running()) {
@@ -33,15 +33,20 @@ bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
   t.wait_loc = loc;
   const bool may_signal = interruptible && (rt.nondet() & kSignals) && t.signals_left > 0;
   for (;;) {
-    const WakeReason r = Park(may_signal, loc);
+    const WakeReason r = Park(may_signal || timeout, loc);
     if (t.granted) break;
     if (r == WakeReason::kTimeout) {
       auto it = std::find(s.waiters.begin(), s.waiters.end(), t.thread);
       if (it != s.waiters.end()) s.waiters.erase(it);
-      t.signals_left -= 1;
-      t.signal_pending = true;
       t.wait_object = nullptr;
-      rt.Note("signal delivered: " + what + " returns -EINTR", loc);
+      const bool signal = may_signal && (!timeout || Choose(2) == 0);
+      if (signal) {
+        t.signals_left -= 1;
+        t.signal_pending = true;
+        rt.Note("signal delivered: " + what + " is interrupted", loc);
+      } else {
+        rt.Note("timeout expired: " + what, loc);
+      }
       return false;
     }
   }

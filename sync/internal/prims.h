@@ -26,8 +26,10 @@ void SyncRelease(SyncState& s, const Loc& loc);
 // Puts the current task to sleep on `s` until GrantFirst() picks it (returns
 // true) or, for interruptible sleeps in a model with kSignals, a signal
 // arrives first (returns false, and the task has left the wait list).
+// With `timeout` the sleep may also time out (explored): it returns false
+// with signal_pending unset.
 bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
-                   bool interruptible, const Loc& loc);
+                   bool interruptible, const Loc& loc, bool timeout = false);
 // Removes the first sleeper, marks it granted and wakes it. Returns its
 // engine thread, or -1 when nobody sleeps.
 int GrantFirst(SyncState& s, const Loc& loc);

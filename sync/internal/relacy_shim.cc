@@ -363,16 +363,44 @@ bool InSimulation() { return rl::is_ctx(); }
 
 bool CollectingHistory() { return rl::is_ctx() && rl::ctx().collecting_history(); }
 
+namespace {
+// Relacy keeps an atomic's initial record private; explicit instantiation
+// may name private members, which lets the shim seed it.
+using InitAtomic = rl::generic_atomic<int64_t, true>;
+template <class Tag, typename Tag::type M>
+struct Rob {
+  friend typename Tag::type Get(Tag) { return M; }
+};
+struct HistoryTag {
+  using type = int64_t (InitAtomic::*)[rl::atomic_history_size];
+  friend type Get(HistoryTag);
+};
+struct LastIndexTag {
+  using type = unsigned InitAtomic::*;
+  friend type Get(LastIndexTag);
+};
+struct ValueTag {
+  using type = int64_t InitAtomic::*;
+  friend type Get(ValueTag);
+};
+template struct Rob<HistoryTag, &InitAtomic::history_>;
+template struct Rob<LastIndexTag, &InitAtomic::last_index_>;
+template struct Rob<ValueTag, &InitAtomic::value_>;
+}  // namespace
+
 class AtomicCell {
  public:
-  rl::atomic<int64_t> a;
+  // Strongly initialized: the initial value is an initialization record that
+  // every task may read and none can read past, as if it had been stored
+  // before the execution began (cells are created lazily, on first use).
+  rl::generic_atomic<int64_t, true> a;
 };
 
 AtomicCell* NewAtomicCell(int64_t initial) {
   void* mem = std::malloc(sizeof(AtomicCell));
   auto* cell = ::new (mem) AtomicCell();
-  rl::preemption_disabler pd(rl::ctx());
-  cell->a.store(initial, rl::mo_relaxed, rl::debug_info("init", __FILE__, __LINE__));
+  (cell->a.*Get(HistoryTag{}))[cell->a.*Get(LastIndexTag{})] = initial;
+  cell->a.*Get(ValueTag{}) = initial;
   return cell;
 }
 

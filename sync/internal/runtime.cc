@@ -50,6 +50,20 @@ const char* CtxName(Ctx c) {
   return "?";
 }
 
+std::string ShortFunction(const Loc& loc) {
+  if (loc.line() == 0) return "(unknown)";
+  std::string fn = loc.function_name();
+  // "int kmc::drivers::scull::scull_write(...)" -> "scull_write"; lambdas
+  // keep their enclosing function.
+  const size_t paren = fn.find('(');
+  if (paren != std::string::npos) fn = fn.substr(0, paren);
+  const size_t colon = fn.rfind(':');
+  if (colon != std::string::npos) fn = fn.substr(colon + 1);
+  const size_t space = fn.rfind(' ');
+  if (space != std::string::npos) fn = fn.substr(space + 1);
+  return fn;
+}
+
 std::string FormatLoc(const Loc& loc) {
   if (loc.line() == 0) return "?";
   return std::string(loc.file_name()) + ":" + std::to_string(loc.line());
@@ -78,7 +92,7 @@ void Runtime::EndRun() {
 }
 
 int Runtime::ThreadCount() const {
-  return model_ ? static_cast<int>(model_->tasks().size()) : 0;
+  return model_ ? static_cast<int>(model_->tasks().size()) + model_->kernel_threads() : 0;
 }
 
 void Runtime::ResetExecution(bool engine_alive) {
@@ -119,6 +133,19 @@ void Runtime::BeginExecution() {
     t.signals_left = (model_->nondet() & kSignals) ? model_->signals_per_task() : 0;
     tasks_.push_back(std::move(t));
   }
+  for (int k = 0; k < model_->kernel_threads(); ++k) {
+    TaskState t;
+    t.kind = TaskKind::kKthread;
+    t.name = "kthread" + std::to_string(k);
+    t.pid = 201 + k;
+    t.cpu = k % cpus;
+    t.thread = static_cast<int>(tasks_.size());
+    t.caps = ~uint64_t{0};
+    t.uid = t.euid = 0;
+    tasks_.push_back(std::move(t));
+  }
+  tasks_done_ = false;
+  suppress_races_ = 0;
   setup_task_ = TaskState{};
   setup_task_.name = "insmod";
   setup_task_.pid = 100;
@@ -158,14 +185,50 @@ void Runtime::BeginExecution() {
 
 void Runtime::RunThread(int thread) {
   if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return;
-  const auto& spec = model_->tasks()[thread];
-  spec.body(fixture_);
   TaskState& t = tasks_[thread];
+  if (t.kind == TaskKind::kKthread) {
+    RunKthreadSlot(t);
+  } else {
+    model_->tasks()[thread].body(fixture_);
+  }
+  TaskFinished(t);
+}
+
+void Runtime::RunKthreadSlot(TaskState& t) {
+  // An idle slot waits for kthread_run(), or for the model's tasks to end.
+  while (!t.started && !tasks_done_) {
+    t.idle = true;
+    Park(false, Loc::current());
+    t.idle = false;
+  }
+  if (!t.started) return;
+  t.exit_code = t.kthread_fn(t.kthread_data);
+}
+
+void Runtime::TaskFinished(TaskState& t) {
   t.finished = true;
   if (!t.held.empty()) {
     Fail(Verdict::kLockMisuse,
          "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
          HeldLocksText(t), t.held.back().where);
+  }
+  if (t.exit_waiter >= 0) {
+    tasks_[t.exit_waiter].granted = true;
+    Unpark(t.exit_waiter, Loc::current());
+    t.exit_waiter = -1;
+  }
+  if (t.kind == TaskKind::kTask && !tasks_done_) {
+    bool all = true;
+    for (const TaskState& o : tasks_) {
+      if (o.kind == TaskKind::kTask && !o.finished) all = false;
+    }
+    if (all) {
+      // Idle kernel-thread slots that were never started exit now.
+      tasks_done_ = true;
+      for (TaskState& o : tasks_) {
+        if (o.idle) Unpark(o.thread, Loc::current());
+      }
+    }
   }
 }
 
@@ -297,7 +360,11 @@ void Runtime::Record(std::string text, const Loc& loc) {
 }
 
 void Runtime::Fail(Verdict v, std::string headline, std::string details,
-                   const Loc& loc) {
+                   const Loc& loc_in) {
+  Loc loc = loc_in;
+  if (loc.line() == 0) {
+    if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc) loc = t->last_loc;
+  }
   report_.verdict = v;
   report_.headline = std::move(headline);
   report_.details = std::move(details);
@@ -389,13 +456,13 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
     details += "\n";
   }
   details += "no lock or barrier orders the two accesses\n";
-  Fail(Verdict::kDataRace,
-       "BUG: KCSAN: data-race in " + std::string(loc ? loc->function_name() : "(unknown)"),
-       details, loc ? *loc : Loc());
+  const TaskState* t = CurrentOrNull();
+  const Loc where = loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc());
+  Fail(Verdict::kDataRace, "BUG: KCSAN: data-race in " + ShortFunction(where), details, where);
 }
 
 void Runtime::CheckVar(VarState& v, bool write, const std::string& what, const Loc* loc) {
-  if (!InSimulation() || CurrentThread() < 0) return;
+  if (!InSimulation() || CurrentThread() < 0 || suppress_races_ > 0) return;
   if (v.cell == nullptr) {
     v.cell = NewVarCell();
     var_cells_.push_back(v.cell);
@@ -423,7 +490,9 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                           const Loc* loc, const char* what) {
   if (!InSimulation()) return;
   if (Block* b = FindBlock(addr); b != nullptr && b->freed) {
-    ReportUseAfterFree(*b, addr, size, write, loc ? *loc : Loc());
+    const TaskState* t = CurrentOrNull();
+    ReportUseAfterFree(*b, addr, size, write,
+                       loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
   CheckVar(Var(h), write, what, loc);
 }
@@ -440,8 +509,7 @@ void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, 
              "\nFreed by " + Who(b.free_task) + ":\n  " + (b.is_page ? "__free_page" : "kfree") +
              " at " + FormatLoc(b.free_loc) + "\n";
   Fail(Verdict::kUseAfterFree,
-       "BUG: KASAN: use-after-free in " +
-           std::string(loc.line() != 0 ? loc.function_name() : "(unknown)"),
+       "BUG: KASAN: use-after-free in " + ShortFunction(loc),
        details, loc);
 }
 
@@ -512,7 +580,7 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
   if (p == nullptr) return;
   Block* b = FindBlock(p);
   if (b == nullptr || b->base != reinterpret_cast<uintptr_t>(p)) {
-    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + loc.function_name(),
+    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + ShortFunction(loc),
          std::string(fn) + " of a pointer that " +
              (b ? "points inside object #" + std::to_string(b->seq) + " (allocated at " +
                       FormatLoc(b->alloc_loc) + ")"
@@ -521,14 +589,14 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
          loc);
   }
   if (b->freed) {
-    Fail(Verdict::kDoubleFree, std::string("BUG: KASAN: double-free in ") + loc.function_name(),
+    Fail(Verdict::kDoubleFree, std::string("BUG: KASAN: double-free in ") + ShortFunction(loc),
          "object #" + std::to_string(b->seq) + " freed again by " + Who() + " at " +
              FormatLoc(loc) + "\nAllocated at " + FormatLoc(b->alloc_loc) +
              "\nFirst freed by " + Who(b->free_task) + " at " + FormatLoc(b->free_loc) + "\n",
          loc);
   }
   if (b->is_page != is_page) {
-    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + loc.function_name(),
+    Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + ShortFunction(loc),
          std::string(fn) + " of object #" + std::to_string(b->seq) + ", which was allocated by " +
              (b->is_page ? "alloc_page" : "kmalloc") + " at " + FormatLoc(b->alloc_loc) +
              ", by " + Who() + " at " + FormatLoc(loc) + "\n",

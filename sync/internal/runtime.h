@@ -40,7 +40,10 @@ struct HeldLock {
   Loc where;
 };
 
+enum class TaskKind : uint8_t { kTask, kKthread };
+
 struct TaskState {
+  TaskKind kind = TaskKind::kTask;
   std::string name;
   int pid = 0;
   int cpu = 0;
@@ -53,6 +56,16 @@ struct TaskState {
   bool signal_pending = false;
   bool granted = false;  // a sleeping primitive handed this task its object
   bool finished = false;
+  int state = 0;  // TASK_RUNNING / TASK_INTERRUPTIBLE / TASK_UNINTERRUPTIBLE
+  AtomicCell* wake_sync = nullptr;  // orders a waker before the woken task
+  // Kernel-thread slots.
+  bool started = false;
+  bool idle = false;  // parked waiting for kthread_run() or the end
+  bool should_stop = false;
+  int (*kthread_fn)(void*) = nullptr;
+  void* kthread_data = nullptr;
+  int exit_code = 0;
+  int exit_waiter = -1;  // thread sleeping in kthread_stop()
   // What the task sleeps on, for deadlock reports.
   const void* wait_object = nullptr;
   std::string wait_what;
@@ -75,6 +88,7 @@ struct ObjectState {
 // State of a race-checked plain location (Shared<T>, bytes of kmalloc memory).
 struct VarState {
   VarCell* cell = nullptr;
+  AtomicCell* marked = nullptr;  // READ_ONCE/WRITE_ONCE view of the location
   int last_writer = -1;
   Loc last_write_loc;
   bool has_write_loc = false;
@@ -146,6 +160,10 @@ class Runtime {
   bool in_task() const;
   // True while tasks run (not during fixture setup or the final check).
   bool running() const { return phase_ == Phase::kRunning; }
+  // True once every model task (not kernel thread) has returned.
+  bool tasks_done() const { return tasks_done_; }
+  // Race checks are off while > 0 (lockless wait_event conditions).
+  void SuppressRaces(int delta) { suppress_races_ += delta; }
   uint32_t nondet() const { return model_ ? model_->nondet() : 0; }
   uint32_t epoch() const { return epoch_; }
 
@@ -206,6 +224,8 @@ class Runtime {
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
                                        bool write, const Loc& loc);
   void Record(std::string text, const Loc& loc);
+  void RunKthreadSlot(TaskState& t);
+  void TaskFinished(TaskState& t);
   void ResetExecution(bool engine_alive);
 
   const Model* model_ = nullptr;
@@ -215,6 +235,8 @@ class Runtime {
   uint32_t epoch_ = 0;
   void* fixture_ = nullptr;
   Phase phase_ = Phase::kSetup;
+  bool tasks_done_ = false;
+  int suppress_races_ = 0;
   std::vector<TaskState> tasks_;
   TaskState setup_task_;  // module init (fixture setup) and exit (final check)
   std::vector<std::unique_ptr<ObjectState>> objects_;
@@ -227,8 +249,10 @@ class Runtime {
   double last_progress_ = 0;
 };
 
-// Location used when the access site is unknown (implicit conversions).
+// "file:line", or "?" for an unknown site.
 std::string FormatLoc(const Loc& loc);
+// The bare function name of a location ("scull_write").
+std::string ShortFunction(const Loc& loc);
 
 }  // namespace kmc::internal
 

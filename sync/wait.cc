@@ -1,0 +1,336 @@
+// kmc: wait queues, schedule() and poll (kernel/sched/wait.c, core.c).
+
+#include "sync/wait.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "sync/internal/prims.h"
+
+namespace kmc::kernel {
+namespace {
+
+using internal::Access;
+using internal::Runtime;
+using internal::TaskState;
+
+struct Entry {
+  wait_queue_entry* wait;
+  int thread;
+  bool exclusive;
+};
+
+struct WaitQueueState : internal::SyncState {
+  std::vector<Entry> list;
+};
+
+WaitQueueState& State(wait_queue_head_t* q, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = rt.Object<WaitQueueState>(q->h);
+  if (!s.initialized) {
+    if (!q->defined) {
+      rt.Fail(Verdict::kLockMisuse, "kmc: wait queue used before init_waitqueue_head()",
+              "a wait_queue_head_t at " + internal::FormatLoc(loc) +
+                  " was never initialized (init_waitqueue_head or DECLARE_WAIT_QUEUE_HEAD)\n",
+              loc);
+    }
+    s.initialized = true;
+    s.name = q->name ? q->name : "wait_queue_head";
+  }
+  return s;
+}
+
+bool Queued(const WaitQueueState& s, const wait_queue_entry* w) {
+  return std::any_of(s.list.begin(), s.list.end(), [w](const Entry& e) { return e.wait == w; });
+}
+
+void Dequeue(WaitQueueState& s, const wait_queue_entry* w) {
+  s.list.erase(std::remove_if(s.list.begin(), s.list.end(),
+                              [w](const Entry& e) { return e.wait == w; }),
+               s.list.end());
+}
+
+void WakeSyncRelease(TaskState& target, const Loc& loc) {
+  if (!internal::InSimulation() || internal::CurrentThread() < 0) return;
+  if (target.wake_sync == nullptr) target.wake_sync = Runtime::Get().NewAtomic(0);
+  internal::AtomicRmw(target.wake_sync, internal::RmwOp::kAdd, 1, internal::MemOrder::kRelease,
+                      loc);
+}
+
+void WakeSyncAcquire(TaskState& me, const Loc& loc) {
+  if (me.wake_sync == nullptr) return;
+  internal::AtomicRmw(me.wake_sync, internal::RmwOp::kAdd, 0, internal::MemOrder::kAcquire, loc);
+}
+
+// try_to_wake_up(): returns true when the task was asleep in a state that
+// `mode` wakes.
+bool TryToWakeUp(TaskState& t, int mode, const Loc& loc) {
+  if (t.state == TASK_RUNNING || (t.state & mode) == 0) return false;
+  t.state = TASK_RUNNING;
+  WakeSyncRelease(t, loc);
+  internal::Unpark(t.thread, loc);
+  return true;
+}
+
+void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool exclusive,
+                   const char* fn, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  rt.Step(q, fn, s.name, Access::kBlock, loc);
+  internal::AtomicSection section;
+  TaskState& t = rt.Current();
+  internal::SyncAcquire(s, loc);  // wq->lock
+  wait->task = t.thread;
+  if (exclusive) wait->flags |= WQ_FLAG_EXCLUSIVE;
+  else wait->flags &= ~WQ_FLAG_EXCLUSIVE;
+  if (!Queued(s, wait)) {
+    if (exclusive) s.list.push_back(Entry{wait, t.thread, true});
+    else s.list.insert(s.list.begin(), Entry{wait, t.thread, false});
+  }
+  t.signal_pending = false;
+  t.state = state;
+  t.wait_object = q;
+  t.wait_what = std::string("schedule() after ") + fn + "(" + s.name + ")";
+  t.wait_loc = loc;
+  internal::Fence(internal::MemOrder::kSeqCst, loc);  // set_current_state(): smp_store_mb
+  internal::SyncRelease(s, loc);
+}
+
+enum class WakeResult { kWoken, kSignal, kTimeout };
+
+// The sleeping half of schedule(): the caller has set the task state.
+WakeResult Sleep(bool allow_timeout, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  TaskState& t = rt.Current();
+  if (t.preempt_count > 0 || t.irqs_disabled || t.ctx != internal::Ctx::kProcess) {
+    rt.Fail(Verdict::kInvalidContext,
+            "BUG: scheduling while atomic: " + t.name + "/" + std::to_string(t.pid) + "/0x" +
+                std::string(t.preempt_count > 0 ? "00000002" : "00010000"),
+            rt.HeldLocksText(t) + "schedule() called at " + internal::FormatLoc(loc) + " by " +
+                rt.Who() + "\n",
+            loc);
+  }
+  if (t.state == TASK_RUNNING) return WakeResult::kWoken;
+  if (!rt.running()) {
+    rt.Fail(Verdict::kDeadlock, "kmc: sleep during module init/exit: nothing can wake it",
+            t.wait_what + " at " + internal::FormatLoc(loc) + "\n", loc);
+  }
+  const bool may_signal = t.state == TASK_INTERRUPTIBLE && (rt.nondet() & kSignals) &&
+                          t.signals_left > 0;
+  if (t.wait_object == nullptr) {
+    t.wait_what = "schedule()";
+    t.wait_loc = loc;
+    t.wait_object = &t;
+  }
+  for (;;) {
+    const internal::WakeReason r = internal::Park(may_signal || allow_timeout, loc);
+    if (t.state == TASK_RUNNING) {
+      WakeSyncAcquire(t, loc);
+      return WakeResult::kWoken;
+    }
+    if (r == internal::WakeReason::kTimeout) {
+      bool signal = may_signal;
+      if (may_signal && allow_timeout) signal = internal::Choose(2) == 0;
+      t.state = TASK_RUNNING;
+      if (signal) {
+        t.signals_left -= 1;
+        t.signal_pending = true;
+        rt.Note("signal delivered to " + t.name, loc);
+        return WakeResult::kSignal;
+      }
+      rt.Note("timeout expired", loc);
+      return WakeResult::kTimeout;
+    }
+  }
+}
+
+void WakeCommon(wait_queue_head_t* q, int mode, int nr_exclusive, const char* fn,
+                const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  rt.Step(q, fn, s.name, Access::kWake, loc);
+  internal::AtomicSection section;
+  internal::SyncAcquire(s, loc);  // wq->lock
+  auto& tasks = rt.mutable_tasks();
+  int left = nr_exclusive;
+  for (size_t i = 0; i < s.list.size();) {
+    const Entry e = s.list[i];
+    TaskState& t = tasks[e.thread];
+    if (TryToWakeUp(t, mode, loc)) {
+      s.list.erase(s.list.begin() + static_cast<long>(i));  // autoremove_wake_function
+      if (e.exclusive && nr_exclusive > 0 && --left == 0) break;
+    } else {
+      ++i;
+    }
+  }
+  internal::SyncRelease(s, loc);
+}
+
+}  // namespace
+
+void init_waitqueue_head_named(wait_queue_head_t* q, const char* name, const Loc& loc) {
+  WaitQueueState& s = Runtime::Get().Object<WaitQueueState>(q->h);
+  s = WaitQueueState{};
+  s.initialized = true;
+  s.name = name;
+  q->name = name;
+  (void)loc;
+}
+
+void prepare_to_wait(wait_queue_head_t* q, wait_queue_entry* wait, int state, const Loc& loc) {
+  PrepareCommon(q, wait, state, false, "prepare_to_wait", loc);
+}
+
+void prepare_to_wait_exclusive(wait_queue_head_t* q, wait_queue_entry* wait, int state,
+                               const Loc& loc) {
+  PrepareCommon(q, wait, state, true, "prepare_to_wait_exclusive", loc);
+}
+
+void finish_wait(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  TaskState& t = rt.Current();
+  t.state = TASK_RUNNING;
+  t.wait_object = nullptr;
+  internal::AtomicSection section;
+  if (Queued(s, wait)) {
+    internal::SyncAcquire(s, loc);
+    Dequeue(s, wait);
+    internal::SyncRelease(s, loc);
+  }
+  rt.Note("finish_wait(" + s.name + ")", loc);
+}
+
+void add_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  rt.Step(q, "add_wait_queue", s.name, Access::kBlock, loc);
+  internal::AtomicSection section;
+  internal::SyncAcquire(s, loc);
+  wait->task = rt.Current().thread;
+  // add_wait_queue() appends at the tail (see kernel-semantics.md 4).
+  if (!Queued(s, wait)) {
+    s.list.push_back(Entry{wait, wait->task, (wait->flags & WQ_FLAG_EXCLUSIVE) != 0});
+  }
+  internal::SyncRelease(s, loc);
+}
+
+void remove_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  rt.Step(q, "remove_wait_queue", s.name, Access::kRelease, loc);
+  internal::AtomicSection section;
+  internal::SyncAcquire(s, loc);
+  Dequeue(s, wait);
+  internal::SyncRelease(s, loc);
+}
+
+bool waitqueue_active(wait_queue_head_t* q, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  WaitQueueState& s = State(q, loc);
+  rt.Step(q, "waitqueue_active", s.name, Access::kRead, loc);
+  return !s.list.empty();
+}
+
+void set_current_state(int state, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.Step(nullptr, "set_current_state", "", Access::kWrite, loc);
+  rt.Current().state = state;
+  internal::AtomicSection section;
+  internal::Fence(internal::MemOrder::kSeqCst, loc);
+}
+
+void __set_current_state(int state, const Loc& loc) {
+  (void)loc;
+  Runtime::Get().Current().state = state;
+}
+
+void schedule(const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.Step(nullptr, "schedule", "", Access::kBlock, loc);
+  internal::AtomicSection section;
+  Sleep(false, loc);
+  rt.Current().wait_object = nullptr;
+}
+
+long schedule_timeout(long timeout, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.Step(nullptr, "schedule_timeout", "", Access::kBlock, loc);
+  internal::AtomicSection section;
+  const WakeResult r = Sleep(true, loc);
+  rt.Current().wait_object = nullptr;
+  return r == WakeResult::kTimeout ? 0 : std::max<long>(timeout, 1);
+}
+
+void wake_up(wait_queue_head_t* q, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 1, "wake_up", loc);
+}
+void wake_up_nr(wait_queue_head_t* q, int nr, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, nr, "wake_up_nr", loc);
+}
+void wake_up_all(wait_queue_head_t* q, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 0, "wake_up_all", loc);
+}
+void wake_up_interruptible(wait_queue_head_t* q, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE, 1, "wake_up_interruptible", loc);
+}
+void wake_up_interruptible_nr(wait_queue_head_t* q, int nr, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE, nr, "wake_up_interruptible_nr", loc);
+}
+void wake_up_interruptible_all(wait_queue_head_t* q, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE, 0, "wake_up_interruptible_all", loc);
+}
+void wake_up_interruptible_sync(wait_queue_head_t* q, const Loc& loc) {
+  WakeCommon(q, TASK_INTERRUPTIBLE, 1, "wake_up_interruptible_sync", loc);
+}
+
+void poll_wait(struct file* filp, wait_queue_head_t* q, poll_table* p, const Loc& loc) {
+  (void)filp;
+  State(q, loc);
+  if (p != nullptr) p->queued += 1;
+}
+
+namespace detail {
+
+long WaitEvent(wait_queue_head_t* q, const std::function<bool()>& cond, const char* fn,
+               const char* cond_text, unsigned flags, long timeout, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.MightSleep(fn, loc);
+  auto check = [&rt, &cond] {
+    rt.SuppressRaces(1);
+    const bool ok = cond();
+    rt.SuppressRaces(-1);
+    return ok;
+  };
+  const bool timed = (flags & kWaitTimeout) != 0;
+  const long success = timed ? std::max<long>(timeout, 1) : 0;
+  if (check()) return success;
+  const int state = (flags & kWaitInterruptible) ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+  const bool exclusive = (flags & kWaitExclusive) != 0;
+  wait_queue_entry entry;
+  WaitQueueState& s = State(q, loc);
+  const std::string what = std::string(fn) + "(" + s.name + ", " + cond_text + ")";
+  long result = success;
+  for (;;) {
+    PrepareCommon(q, &entry, state, exclusive, fn, loc);
+    TaskState& t = rt.Current();
+    t.wait_what = what;
+    if (check()) break;
+    internal::AtomicSection section;
+    const WakeResult r = Sleep(timed, loc);
+    if (r == WakeResult::kSignal) {
+      result = -ERESTARTSYS;
+      break;
+    }
+    if (r == WakeResult::kTimeout) {
+      result = check() ? 1 : 0;
+      break;
+    }
+  }
+  finish_wait(q, &entry, loc);
+  return result;
+}
+
+}  // namespace detail
+}  // namespace kmc::kernel
