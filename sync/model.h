@@ -51,6 +51,16 @@ class Model {
     int cpu = 0;
     std::function<void(void*)> body;
   };
+  // An interrupt source: its handler runs in hardirq context on `cpu` (or on
+  // any CPU when cpu == kAnyCpu), `fires` times per execution, each time at a
+  // point where that CPU has interrupts enabled; the engine explores where.
+  struct IrqSpec {
+    std::string name;
+    int cpu = 0;
+    int fires = 1;
+    std::function<void(void*)> handler;
+  };
+  static constexpr int kAnyCpu = -1;
 
   explicit Model(std::string name) : name_(std::move(name)) {}
 
@@ -77,6 +87,11 @@ class Model {
     FixtureBuilder& Task(std::string name, int cpu, std::function<void(F&)> body) {
       m_.tasks_.push_back(TaskSpec{std::move(name), cpu,
                                    [body](void* f) { body(*static_cast<F*>(f)); }});
+      return *this;
+    }
+    FixtureBuilder& Irq(std::string name, int cpu, int fires, std::function<void(F&)> handler) {
+      m_.irqs_.push_back(IrqSpec{std::move(name), cpu, fires,
+                                 [handler](void* f) { handler(*static_cast<F*>(f)); }});
       return *this;
     }
     FixtureBuilder& Check(std::function<void(F&)> check) {
@@ -110,6 +125,7 @@ class Model {
   unsigned depth_limit() const { return depth_limit_; }
   int kernel_threads() const { return kthreads_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
+  const std::vector<IrqSpec>& irqs() const { return irqs_; }
   void* MakeFixture() const { return make_ ? make_() : nullptr; }
   void DestroyFixture(void* f) const { if (destroy_ && f) destroy_(f); }
   void RunCheck(void* f) const { if (check_) check_(f); }
@@ -128,6 +144,7 @@ class Model {
   unsigned depth_limit_ = 20000;
   int kthreads_ = 0;
   std::vector<TaskSpec> tasks_;
+  std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;
   std::function<void(void*)> destroy_;
   std::function<void(void*)> check_;
