@@ -15,6 +15,7 @@
 #include "sync/bug.h"
 #include "sync/completion.h"
 #include "sync/fs.h"
+#include "sync/interrupt.h"
 #include "sync/kthread.h"
 #include "sync/mutex.h"
 #include "sync/rwsem.h"

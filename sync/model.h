@@ -77,6 +77,12 @@ class Model {
   Model& SignalsPerTask(int n) { signals_per_task_ = n; return *this; }
   // Kernel-thread slots kthread_run() may start (each is an engine thread).
   Model& KernelThreads(int n) { kthreads_ = n; return *this; }
+  // One ksoftirqd engine thread per CPU, so tasklets and timers can also run
+  // concurrently with tasks (not only at irq exit and local_bh_enable()).
+  Model& SoftirqDaemons(bool on = true) { softirqd_ = on; return *this; }
+  // A workqueue worker thread (needed by flush_work()/cancel_work_sync()
+  // waits; without it queued work runs once every task has finished).
+  Model& Workqueue(bool on = true) { workqueue_ = on; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
 
@@ -124,6 +130,8 @@ class Model {
   int signals_per_task() const { return signals_per_task_; }
   unsigned depth_limit() const { return depth_limit_; }
   int kernel_threads() const { return kthreads_; }
+  bool softirq_daemons() const { return softirqd_; }
+  bool workqueue() const { return workqueue_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
   const std::vector<IrqSpec>& irqs() const { return irqs_; }
   void* MakeFixture() const { return make_ ? make_() : nullptr; }
@@ -143,6 +151,8 @@ class Model {
   int signals_per_task_ = 1;
   unsigned depth_limit_ = 20000;
   int kthreads_ = 0;
+  bool softirqd_ = false;
+  bool workqueue_ = false;
   std::vector<TaskSpec> tasks_;
   std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;

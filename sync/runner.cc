@@ -201,7 +201,8 @@ std::string CtxShort(internal::Ctx c) {
   return "?";
 }
 
-std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep) {
+std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep,
+                         uint64_t iteration) {
   const Runtime& rt = Runtime::Get();
   std::string s;
   s += kRule;
@@ -211,9 +212,11 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
   s += "\nmodel:    " + model.name() + "\n";
   s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
        model.expected().ToString() + ")\n";
-  s += "found in: execution " + std::to_string(r.executions) + " of a" +
+  s += "found in: execution " + std::to_string(iteration) + " of a" +
        (r.search == SearchMode::kExhaustive ? "n " : " ") + SearchModeName(r.search) +
-       " search\n";
+       " search";
+  if (r.search == SearchMode::kBounded) s += " (context bound " + std::to_string(r.bound) + ")";
+  s += "\n";
   s += "tasks:\n";
   for (const auto& t : rt.tasks()) {
     s += "  " + Pad(t.name + "/" + std::to_string(t.pid), 18) + " CPU#" + std::to_string(t.cpu) +
@@ -270,7 +273,7 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
 // the report; returns false (and sets a nondeterminism verdict) when the
 // re-run does not reproduce `first`.
 void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
-                const PendingReport* first, Result* r) {
+                uint64_t iteration, const PendingReport* first, Result* r) {
   Runtime& rt = Runtime::Get();
   rt.StartRun(&model, false);
   rt.set_replaying(true);
@@ -288,6 +291,13 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   if (!o.error.empty()) {
     rep.verdict = Verdict::kModelError;
     rep.headline = "kmc: " + o.error;
+  } else if (o.diverged) {
+    rep.verdict = Verdict::kNondeterministic;
+    rep.headline = "kmc: nondeterministic model: the replayed execution took another path";
+    rep.details = "The replay token does not fit this execution (" + o.divergence +
+                  "). Either the model is nondeterministic (rand(), clocks, static state "
+                  "that survives between executions, object addresses) or the token was made "
+                  "for another version of it.\n";
   } else if (o.engine_verdict == Verdict::kClean) {
     rep.verdict = Verdict::kNondeterministic;
     rep.headline = "kmc: nondeterministic model: the replayed execution did not fail";
@@ -307,7 +317,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   }
   r->verdict = rep.verdict;
   r->message = rep.headline;
-  r->report = FormatReport(model, *r, rep);
+  r->report = FormatReport(model, *r, rep, iteration);
   rt.EndRun();
 }
 
@@ -349,6 +359,14 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     r.match = false;
     return r;
   }
+  constexpr uint64_t kMaxIteration = uint64_t{1} << 62;
+  if (req.search == SearchMode::kRandom &&
+      (req.first_iteration >= kMaxIteration || req.executions >= kMaxIteration - req.first_iteration)) {
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: --seed plus --executions must stay below 2^62";
+    r.report = r.message + "\n";
+    return r;
+  }
   rt.StartRun(&model, options.progress);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   const EngineOutcome o = internal::RunEngine(req);
@@ -367,7 +385,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
     r.replay = EncodeToken(model, req.search, req.bound, o.state);
-    ReplayInto(model, req, o.state, &first, &r);
+    ReplayInto(model, req, o.state, o.stop_iteration, &first, &r);
   }
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
@@ -387,7 +405,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   r.replay = std::string(token);
   r.executions = t->iteration;
   const auto t0 = std::chrono::steady_clock::now();
-  ReplayInto(model, req, t->engine_state, nullptr, &r);
+  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, &r);
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;

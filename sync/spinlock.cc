@@ -1,8 +1,10 @@
-// kmc: spinlock_t. Semantics and reports: include/linux/spinlock.h,
-// kernel/locking/spinlock_debug.c.
+// kmc: spinlock_t and rwlock_t. Semantics and reports: include/linux/spinlock.h,
+// kernel/locking/spinlock_debug.c, kernel-semantics.md 6.2.
 
 #include "sync/spinlock.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "sync/internal/prims.h"
@@ -11,35 +13,60 @@ namespace kmc::kernel {
 namespace {
 
 using internal::Access;
+using internal::Ctx;
 using internal::Runtime;
 using internal::TaskState;
+
+// How a lock was taken, to check that it is released the same way.
+enum class Family { kPlain, kIrqsave, kIrq, kBh };
+
+const char* LockName(Family f) {
+  switch (f) {
+    case Family::kPlain: return "spin_lock";
+    case Family::kIrqsave: return "spin_lock_irqsave";
+    case Family::kIrq: return "spin_lock_irq";
+    case Family::kBh: return "spin_lock_bh";
+  }
+  return "?";
+}
 
 struct SpinState : internal::SyncState {
   int owner = -1;  // engine thread; -2 for module init/exit
   int owner_cpu = -1;
+  Ctx owner_ctx = Ctx::kProcess;
   Loc owner_loc;
+  // rwlock_t only
+  bool rw = false;
+  std::vector<int> readers;    // engine threads holding it for read
+  std::deque<bool> is_writer;  // parallel to waiters
 };
 
-int Me() { return internal::CurrentThread() >= 0 && Runtime::Get().running()
-                      ? internal::CurrentThread() : -2; }
-
-std::string SpinBug(const char* what, const TaskState& t) {
-  return std::string("BUG: spinlock ") + what + " on CPU#" + std::to_string(t.cpu) + ", " +
-         internal::TaskTag(t);
+int Me() {
+  return internal::CurrentThread() >= 0 && Runtime::Get().running() ? internal::CurrentThread()
+                                                                    : -2;
 }
 
-SpinState& State(spinlock_t* lock, const Loc& loc) {
+std::string LockBug(const SpinState& s, const char* what, const TaskState& t) {
+  return std::string("BUG: ") + (s.rw ? "rwlock " : "spinlock ") + what + " on CPU#" +
+         std::to_string(t.cpu) + ", " + internal::TaskTag(t);
+}
+
+template <class L>
+SpinState& State(L* lock, bool rw, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   SpinState& s = rt.Object<SpinState>(lock->h);
   if (!s.initialized) {
+    s.rw = rw;
     if (!lock->defined) {
-      rt.Fail(Verdict::kLockMisuse, SpinBug("bad magic", rt.Current()),
-              "lock: spinlock_t at " + internal::FormatLoc(loc) +
-                  " was used without spin_lock_init() or DEFINE_SPINLOCK()\n",
+      rt.Fail(Verdict::kLockMisuse, LockBug(s, "bad magic", rt.Current()),
+              std::string(" lock: ") + (rw ? "rwlock_t" : "spinlock_t") + " at " +
+                  internal::FormatLoc(loc) + " was used without " +
+                  (rw ? "rwlock_init() or DEFINE_RWLOCK()" : "spin_lock_init() or DEFINE_SPINLOCK()") +
+                  "\n",
               loc);
     }
     s.initialized = true;
-    s.name = lock->name ? lock->name : "spinlock";
+    s.name = lock->name ? lock->name : (rw ? "rwlock" : "spinlock");
   }
   return s;
 }
@@ -52,12 +79,309 @@ std::string OwnerText(const SpinState& s) {
   return s.owner == -1 ? std::string("<none>, .owner_cpu: -1") : std::string("insmod/100");
 }
 
-void Acquired(SpinState& s, spinlock_t* lock, TaskState& t, const Loc& loc) {
+// Interrupt/bottom-half side of the variants.
+unsigned long EnterFamily(Family f, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  switch (f) {
+    case Family::kPlain: return 0;
+    case Family::kIrqsave: return local_irq_save_impl(loc);
+    case Family::kIrq: rt.Current().irqs_disabled = true; return 0;
+    case Family::kBh: rt.Current().bh_count += 1; return 0;
+  }
+  return 0;
+}
+
+void LeaveFamily(Family f, unsigned long flags, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  TaskState& t = rt.Current();
+  switch (f) {
+    case Family::kPlain: return;
+    case Family::kIrqsave: local_irq_restore(flags, loc); return;
+    case Family::kIrq:
+      t.irqs_disabled = false;
+      rt.IrqsEnabled(t);
+      return;
+    case Family::kBh:
+      t.bh_count -= 1;
+      if (t.bh_count == 0) rt.BhEnabled(t);
+      return;
+  }
+}
+
+// An interrupt (or softirq) context taking a lock that the code it
+// interrupted holds on the same CPU: it spins forever (SD-02).
+void CheckCpuRecursion(SpinState& s, const TaskState& t, const std::vector<int>& holders,
+                       const Loc& loc) {
+  if (t.ctx == Ctx::kProcess) return;
+  Runtime& rt = Runtime::Get();
+  const auto& tasks = rt.tasks();
+  for (int h : holders) {
+    if (h < 0 || h >= static_cast<int>(tasks.size()) || h == t.thread) continue;
+    const TaskState& o = tasks[h];
+    if (o.cpu != t.cpu) continue;
+    // The holder is below us on this CPU: a process context, or a softirq
+    // that this hardirq interrupted.
+    if (o.ctx == Ctx::kProcess || (o.ctx == Ctx::kSoftirq && t.ctx == Ctx::kHardirq)) {
+      std::string held_at;
+      for (const auto& hl : o.held) {
+        if (hl.lock == &s || hl.name == s.name) held_at = internal::FormatLoc(hl.where) + " (" + hl.variant + ")";
+      }
+      rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
+              " lock: " + s.name + ", .owner: " + internal::TaskTag(o) + ", .owner_cpu: " +
+                  std::to_string(o.cpu) + "\n" + internal::TaskTag(t) + " (" +
+                  internal::CtxName(t.ctx) + ") takes the lock at " + internal::FormatLoc(loc) +
+                  "\nwhile " + internal::TaskTag(o) + ", which it interrupted on CPU#" +
+                  std::to_string(t.cpu) + ", holds it" +
+                  (held_at.empty() ? std::string() : " (taken at " + held_at + ")") +
+                  ".\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
+                  "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
+                  ");\n\n *** DEADLOCK ***\n",
+              loc);
+    }
+  }
+}
+
+void Acquired(SpinState& s, const void* lock, TaskState& t, const char* variant,
+              const char* type, const Loc& loc) {
   s.owner = Me();
   s.owner_cpu = t.cpu;
+  s.owner_ctx = t.ctx;
   s.owner_loc = loc;
-  internal::PushHeld(t, lock, s.name, "spinlock_t", loc);
+  internal::PushHeld(t, lock, s.name, type, loc);
+  t.held.back().variant = variant;
   internal::SyncAcquire(s, loc);
+}
+
+void CheckRelease(TaskState& t, const void* lock, const SpinState& s, Family f, const char* fn,
+                  const Loc& loc) {
+  for (size_t i = t.held.size(); i-- > 0;) {
+    if (t.held[i].lock != lock) continue;
+    const char* v = t.held[i].variant;
+    const bool irqsave = std::strstr(v, "irqsave") != nullptr;
+    const bool irq = !irqsave && std::strstr(v, "_irq") != nullptr;
+    const bool bh = std::strstr(v, "_bh") != nullptr;
+    const Family taken = irqsave ? Family::kIrqsave : irq ? Family::kIrq : bh ? Family::kBh
+                                                                       : Family::kPlain;
+    if (taken != f) {
+      Runtime::Get().Fail(
+          Verdict::kLockMisuse,
+          std::string("kmc: ") + fn + "() of a lock taken with " + v + "()",
+          s.name + " was taken with " + v + "() at " + internal::FormatLoc(t.held[i].where) +
+              " and released with " + fn + "() at " + internal::FormatLoc(loc) + "; " +
+              (taken == Family::kBh || f == Family::kBh ? "bottom halves" : "interrupts") +
+              " are left in the wrong state\n",
+          loc);
+    }
+    return;
+  }
+}
+
+// --- spinlock_t ------------------------------------------------------------
+
+unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, false, loc);
+  const unsigned long flags = EnterFamily(f, loc);
+  rt.Step(lock, LockName(f), s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;  // preempt_disable()
+  if (s.owner == Me()) {
+    rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
+            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  first taken at " +
+                internal::FormatLoc(s.owner_loc) + "\n  taken again at " +
+                internal::FormatLoc(loc) + "\nThe task spins forever on a lock it holds.\n",
+            loc);
+  }
+  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
+  if (s.owner != -1) {
+    internal::SleepForGrant(s, lock, std::string(LockName(f)) + "(" + s.name + ")", false, loc);
+  }
+  Acquired(s, lock, t, LockName(f), "spinlock_t", loc);
+  return flags;
+}
+
+void SpinUnlock(spinlock_t* lock, Family f, unsigned long flags, const char* fn, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, false, loc);
+  rt.Step(lock, fn, s.name, Access::kRelease, loc);
+  {
+    internal::AtomicSection section;
+    TaskState& t = rt.Current();
+    if (s.owner == -1) {
+      rt.Fail(Verdict::kLockMisuse, LockBug(s, "already unlocked", t),
+              " lock: " + s.name + ", .owner: <none>, .owner_cpu: -1\n  unlocked at " +
+                  internal::FormatLoc(loc) + "\n",
+              loc);
+    }
+    if (s.owner != Me()) {
+      rt.Fail(Verdict::kLockMisuse, LockBug(s, "wrong owner", t),
+              " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  locked at " +
+                  internal::FormatLoc(s.owner_loc) + "\n  unlocked at " +
+                  internal::FormatLoc(loc) + "\n",
+              loc);
+    }
+    CheckRelease(t, lock, s, f, fn, loc);
+    internal::PopHeld(t, lock);
+    t.preempt_count -= 1;  // preempt_enable()
+    internal::SyncRelease(s, loc);
+    const int next = internal::GrantFirst(s, loc);
+    s.owner = next >= 0 ? next : -1;
+    if (next >= 0) s.owner_cpu = rt.tasks()[next].cpu;
+  }
+  LeaveFamily(f, flags, loc);
+}
+
+int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, false, loc);
+  const unsigned long flags = EnterFamily(f, loc);
+  rt.Step(lock, fn, s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  if (s.owner != -1) {
+    LeaveFamily(f, flags, loc);
+    return 0;
+  }
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;
+  Acquired(s, lock, t, f == Family::kBh ? "spin_lock_bh" : "spin_lock", "spinlock_t", loc);
+  return 1;
+}
+
+// --- rwlock_t ----------------------------------------------------------------
+
+const char* ReadName(Family f) {
+  switch (f) {
+    case Family::kPlain: return "read_lock";
+    case Family::kIrqsave: return "read_lock_irqsave";
+    case Family::kIrq: return "read_lock_irq";
+    case Family::kBh: return "read_lock_bh";
+  }
+  return "?";
+}
+const char* WriteName(Family f) {
+  switch (f) {
+    case Family::kPlain: return "write_lock";
+    case Family::kIrqsave: return "write_lock_irqsave";
+    case Family::kIrq: return "write_lock_irq";
+    case Family::kBh: return "write_lock_bh";
+  }
+  return "?";
+}
+
+void GrantRw(SpinState& s, const Loc& loc) {
+  if (s.waiters.empty() || s.owner != -1) return;
+  if (s.is_writer.front()) {
+    if (!s.readers.empty()) return;
+    s.owner = s.waiters.front();
+    s.is_writer.pop_front();
+    internal::GrantFirst(s, loc);
+    return;
+  }
+  while (!s.waiters.empty() && !s.is_writer.front()) {
+    s.readers.push_back(s.waiters.front());
+    s.is_writer.pop_front();
+    internal::GrantFirst(s, loc);
+  }
+}
+
+unsigned long ReadLock(rwlock_t* lock, Family f, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  const unsigned long flags = EnterFamily(f, loc);
+  rt.Step(lock, ReadName(f), s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;
+  if (s.owner == Me()) {
+    rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
+            " lock: " + s.name + " is write-held by the same task since " +
+                internal::FormatLoc(s.owner_loc) + "\n",
+            loc);
+  }
+  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
+  // Readers are recursive: a reader never waits for a queued writer.
+  if (s.owner == -1) {
+    s.readers.push_back(Me());
+  } else {
+    s.is_writer.push_back(false);
+    internal::SleepForGrant(s, lock, std::string(ReadName(f)) + "(" + s.name + ")", false, loc);
+  }
+  internal::PushHeld(t, lock, s.name, "rwlock_t", loc);
+  t.held.back().variant = ReadName(f);
+  internal::SyncAcquire(s, loc);
+  return flags;
+}
+
+void ReadUnlock(rwlock_t* lock, Family f, unsigned long flags, const char* fn, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  rt.Step(lock, fn, s.name, Access::kRelease, loc);
+  {
+    internal::AtomicSection section;
+    TaskState& t = rt.Current();
+    auto it = std::find(s.readers.begin(), s.readers.end(), Me());
+    if (it == s.readers.end()) {
+      rt.Fail(Verdict::kLockMisuse, "WARNING: bad unlock balance detected!",
+              internal::TaskTag(t) + " is trying to release lock (" + s.name + ") at:\n  " +
+                  internal::FormatLoc(loc) + "\nbut it does not hold it for read\n",
+              loc);
+    }
+    s.readers.erase(it);
+    internal::PopHeld(t, lock);
+    t.preempt_count -= 1;
+    internal::SyncRelease(s, loc);
+    GrantRw(s, loc);
+  }
+  LeaveFamily(f, flags, loc);
+}
+
+unsigned long WriteLock(rwlock_t* lock, Family f, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  const unsigned long flags = EnterFamily(f, loc);
+  rt.Step(lock, WriteName(f), s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;
+  if (s.owner == Me() ||
+      std::find(s.readers.begin(), s.readers.end(), Me()) != s.readers.end()) {
+    rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
+            " lock: " + s.name + " is already held by the same task\n", loc);
+  }
+  std::vector<int> holders = s.readers;
+  if (s.owner >= 0) holders.push_back(s.owner);
+  CheckCpuRecursion(s, t, holders, loc);
+  if (s.owner == -1 && s.readers.empty() && s.waiters.empty()) {
+    s.owner = Me();
+  } else {
+    s.is_writer.push_back(true);
+    internal::SleepForGrant(s, lock, std::string(WriteName(f)) + "(" + s.name + ")", false, loc);
+  }
+  Acquired(s, lock, t, WriteName(f), "rwlock_t", loc);
+  return flags;
+}
+
+void WriteUnlock(rwlock_t* lock, Family f, unsigned long flags, const char* fn, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  rt.Step(lock, fn, s.name, Access::kRelease, loc);
+  {
+    internal::AtomicSection section;
+    TaskState& t = rt.Current();
+    if (s.owner != Me()) {
+      rt.Fail(Verdict::kLockMisuse, LockBug(s, s.owner == -1 ? "already unlocked" : "wrong owner", t),
+              " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  unlocked at " +
+                  internal::FormatLoc(loc) + "\n",
+              loc);
+    }
+    internal::PopHeld(t, lock);
+    t.preempt_count -= 1;
+    internal::SyncRelease(s, loc);
+    s.owner = -1;
+    GrantRw(s, loc);
+  }
+  LeaveFamily(f, flags, loc);
 }
 
 }  // namespace
@@ -72,72 +396,112 @@ void spin_lock_init_named(spinlock_t* lock, const char* name, const Loc& loc) {
   (void)loc;
 }
 
-void spin_lock(spinlock_t* lock, const Loc& loc) {
-  Runtime& rt = Runtime::Get();
-  SpinState& s = State(lock, loc);
-  rt.Step(lock, "spin_lock", s.name, Access::kAcquire, loc);
-  internal::AtomicSection section;
-  TaskState& t = rt.Current();
-  t.preempt_count += 1;  // preempt_disable()
-  if (s.owner == Me()) {
-    rt.Fail(Verdict::kDeadlock, SpinBug("recursion", t),
-            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  first taken at " +
-                internal::FormatLoc(s.owner_loc) + "\n  taken again at " +
-                internal::FormatLoc(loc) + "\nThe task spins forever on a lock it holds.\n",
-            loc);
-  }
-  if (s.owner == -1) {
-    Acquired(s, lock, t, loc);
-    return;
-  }
-  internal::SleepForGrant(s, lock, "spin_lock(" + s.name + ")", false, loc);
-  Acquired(s, lock, t, loc);
-}
-
-int spin_trylock(spinlock_t* lock, const Loc& loc) {
-  Runtime& rt = Runtime::Get();
-  SpinState& s = State(lock, loc);
-  rt.Step(lock, "spin_trylock", s.name, Access::kAcquire, loc);
-  internal::AtomicSection section;
-  if (s.owner != -1) return 0;
-  TaskState& t = rt.Current();
-  t.preempt_count += 1;
-  Acquired(s, lock, t, loc);
-  return 1;
-}
-
+void spin_lock(spinlock_t* lock, const Loc& loc) { SpinLock(lock, Family::kPlain, loc); }
 void spin_unlock(spinlock_t* lock, const Loc& loc) {
-  Runtime& rt = Runtime::Get();
-  SpinState& s = State(lock, loc);
-  rt.Step(lock, "spin_unlock", s.name, Access::kRelease, loc);
-  internal::AtomicSection section;
-  TaskState& t = rt.Current();
-  if (s.owner == -1) {
-    rt.Fail(Verdict::kLockMisuse, SpinBug("already unlocked", t),
-            " lock: " + s.name + ", .owner: <none>, .owner_cpu: -1\n  unlocked at " +
-                internal::FormatLoc(loc) + "\n",
-            loc);
-  }
-  if (s.owner != Me()) {
-    rt.Fail(Verdict::kLockMisuse, SpinBug("wrong owner", t),
-            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  locked at " +
-                internal::FormatLoc(s.owner_loc) + "\n  unlocked at " + internal::FormatLoc(loc) +
-                "\n",
-            loc);
-  }
-  internal::PopHeld(t, lock);
-  t.preempt_count -= 1;  // preempt_enable()
-  internal::SyncRelease(s, loc);
-  const int next = internal::GrantFirst(s, loc);
-  s.owner = next >= 0 ? next : -1;
-  if (next >= 0) s.owner_cpu = rt.tasks()[next].cpu;
+  SpinUnlock(lock, Family::kPlain, 0, "spin_unlock", loc);
+}
+int spin_trylock(spinlock_t* lock, const Loc& loc) {
+  return SpinTrylock(lock, Family::kPlain, "spin_trylock", loc);
+}
+int spin_trylock_bh(spinlock_t* lock, const Loc& loc) {
+  return SpinTrylock(lock, Family::kBh, "spin_trylock_bh", loc);
 }
 
 bool spin_is_locked(spinlock_t* lock, const Loc& loc) {
   Runtime& rt = Runtime::Get();
-  SpinState& s = State(lock, loc);
+  SpinState& s = State(lock, false, loc);
   rt.Step(lock, "spin_is_locked", s.name, Access::kRead, loc);
   return s.owner != -1;
+}
+
+unsigned long spin_lock_irqsave_impl(spinlock_t* lock, const Loc& loc) {
+  return SpinLock(lock, Family::kIrqsave, loc);
+}
+void spin_unlock_irqrestore(spinlock_t* lock, unsigned long flags, const Loc& loc) {
+  SpinUnlock(lock, Family::kIrqsave, flags, "spin_unlock_irqrestore", loc);
+}
+void spin_lock_irq(spinlock_t* lock, const Loc& loc) { SpinLock(lock, Family::kIrq, loc); }
+void spin_unlock_irq(spinlock_t* lock, const Loc& loc) {
+  SpinUnlock(lock, Family::kIrq, 0, "spin_unlock_irq", loc);
+}
+void spin_lock_bh(spinlock_t* lock, const Loc& loc) { SpinLock(lock, Family::kBh, loc); }
+void spin_unlock_bh(spinlock_t* lock, const Loc& loc) {
+  SpinUnlock(lock, Family::kBh, 0, "spin_unlock_bh", loc);
+}
+
+void rwlock_init_named(rwlock_t* lock, const char* name, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = rt.Object<SpinState>(lock->h);
+  s = SpinState{};
+  s.rw = true;
+  s.initialized = true;
+  s.name = name;
+  lock->name = name;
+  (void)loc;
+}
+
+void read_lock(rwlock_t* lock, const Loc& loc) { ReadLock(lock, Family::kPlain, loc); }
+void read_unlock(rwlock_t* lock, const Loc& loc) {
+  ReadUnlock(lock, Family::kPlain, 0, "read_unlock", loc);
+}
+void write_lock(rwlock_t* lock, const Loc& loc) { WriteLock(lock, Family::kPlain, loc); }
+void write_unlock(rwlock_t* lock, const Loc& loc) {
+  WriteUnlock(lock, Family::kPlain, 0, "write_unlock", loc);
+}
+void read_lock_irq(rwlock_t* lock, const Loc& loc) { ReadLock(lock, Family::kIrq, loc); }
+void read_unlock_irq(rwlock_t* lock, const Loc& loc) {
+  ReadUnlock(lock, Family::kIrq, 0, "read_unlock_irq", loc);
+}
+void write_lock_irq(rwlock_t* lock, const Loc& loc) { WriteLock(lock, Family::kIrq, loc); }
+void write_unlock_irq(rwlock_t* lock, const Loc& loc) {
+  WriteUnlock(lock, Family::kIrq, 0, "write_unlock_irq", loc);
+}
+void read_lock_bh(rwlock_t* lock, const Loc& loc) { ReadLock(lock, Family::kBh, loc); }
+void read_unlock_bh(rwlock_t* lock, const Loc& loc) {
+  ReadUnlock(lock, Family::kBh, 0, "read_unlock_bh", loc);
+}
+void write_lock_bh(rwlock_t* lock, const Loc& loc) { WriteLock(lock, Family::kBh, loc); }
+void write_unlock_bh(rwlock_t* lock, const Loc& loc) {
+  WriteUnlock(lock, Family::kBh, 0, "write_unlock_bh", loc);
+}
+unsigned long read_lock_irqsave_impl(rwlock_t* lock, const Loc& loc) {
+  return ReadLock(lock, Family::kIrqsave, loc);
+}
+unsigned long write_lock_irqsave_impl(rwlock_t* lock, const Loc& loc) {
+  return WriteLock(lock, Family::kIrqsave, loc);
+}
+void read_unlock_irqrestore(rwlock_t* lock, unsigned long flags, const Loc& loc) {
+  ReadUnlock(lock, Family::kIrqsave, flags, "read_unlock_irqrestore", loc);
+}
+void write_unlock_irqrestore(rwlock_t* lock, unsigned long flags, const Loc& loc) {
+  WriteUnlock(lock, Family::kIrqsave, flags, "write_unlock_irqrestore", loc);
+}
+
+int read_trylock(rwlock_t* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  rt.Step(lock, "read_trylock", s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  if (s.owner != -1) return 0;
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;
+  s.readers.push_back(Me());
+  internal::PushHeld(t, lock, s.name, "rwlock_t", loc);
+  t.held.back().variant = "read_lock";
+  internal::SyncAcquire(s, loc);
+  return 1;
+}
+
+int write_trylock(rwlock_t* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  SpinState& s = State(lock, true, loc);
+  rt.Step(lock, "write_trylock", s.name, Access::kAcquire, loc);
+  internal::AtomicSection section;
+  if (s.owner != -1 || !s.readers.empty()) return 0;
+  TaskState& t = rt.Current();
+  t.preempt_count += 1;
+  Acquired(s, lock, t, "write_lock", "rwlock_t", loc);
+  return 1;
 }
 
 }  // namespace kmc::kernel

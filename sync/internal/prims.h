@@ -11,13 +11,6 @@
 
 namespace kmc::internal {
 
-// Engine state of a lock-like object: a happens-before channel and a FIFO of
-// sleeping engine threads.
-struct SyncState : ObjectState {
-  AtomicCell* sync = nullptr;
-  std::deque<int> waiters;
-};
-
 // Orders the current task after every earlier SyncRelease of the object.
 void SyncAcquire(SyncState& s, const Loc& loc);
 // Publishes the current task's writes to the next SyncAcquire.

@@ -118,6 +118,9 @@ struct EngineState {
   bool parked[kMaxThreads] = {};
   bool diverged = false;          // replay token did not fit the execution
   std::string divergence;
+  bool replaying = false;         // following a recorded decision path
+  size_t replay_nodes = 0;        // decisions the path holds
+  size_t depth = 0;               // decisions the current execution took
   // Progress: the search tree of the running tree scheduler.
   const void* tree = nullptr;
   double (*tree_fraction)(const void*) = nullptr;
@@ -151,7 +154,16 @@ class KmcTreeScheduler
 
   rl::thread_id_t iteration_begin_impl() {
     switches_remain_ = this->params_.context_bound;
-    return base_t::iteration_begin_impl();
+    // Relacy's own version calls its rand_impl directly; ours validates.
+    this->stree_depth_ = 0;
+    const unsigned index = rand_impl(this->running_threads_count, rl::sched_type_sched);
+    return this->running_threads[index];
+  }
+
+  void set_state_impl(std::istream& in) {
+    base_t::set_state_impl(in);
+    g_engine.replaying = true;
+    g_engine.replay_nodes = this->stree_.size();
   }
 
   bool can_switch(thread_info_t& t) {
@@ -179,6 +191,11 @@ class KmcTreeScheduler
     unsigned result = 0;
     const size_t size = this->stree_.size();
     if (this->stree_depth_ == size) {
+      if (g_engine.replaying && !g_engine.diverged) {
+        g_engine.diverged = true;
+        g_engine.divergence = "the execution needs more than the token's " +
+                              std::to_string(g_engine.replay_nodes) + " decisions";
+      }
       typename base_t::stree_node n = {limit, 0, t, 0};
       this->stree_.push_back(n);
     } else {
@@ -198,6 +215,7 @@ class KmcTreeScheduler
       result = n.index_;
     }
     this->stree_depth_ += 1;
+    g_engine.depth = this->stree_depth_;
     return result;
   }
 
@@ -519,6 +537,13 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   out.engine_verdict = FromRelacy(res);
   out.stop_iteration = params.stop_iteration;
   out.state = state;
+  if (g_engine.replaying && !g_engine.diverged && out.engine_verdict != Verdict::kClean &&
+      g_engine.depth != g_engine.replay_nodes) {
+    g_engine.diverged = true;
+    g_engine.divergence = "the token holds " + std::to_string(g_engine.replay_nodes) +
+                          " decisions, the execution failed after " +
+                          std::to_string(g_engine.depth);
+  }
   out.diverged = EngineDiverged(&out.divergence);
   return out;
 }

@@ -92,7 +92,11 @@ void Runtime::EndRun() {
 }
 
 int Runtime::ThreadCount() const {
-  return model_ ? static_cast<int>(model_->tasks().size()) + model_->kernel_threads() : 0;
+  if (!model_) return 0;
+  return static_cast<int>(model_->tasks().size()) + model_->kernel_threads() +
+         static_cast<int>(model_->irqs().size()) +
+         (model_->softirq_daemons() ? std::max(1, model_->cpus()) : 0) +
+         (model_->workqueue() ? 1 : 0);
 }
 
 void Runtime::ResetExecution(bool engine_alive) {
@@ -105,6 +109,8 @@ void Runtime::ResetExecution(bool engine_alive) {
   heap_.clear();
   alloc_seq_ = 0;
   fixture_ = nullptr;
+  cpus_.clear();
+  work_queue_.clear();
 }
 
 void Runtime::AbandonExecution() {
@@ -144,6 +150,40 @@ void Runtime::BeginExecution() {
     t.uid = t.euid = 0;
     tasks_.push_back(std::move(t));
   }
+  for (size_t i = 0; i < model_->irqs().size(); ++i) {
+    const auto& irq = model_->irqs()[i];
+    TaskState t;
+    t.kind = TaskKind::kIrq;
+    t.name = "irq/" + irq.name;
+    t.pid = 301 + static_cast<int>(i);
+    t.cpu = irq.cpu >= 0 ? irq.cpu % cpus : 0;
+    t.thread = static_cast<int>(tasks_.size());
+    t.irq_source = static_cast<int>(i);
+    t.ctx = Ctx::kHardirq;
+    tasks_.push_back(std::move(t));
+  }
+  if (model_->softirq_daemons()) {
+    for (int c = 0; c < cpus; ++c) {
+      TaskState t;
+      t.kind = TaskKind::kSoftirqd;
+      t.name = "ksoftirqd/" + std::to_string(c);
+      t.pid = 401 + c;
+      t.cpu = c;
+      t.thread = static_cast<int>(tasks_.size());
+      tasks_.push_back(std::move(t));
+    }
+  }
+  if (model_->workqueue()) {
+    TaskState t;
+    t.kind = TaskKind::kWorker;
+    t.name = "kworker/0:1";
+    t.pid = 501;
+    t.cpu = 0;
+    t.thread = static_cast<int>(tasks_.size());
+    tasks_.push_back(std::move(t));
+  }
+  cpus_.assign(static_cast<size_t>(cpus), CpuState{});
+  work_queue_.clear();
   tasks_done_ = false;
   suppress_races_ = 0;
   setup_task_ = TaskState{};
@@ -186,10 +226,12 @@ void Runtime::BeginExecution() {
 void Runtime::RunThread(int thread) {
   if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return;
   TaskState& t = tasks_[thread];
-  if (t.kind == TaskKind::kKthread) {
-    RunKthreadSlot(t);
-  } else {
-    model_->tasks()[thread].body(fixture_);
+  switch (t.kind) {
+    case TaskKind::kTask: model_->tasks()[thread].body(fixture_); break;
+    case TaskKind::kKthread: RunKthreadSlot(t); break;
+    case TaskKind::kIrq: RunIrqSource(t); break;
+    case TaskKind::kSoftirqd: RunSoftirqd(t); break;
+    case TaskKind::kWorker: RunWorker(t); break;
   }
   TaskFinished(t);
 }
@@ -222,18 +264,24 @@ void Runtime::TaskFinished(TaskState& t) {
     for (const TaskState& o : tasks_) {
       if (o.kind == TaskKind::kTask && !o.finished) all = false;
     }
-    if (all) {
-      // Idle kernel-thread slots that were never started exit now.
-      tasks_done_ = true;
-      for (TaskState& o : tasks_) {
-        if (o.idle) Unpark(o.thread, Loc::current());
-      }
+    // Idle kernel-thread slots that were never started exit now.
+    if (all) tasks_done_ = true;
+  }
+  WakeIdleDaemons();
+}
+
+void Runtime::WakeIdleDaemons() {
+  for (TaskState& o : tasks_) {
+    if (o.idle && !o.finished) {
+      o.idle = false;
+      Unpark(o.thread, Loc::current());
     }
   }
 }
 
 void Runtime::FinishExecution() {
   phase_ = Phase::kFinal;
+  RunLeftoverDeferred();
   model_->RunCheck(fixture_);
   model_->DestroyFixture(fixture_);
   fixture_ = nullptr;
@@ -345,7 +393,10 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     }
     Record(std::move(text), loc);
   }
-  if (phase_ == Phase::kRunning) SchedulePoint(obj, op.data(), access, loc);
+  if (phase_ != Phase::kRunning || t == nullptr || CurrentThread() < 0) return;
+  BeforeSchedulePoint(*t);
+  SchedulePoint(obj, op.data(), access, loc);
+  WaitForCpu(*t);
 }
 
 void Runtime::Note(std::string_view text, const Loc& loc) {

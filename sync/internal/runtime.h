@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,9 +39,12 @@ struct HeldLock {
   std::string name;
   const char* type;  // "spinlock_t", "struct mutex", ...
   Loc where;
+  const char* variant = "";  // how it was taken: "spin_lock_irqsave", ...
 };
 
-enum class TaskKind : uint8_t { kTask, kKthread };
+// What an engine thread is: a model task, a kernel-thread slot, an interrupt
+// source, a per-CPU ksoftirqd, or the workqueue worker.
+enum class TaskKind : uint8_t { kTask, kKthread, kIrq, kSoftirqd, kWorker };
 
 struct TaskState {
   TaskKind kind = TaskKind::kTask;
@@ -66,6 +70,13 @@ struct TaskState {
   void* kthread_data = nullptr;
   int exit_code = 0;
   int exit_waiter = -1;  // thread sleeping in kthread_stop()
+  // Interrupt state.
+  int bh_count = 0;                    // local_bh_disable() depth
+  std::vector<unsigned long> saved_irq_flags;  // local_irq_save() stack
+  unsigned irq_save_seq = 0;
+  uint64_t cpu_gen_seen = 0;           // last CPU generation this context synced with
+  int irq_source = -1;                 // kIrq: index into Model::irqs()
+  std::string interrupted;             // kIrq: what the handler interrupted
   // What the task sleeps on, for deadlock reports.
   const void* wait_object = nullptr;
   std::string wait_what;
@@ -83,6 +94,35 @@ struct ObjectState {
   virtual ~ObjectState() = default;
   std::string name;
   bool initialized = false;
+};
+
+// Engine state of a lock-like object: a happens-before channel and a FIFO of
+// sleeping engine threads (helpers in sync/internal/prims.h).
+struct SyncState : ObjectState {
+  AtomicCell* sync = nullptr;
+  std::deque<int> waiters;
+};
+
+// Deferred work run by the runtime: tasklets and timers (softirq context, on
+// a CPU) and work items (process context, on the worker).
+struct DeferredWork : SyncState {
+  bool pending = false;
+  bool running = false;
+  int cpu = 0;
+  std::vector<int> waiters;  // tasklet_kill / del_timer_sync / flush_work
+  virtual void Run() = 0;
+};
+
+// One CPU: the interrupt contexts running on it, innermost last. A thread may
+// run on the CPU only when it is the innermost context, or when no interrupt
+// context is active and it is a process-context thread of that CPU.
+struct CpuState {
+  std::vector<int> stack;        // threads in hardirq/softirq on this CPU
+  std::vector<int> blocked;      // threads waiting to get the CPU back
+  std::vector<int> irq_waiters;  // interrupt sources waiting for irqs on
+  std::vector<DeferredWork*> softirq_pending;
+  AtomicCell* sync = nullptr;    // program order between contexts on the CPU
+  uint64_t gen = 0;              // bumped whenever an interrupt context leaves
 };
 
 // State of a race-checked plain location (Shared<T>, bytes of kmalloc memory).
@@ -164,6 +204,24 @@ class Runtime {
   bool tasks_done() const { return tasks_done_; }
   // Race checks are off while > 0 (lockless wait_event conditions).
   void SuppressRaces(int delta) { suppress_races_ += delta; }
+
+  // --- CPUs and interrupt contexts (sync/internal/cpu.cc) ----------------
+  int cpus() const { return static_cast<int>(cpus_.size()); }
+  CpuState& cpu(int c) { return cpus_[c]; }
+  // True when no context on `c` has interrupts disabled (hardirq included).
+  bool CpuAcceptsIrq(int c) const;
+  // True when softirqs may start on `c` (irqs on, no bh-disabled context,
+  // no softirq already running there).
+  bool CpuAcceptsSoftirq(int c) const;
+  // The current context enabled interrupts (or bottom halves) on its CPU.
+  void IrqsEnabled(TaskState& t);
+  void BhEnabled(TaskState& t);
+  // Queues softirq work on a CPU / work for the worker, waking daemons.
+  void RaiseSoftirq(DeferredWork* w, int cpu);
+  void QueueWork(DeferredWork* w);
+  void RemoveDeferred(DeferredWork* w);
+  // Blocks until every waiter condition of `w` is over (not pending, not running).
+  void WaitDeferred(DeferredWork* w, const char* what, const Loc& loc);
   uint32_t nondet() const { return model_ ? model_->nondet() : 0; }
   uint32_t epoch() const { return epoch_; }
 
@@ -226,6 +284,19 @@ class Runtime {
   void Record(std::string text, const Loc& loc);
   void RunKthreadSlot(TaskState& t);
   void TaskFinished(TaskState& t);
+  void RunIrqSource(TaskState& t);
+  void RunSoftirqd(TaskState& t);
+  void RunWorker(TaskState& t);
+  void RunSoftirqs(TaskState& t, int cpu);
+  void RunDeferred(TaskState& t, DeferredWork* w, Ctx ctx);
+  void PushContext(TaskState& t, int cpu, Ctx ctx);
+  void PopContext(TaskState& t, int cpu, Ctx saved);
+  void WaitForCpu(TaskState& t);
+  void BeforeSchedulePoint(TaskState& t);
+  void WakeIdleDaemons();
+  bool ProducersDone() const;
+  void RunLeftoverDeferred();
+  bool UsesCpuSync() const;
   void ResetExecution(bool engine_alive);
 
   const Model* model_ = nullptr;
@@ -237,6 +308,8 @@ class Runtime {
   Phase phase_ = Phase::kSetup;
   bool tasks_done_ = false;
   int suppress_races_ = 0;
+  std::vector<CpuState> cpus_;
+  std::vector<DeferredWork*> work_queue_;
   std::vector<TaskState> tasks_;
   TaskState setup_task_;  // module init (fixture setup) and exit (final check)
   std::vector<std::unique_ptr<ObjectState>> objects_;

@@ -1,0 +1,354 @@
+// Models of scull, the bare LDD3 char driver (drivers/scull, spec:
+// ../shared/specs/drivers.md section 1): one clean scenario checked
+// exhaustively, and one scenario per seeded bug (B1..B6 of section 1.8).
+//
+// Every model loads scull with one device and a tiny geometry (module
+// parameters scull_quantum=4 scull_qset=2: one list node covers 8 bytes), so
+// a few short writes already allocate nodes, pointer arrays and quanta. The
+// fixture constructor is `insmod` (module init); the final check runs after
+// every task, checks the final state and unloads the module, which trims the
+// device: everything the driver allocated must be freed again by then.
+
+#include <string>
+
+#include "drivers/scull/scull.h"
+#include "sync/kernel.h"
+#include "sync/model.h"
+
+namespace kmc::models {
+namespace {
+
+using namespace kmc::kernel;          // NOLINT: kernel spelling
+using namespace kmc::drivers::scull;  // NOLINT: driver spelling
+
+constexpr int kQuantum = 4;
+constexpr int kQset = 2;
+
+template <class F>
+void Preload(F& s, const std::string& data);
+
+// scull loaded with `Bugs` seeded in its one device; with `Filled`, the device
+// already holds "data" (one quantum) when the tasks start.
+template <unsigned Bugs, bool Filled = false>
+struct Scull {
+  scull_module mod;
+  scull_dev* dev = nullptr;
+
+  Scull() {
+    mod.scull_nr_devs = 1;
+    mod.scull_quantum = kQuantum;
+    mod.scull_qset = kQset;
+    mod.scull_bugs = Bugs;
+    BUG_ON(scull_init_module(&mod) != 0);
+    dev = &mod.scull_devices[0];
+    if (Filled) Preload(*this, "data");
+  }
+
+  // Module exit: trims the device and frees it (kmemleak runs after this).
+  void Unload() { scull_cleanup_module(&mod); }
+};
+
+// open(2) of scull0 with `flags`; the task keeps the returned struct file.
+template <class F>
+file Open(F& s, unsigned flags) {
+  inode ino = scull_inode(&s.mod, 0);
+  file filp = make_file(flags);
+  KMC_ASSERT(scull_open(&ino, &filp) == 0);
+  return filp;
+}
+
+template <class F>
+void Close(F& s, file& filp) {
+  inode ino = scull_inode(&s.mod, 0);
+  KMC_ASSERT(scull_release(&ino, &filp) == 0);
+}
+
+// pwrite(2): one call to scull_write at `pos`.
+ssize_t Pwrite(file& filp, const std::string& data, loff_t pos) {
+  UserBuffer ub(data);
+  filp.f_pos = pos;
+  return scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+}
+
+// The whole device content, read from offset 0 as `cat` would (used by the
+// final checks, where nothing runs concurrently).
+template <class F>
+std::string Cat(F& s) {
+  file filp = Open(s, O_RDONLY);
+  std::string out;
+  for (;;) {
+    UserBuffer ub(16);
+    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    KMC_ASSERT(n >= 0);
+    if (n == 0) break;
+    out += ub.str(static_cast<size_t>(n));
+  }
+  Close(s, filp);
+  return out;
+}
+
+// Fills the device at module load (setup runs alone, so the lock is free).
+template <class F>
+void Preload(F& s, const std::string& data) {
+  file filp = Open(s, O_WRONLY);
+  while (filp.f_pos < static_cast<loff_t>(data.size())) {
+    UserBuffer ub(data.substr(static_cast<size_t>(filp.f_pos)));
+    BUG_ON(scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos) <= 0);
+  }
+  Close(s, filp);
+}
+
+// ---------------------------------------------------------------------------
+// The clean driver: two writers and a reader.
+//
+// writer0 writes "ABCD" at 0 and "IJKL" at 8 (second list node); writer1
+// writes "wxyzuv" at 2, which takes two calls because a write never crosses a
+// quantum: "wx" at 2..3 (overlapping writer0's "CD") and "yzuv" at 4..7. The
+// reader reads from 0 twice, concurrently.
+
+constexpr char kUnwritten = 0x5a;  // kmalloc poison: a quantum byte never written
+
+// The bytes a reader may see at `off`: what writer0 or writer1 writes there,
+// or poison when the quantum exists but that byte was not written yet.
+bool Plausible(size_t off, char c) {
+  static constexpr const char* kWriter0 = "ABCD____IJKL";
+  static constexpr const char* kWriter1 = "__wxyzuv____";
+  if (off >= 12) return false;
+  return c == kUnwritten || c == kWriter0[off] || c == kWriter1[off];
+}
+
+using Clean = Scull<0>;
+
+KMC_MODEL("scull/writers_and_reader") {
+  auto f = m.Fixture<Clean>();
+  m.Describe("clean scull: two writers and a reader on one device; data integrity, no leak");
+  m.Expect(Verdict::kClean);
+  f.Task("writer0", 0, [](Clean& s) {
+    file filp = Open(s, O_RDWR);
+    KMC_ASSERT(Pwrite(filp, "ABCD", 0) == 4);
+    KMC_ASSERT(Pwrite(filp, "IJKL", 8) == 4);
+    Close(s, filp);
+  });
+  f.Task("writer1", 1, [](Clean& s) {
+    file filp = Open(s, O_RDWR);
+    KMC_ASSERT(Pwrite(filp, "wxyzuv", 2) == 2);  // clipped at the quantum's end
+    KMC_ASSERT(Pwrite(filp, "yzuv", 4) == 4);
+    Close(s, filp);
+  });
+  f.Task("reader", 1, [](Clean& s) {
+    file filp = Open(s, O_RDONLY);
+    for (int call = 0; call < 2; ++call) {
+      const loff_t pos = filp.f_pos;
+      UserBuffer ub(8, '.');
+      const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+      // Inv 5: 0 (EOF or hole) or 1..min(count, quantum - q_pos) bytes.
+      KMC_ASSERT(n >= 0 && n <= kQuantum - pos % kQuantum);
+      KMC_ASSERT(filp.f_pos == pos + n);
+      for (ssize_t i = 0; i < n; ++i) KMC_ASSERT(Plausible(pos + i, ub[i]));
+      // Each write is atomic under the lock: offsets 2..3 hold one writer's pair.
+      if (pos == 0 && n == 4) {
+        const std::string mid = ub.str(4).substr(2);
+        KMC_ASSERT(mid == "CD" || mid == "wx" || mid == std::string(2, kUnwritten));
+      }
+      if (n == 0) break;
+    }
+    Close(s, filp);
+  });
+  f.Check([](Clean& s) {
+    // Inv 4/8: the device holds exactly what the writers wrote; "CD" and "wx"
+    // land on the same bytes, so the one written last wins.
+    KMC_ASSERT(s.dev->size.get() == 12);
+    const std::string data = Cat(s);
+    KMC_ASSERT(data == "ABCDyzuvIJKL" || data == "ABwxyzuvIJKL");
+    // Inv 6: the lock was released on every path.
+    KMC_ASSERT(down_trylock(&s.dev->sem) == 0);
+    up(&s.dev->sem);
+    s.Unload();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// B1: write without the lock. Plain accesses and allocations are not
+// scheduling points, so the search never lets both writers pass the NULL-slot
+// check before either stores: the leak itself stays latent and the race
+// detector reports the unordered accesses that allow it.
+
+using UnlockedWrite = Scull<SCULL_BUG_UNLOCKED_WRITE>;
+
+KMC_MODEL("scull/unlocked_write") {
+  auto f = m.Fixture<UnlockedWrite>();
+  m.Describe("B1: scull_write without the device lock; two writers race to allocate one quantum");
+  m.Expect({Verdict::kMemoryLeak, Verdict::kDataRace});
+  auto writer = [](const char* data) {
+    return [data](UnlockedWrite& s) {
+      file filp = Open(s, O_RDWR);
+      KMC_ASSERT(Pwrite(filp, data, 0) == 4);
+      Close(s, filp);
+    };
+  };
+  f.Task("writer0", 0, writer("AAAA"));
+  f.Task("writer1", 1, writer("BBBB"));
+  f.Check([](UnlockedWrite& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// B2: the -EFAULT path of write forgets up().
+
+using MissingUp = Scull<SCULL_BUG_MISSING_UP_ON_FAULT>;
+
+KMC_MODEL("scull/missing_up_on_fault") {
+  auto f = m.Fixture<MissingUp>();
+  m.Describe("B2: scull_write returns -EFAULT without up(); the next operation sleeps forever");
+  m.Expect(Verdict::kDeadlock);
+  m.Enable(kUserFault);
+  f.Task("writer", 0, [](MissingUp& s) {
+    file filp = Open(s, O_RDWR);
+    const ssize_t n = Pwrite(filp, "abcd", 0);
+    KMC_ASSERT(n == 4 || n == -EFAULT);
+    Close(s, filp);
+  });
+  f.Task("reader", 1, [](MissingUp& s) {
+    file filp = Open(s, O_RDONLY);
+    UserBuffer ub(4);
+    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    KMC_ASSERT(n == 0 || n == 4 || n == -EFAULT);
+    Close(s, filp);
+  });
+  f.Check([](MissingUp& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// B4: a write-only open trims without the lock while a reader reads.
+
+using UnlockedTrim = Scull<SCULL_BUG_UNLOCKED_TRIM, /*Filled=*/true>;
+
+KMC_MODEL("scull/unlocked_trim") {
+  auto f = m.Fixture<UnlockedTrim>();
+  m.Describe("B4: open(O_WRONLY) trims without the device lock while a reader reads");
+  m.Expect({Verdict::kUseAfterFree, Verdict::kDataRace});
+  f.Task("truncater", 0, [](UnlockedTrim& s) {
+    file filp = Open(s, O_WRONLY);  // trims
+    Close(s, filp);
+  });
+  f.Task("reader", 1, [](UnlockedTrim& s) {
+    file filp = Open(s, O_RDONLY);
+    UserBuffer ub(4);
+    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    KMC_ASSERT(n == 0 || (n == 4 && ub.str(4) == "data"));
+    Close(s, filp);
+  });
+  f.Check([](UnlockedTrim& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// A spinlock instead of the semaphore, held across user copies (drivers.md
+// PB8, here on scull).
+
+using Spinlocked = Scull<SCULL_BUG_SPINLOCK, /*Filled=*/true>;
+
+KMC_MODEL("scull/sleep_under_spinlock") {
+  auto f = m.Fixture<Spinlocked>();
+  m.Describe("scull guarded by a spinlock_t: copy_to_user/copy_from_user sleep in atomic context");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("reader", 0, [](Spinlocked& s) {
+    file filp = Open(s, O_RDONLY);
+    UserBuffer ub(4);
+    KMC_ASSERT(scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos) == 4);
+    Close(s, filp);
+  });
+  f.Task("writer", 1, [](Spinlocked& s) {
+    file filp = Open(s, O_RDWR);
+    KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
+    Close(s, filp);
+  });
+  f.Check([](Spinlocked& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// B3: the -EFAULT path of write calls up() twice.
+
+using DoubleUp = Scull<SCULL_BUG_DOUBLE_UP>;
+
+KMC_MODEL("scull/double_up") {
+  auto f = m.Fixture<DoubleUp>();
+  m.Describe("B3: scull_write's -EFAULT path up()s twice; the semaphore then admits two tasks");
+  m.Expect({Verdict::kDataRace, Verdict::kAssertionFailed});
+  m.Enable(kUserFault);
+  f.Task("writer0", 0, [](DoubleUp& s) {
+    file filp = Open(s, O_RDWR);
+    const ssize_t n = Pwrite(filp, "abcd", 0);
+    KMC_ASSERT(n == 4 || n == -EFAULT);
+    Close(s, filp);
+  });
+  f.Task("writer1", 1, [](DoubleUp& s) {
+    file filp = Open(s, O_RDWR);
+    const ssize_t n = Pwrite(filp, "ABCD", 4);
+    KMC_ASSERT(n == 4 || n == -EFAULT);
+    Close(s, filp);
+  });
+  f.Task("reader", 1, [](DoubleUp& s) {
+    file filp = Open(s, O_RDONLY);
+    UserBuffer ub(4);
+    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    KMC_ASSERT(n >= 0 || n == -EFAULT);
+    Close(s, filp);
+  });
+  f.Check([](DoubleUp& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// B5 (present in LDD3): read/write snapshot quantum/qset before the lock,
+// while a write-only open's trim rewrites them under it.
+
+using EarlySnapshot = Scull<SCULL_BUG_SNAPSHOT_BEFORE_LOCK, /*Filled=*/true>;
+
+KMC_MODEL("scull/snapshot_before_lock") {
+  auto f = m.Fixture<EarlySnapshot>();
+  m.Describe("B5: scull_write reads dev->quantum/qset before the lock, racing a trim (as in LDD3)");
+  m.Expect(Verdict::kDataRace);
+  f.Task("truncater", 0, [](EarlySnapshot& s) {
+    file filp = Open(s, O_WRONLY);  // trims under the lock
+    Close(s, filp);
+  });
+  f.Task("writer", 1, [](EarlySnapshot& s) {
+    file filp = Open(s, O_RDWR);
+    KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
+    Close(s, filp);
+  });
+  f.Check([](EarlySnapshot& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
+// B6: SCULL_IOCXQUANTUM is not atomic (.unlocked_ioctl, LDD3-port).
+
+struct Exchange : Scull<0> {
+  Shared<int> old[2];  // what each task's exchange returned
+};
+
+KMC_MODEL("scull/ioctl_exchange") {
+  auto f = m.Fixture<Exchange>();
+  m.Describe("B6: two concurrent SCULL_IOCXQUANTUM exchanges are not atomic");
+  m.Expect({Verdict::kDataRace, Verdict::kAssertionFailed});
+  auto exchanger = [](int index, int value) {
+    return [index, value](Exchange& s) {
+      SetCurrentCredentials(0, 0, false, /*cap_sys_admin=*/true);
+      file filp = Open(s, O_RDONLY);
+      int v = value;
+      KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQUANTUM, reinterpret_cast<unsigned long>(&v)) == 0);
+      s.old[index] = v;
+      Close(s, filp);
+    };
+  };
+  f.Task("admin0", 0, exchanger(0, 10));
+  f.Task("admin1", 1, exchanger(1, 20));
+  f.Check([](Exchange& s) {
+    // Linearizable exchanges: one saw the initial value, the other the first's.
+    const int q = s.mod.scull_quantum.get();
+    KMC_ASSERT((s.old[0] == kQuantum && s.old[1] == 10 && q == 20) ||
+               (s.old[1] == kQuantum && s.old[0] == 20 && q == 10));
+    s.Unload();
+  });
+}
+
+}  // namespace
+}  // namespace kmc::models

@@ -1,0 +1,359 @@
+// kmc runtime: CPUs, interrupt contexts, softirqs and deferred work.
+//
+// Interrupt sources, ksoftirqd and the workqueue worker are engine threads of
+// their own. What makes them interrupts is the CPU discipline below:
+//   * a hardirq handler starts on CPU c only when no context on c has
+//     interrupts disabled (otherwise its thread waits, like a pending irq,
+//     and runs as soon as the CPU enables interrupts);
+//   * while a hardirq or softirq context is active on c, every other thread
+//     of c stops at its next scheduling point until the context leaves (the
+//     interrupted task makes no progress; the handler runs to completion);
+//   * contexts that take turns on a CPU are ordered by program order: a
+//     context releases the CPU's sync cell before each of its scheduling
+//     points and acquires it when it gets the CPU back, so an interrupt never
+//     races with the code it interrupted, and same-CPU bugs show up as
+//     deadlocks (spinlock cpu recursion) or broken invariants instead;
+//   * softirqs (tasklets, timers) run at irq exit, at local_bh_enable() and
+//     spin_unlock_bh(), in ksoftirqd (Model::SoftirqDaemons), and whatever is
+//     still pending once every thread has finished runs before the final
+//     check.
+// Interrupts are delivered only at scheduling points (primitive operations),
+// never between two plain memory accesses of the interrupted code.
+
+#include <algorithm>
+#include <string>
+
+#include "sync/internal/prims.h"
+#include "sync/internal/runtime.h"
+
+namespace kmc::internal {
+
+bool Runtime::UsesCpuSync() const {
+  return model_ != nullptr &&
+         (!model_->irqs().empty() || model_->softirq_daemons() || !work_queue_.empty() ||
+          std::any_of(cpus_.begin(), cpus_.end(),
+                      [](const CpuState& c) { return !c.softirq_pending.empty() || !c.stack.empty(); }));
+}
+
+bool Runtime::CpuAcceptsIrq(int c) const {
+  for (const TaskState& t : tasks_) {
+    if (t.cpu == c && !t.finished && t.irqs_disabled &&
+        (t.kind != TaskKind::kIrq || std::find(cpus_[c].stack.begin(), cpus_[c].stack.end(),
+                                               t.thread) != cpus_[c].stack.end())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Runtime::CpuAcceptsSoftirq(int c) const {
+  if (!CpuAcceptsIrq(c)) return false;
+  for (const TaskState& t : tasks_) {
+    if (t.cpu != c || t.finished) continue;
+    if (t.bh_count > 0) return false;
+    if (t.ctx == Ctx::kSoftirq &&
+        std::find(cpus_[c].stack.begin(), cpus_[c].stack.end(), t.thread) != cpus_[c].stack.end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Runtime::BeforeSchedulePoint(TaskState& t) {
+  if (!UsesCpuSync()) return;
+  CpuState& c = cpus_[t.cpu];
+  if (c.sync == nullptr) c.sync = NewAtomic(0);
+  AtomicSection section;
+  AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
+}
+
+void Runtime::WaitForCpu(TaskState& t) {
+  if (cpus_.empty()) return;
+  CpuState& c = cpus_[t.cpu];
+  // The CPU is ours when no interrupt context is active on it, or when we
+  // are the innermost one.
+  while (!c.stack.empty() && c.stack.back() != t.thread) {
+    c.blocked.push_back(t.thread);
+    Park(false, Loc::current());
+  }
+  if (c.sync != nullptr && t.cpu_gen_seen != c.gen) {
+    t.cpu_gen_seen = c.gen;
+    AtomicSection section;
+    AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcquire, Loc::current());
+  }
+}
+
+void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
+  CpuState& c = cpus_[cpu];
+  c.stack.push_back(t.thread);
+  t.ctx = ctx;
+  if (c.sync == nullptr) c.sync = NewAtomic(0);
+  AtomicSection section;
+  AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
+}
+
+void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
+  CpuState& c = cpus_[cpu];
+  {
+    AtomicSection section;
+    AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
+  }
+  auto it = std::find(c.stack.begin(), c.stack.end(), t.thread);
+  if (it != c.stack.end()) c.stack.erase(it);
+  t.ctx = saved;
+  c.gen += 1;
+  t.cpu_gen_seen = c.gen;
+  std::vector<int> blocked;
+  blocked.swap(c.blocked);
+  for (int th : blocked) Unpark(th, Loc::current());
+  std::vector<int> waiters;
+  waiters.swap(c.irq_waiters);
+  for (int th : waiters) Unpark(th, Loc::current());
+}
+
+void Runtime::IrqsEnabled(TaskState& t) {
+  if (cpus_.empty() || !CpuAcceptsIrq(t.cpu)) return;
+  std::vector<int> waiters;
+  waiters.swap(cpus_[t.cpu].irq_waiters);
+  for (int th : waiters) Unpark(th, Loc::current());
+}
+
+void Runtime::BhEnabled(TaskState& t) {
+  if (cpus_.empty()) return;
+  IrqsEnabled(t);
+  if (!cpus_[t.cpu].softirq_pending.empty() && CpuAcceptsSoftirq(t.cpu) &&
+      t.ctx == Ctx::kProcess && running()) {
+    RunSoftirqs(t, t.cpu);
+  }
+}
+
+void Runtime::RunDeferred(TaskState& t, DeferredWork* w, Ctx ctx) {
+  w->pending = false;
+  w->running = true;
+  w->cpu = t.cpu;
+  Note((ctx == Ctx::kSoftirq ? "softirq runs " : "worker runs ") + w->name, Loc::current());
+  const Ctx saved = t.ctx;
+  const bool saved_irqs = t.irqs_disabled;
+  t.irqs_disabled = false;
+  if (ctx == Ctx::kSoftirq) {
+    PushContext(t, t.cpu, Ctx::kSoftirq);
+    SyncAcquire(*w, Loc::current());
+    w->Run();
+    SyncRelease(*w, Loc::current());
+    PopContext(t, t.cpu, saved);
+  } else {
+    SyncAcquire(*w, Loc::current());
+    w->Run();
+    SyncRelease(*w, Loc::current());
+  }
+  t.irqs_disabled = saved_irqs;
+  w->running = false;
+  if (!w->pending) {
+    std::vector<int> waiters;
+    waiters.swap(w->waiters);
+    for (int th : waiters) {
+      tasks_[th].granted = true;
+      Unpark(th, Loc::current());
+    }
+  }
+}
+
+void Runtime::RunSoftirqs(TaskState& t, int cpu) {
+  CpuState& c = cpus_[cpu];
+  // Items scheduled while these run are picked up too (like __do_softirq's
+  // restart loop); an item running on another CPU stays pending.
+  for (size_t guard = 0; guard < 64; ++guard) {
+    auto it = std::find_if(c.softirq_pending.begin(), c.softirq_pending.end(),
+                           [](DeferredWork* w) { return !w->running; });
+    if (it == c.softirq_pending.end()) return;
+    DeferredWork* w = *it;
+    c.softirq_pending.erase(it);
+    const int saved_cpu = t.cpu;
+    t.cpu = cpu;
+    RunDeferred(t, w, Ctx::kSoftirq);
+    t.cpu = saved_cpu;
+  }
+}
+
+void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
+  if (cpus_.empty()) return;
+  w->pending = true;
+  w->cpu = cpu;
+  auto& q = cpus_[cpu].softirq_pending;
+  if (std::find(q.begin(), q.end(), w) == q.end()) q.push_back(w);
+  WakeIdleDaemons();
+}
+
+void Runtime::QueueWork(DeferredWork* w) {
+  w->pending = true;
+  if (std::find(work_queue_.begin(), work_queue_.end(), w) == work_queue_.end()) {
+    work_queue_.push_back(w);
+  }
+  WakeIdleDaemons();
+}
+
+void Runtime::RemoveDeferred(DeferredWork* w) {
+  for (CpuState& c : cpus_) {
+    c.softirq_pending.erase(std::remove(c.softirq_pending.begin(), c.softirq_pending.end(), w),
+                            c.softirq_pending.end());
+  }
+  work_queue_.erase(std::remove(work_queue_.begin(), work_queue_.end(), w), work_queue_.end());
+  w->pending = false;
+}
+
+void Runtime::WaitDeferred(DeferredWork* w, const char* what, const Loc& loc) {
+  TaskState& t = Current();
+  while (w->pending || w->running) {
+    if (!running()) return;
+    w->waiters.push_back(t.thread);
+    t.wait_object = w;
+    t.wait_what = std::string(what) + "(" + w->name + ")";
+    t.wait_loc = loc;
+    t.granted = false;
+    Park(false, loc);
+    t.granted = false;
+    t.wait_object = nullptr;
+  }
+}
+
+bool Runtime::ProducersDone() const {
+  for (const TaskState& t : tasks_) {
+    if (t.finished) continue;
+    if (t.kind == TaskKind::kTask || t.kind == TaskKind::kIrq) return false;
+    if (t.kind == TaskKind::kKthread && t.started) return false;
+  }
+  return true;
+}
+
+void Runtime::RunIrqSource(TaskState& t) {
+  const auto& spec = model_->irqs()[t.irq_source];
+  const Loc here = Loc::current();
+  for (int fire = 0; fire < spec.fires; ++fire) {
+    int cpu = spec.cpu;
+    if (cpu < 0) cpu = static_cast<int>(Choose(static_cast<unsigned>(cpus())));
+    cpu %= cpus();
+    t.cpu = cpu;
+    t.ctx = Ctx::kProcess;  // not on a CPU until the handler starts
+    Step(&spec, "irq " + spec.name + " raised", "", Access::kIrq, here);
+    CpuState& c = cpus_[cpu];
+    while (!CpuAcceptsIrq(cpu)) {
+      c.irq_waiters.push_back(t.thread);
+      t.wait_object = &c;
+      t.wait_what = "pending interrupt (CPU#" + std::to_string(cpu) + " has interrupts disabled)";
+      Park(false, here);
+      t.wait_object = nullptr;
+    }
+    // Who gets interrupted: the innermost context, or the CPU's tasks.
+    std::string victim = "the idle task";
+    if (!c.stack.empty()) {
+      const TaskState& v = tasks_[c.stack.back()];
+      victim = v.name + "/" + std::to_string(v.pid) + " (" + CtxName(v.ctx) + ")";
+    } else {
+      for (const TaskState& v : tasks_) {
+        if (v.cpu == cpu && !v.finished && v.thread != t.thread &&
+            (v.kind == TaskKind::kTask || v.kind == TaskKind::kKthread ||
+             v.kind == TaskKind::kSoftirqd || v.kind == TaskKind::kWorker) &&
+            v.wait_object == nullptr) {
+          victim = v.name + "/" + std::to_string(v.pid);
+          if (v.has_last_loc) victim += " after " + FormatLoc(v.last_loc);
+          break;
+        }
+      }
+    }
+    t.interrupted = victim;
+    t.irqs_disabled = true;
+    PushContext(t, cpu, Ctx::kHardirq);
+    Note("hardirq " + spec.name + " enters on CPU#" + std::to_string(cpu) + ", interrupting " +
+             victim,
+         here);
+    spec.handler(fixture_);
+    if (!t.held.empty()) {
+      Fail(Verdict::kLockMisuse,
+           "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
+           "the handler of irq " + spec.name + " returned holding locks\n" + HeldLocksText(t),
+           t.held.back().where);
+    }
+    t.irqs_disabled = false;
+    Note("hardirq " + spec.name + " exits on CPU#" + std::to_string(cpu), here);
+    // irq_exit(): run pending softirqs unless the interrupted context is
+    // itself a softirq or has bottom halves disabled.
+    PopContext(t, cpu, Ctx::kProcess);
+    if (!c.softirq_pending.empty() && CpuAcceptsSoftirq(cpu)) {
+      RunSoftirqs(t, cpu);
+    }
+  }
+  t.ctx = Ctx::kProcess;
+}
+
+void Runtime::RunSoftirqd(TaskState& t) {
+  const Loc here = Loc::current();
+  for (;;) {
+    CpuState& c = cpus_[t.cpu];
+    const bool has_work = std::any_of(c.softirq_pending.begin(), c.softirq_pending.end(),
+                                      [](DeferredWork* w) { return !w->running; });
+    if (has_work && CpuAcceptsSoftirq(t.cpu)) {
+      Step(&c, "ksoftirqd runs softirqs", "", Access::kAcquire, here);
+      if (CpuAcceptsSoftirq(t.cpu)) RunSoftirqs(t, t.cpu);
+      continue;
+    }
+    if (!has_work && ProducersDone()) return;
+    t.idle = true;
+    Park(false, here);
+    t.idle = false;
+  }
+}
+
+void Runtime::RunWorker(TaskState& t) {
+  const Loc here = Loc::current();
+  for (;;) {
+    if (!work_queue_.empty()) {
+      DeferredWork* w = work_queue_.front();
+      Step(w, "worker picks up " + w->name, "", Access::kAcquire, here);
+      auto it = std::find(work_queue_.begin(), work_queue_.end(), w);
+      if (it == work_queue_.end()) continue;  // cancelled meanwhile
+      work_queue_.erase(it);
+      RunDeferred(t, w, Ctx::kProcess);
+      continue;
+    }
+    bool others_done = ProducersDone();
+    for (const TaskState& o : tasks_) {
+      if (o.kind == TaskKind::kSoftirqd && !o.finished) others_done = false;
+    }
+    if (others_done) return;
+    t.idle = true;
+    Park(false, here);
+    t.idle = false;
+  }
+}
+
+void Runtime::RunLeftoverDeferred() {
+  // Work still queued once every thread has finished runs now, in order:
+  // it would run eventually in the kernel.
+  TaskState& t = setup_task_;
+  for (size_t guard = 0; guard < 256; ++guard) {
+    DeferredWork* next = nullptr;
+    Ctx ctx = Ctx::kProcess;
+    for (CpuState& c : cpus_) {
+      if (!c.softirq_pending.empty()) {
+        next = c.softirq_pending.front();
+        c.softirq_pending.erase(c.softirq_pending.begin());
+        ctx = Ctx::kSoftirq;
+        break;
+      }
+    }
+    if (next == nullptr && !work_queue_.empty()) {
+      next = work_queue_.front();
+      work_queue_.erase(work_queue_.begin());
+    }
+    if (next == nullptr) return;
+    next->pending = false;
+    next->running = true;
+    const Ctx saved = t.ctx;
+    t.ctx = ctx;
+    next->Run();
+    t.ctx = saved;
+    next->running = false;
+  }
+}
+
+}  // namespace kmc::internal

@@ -1,0 +1,339 @@
+// Runs the real kmc binary (//tools:kmc, a data dependency) and checks its
+// output and exit status: 0 when every verdict matches, 1 when one does not,
+// 2 on a usage error.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+struct CmdResult {
+  int exit_code = -1;
+  std::string out;  // what was captured (stdout, stderr or both)
+};
+
+enum class Capture { kStdout, kStderr, kBoth };
+
+// The kmc binary in the test's runfiles.
+std::string KmcPath() {
+  std::vector<std::string> candidates;
+  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
+    candidates.push_back(std::string(srcdir) + "/kmc/tools/kmc");
+  }
+  candidates.push_back("tools/kmc");  // the working directory is the runfiles' kmc/
+  candidates.push_back("kmc/tools/kmc");
+  candidates.push_back("../kmc/tools/kmc");
+  for (const auto& c : candidates) {
+    if (access(c.c_str(), X_OK) == 0) return c;
+  }
+  return "";
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+CmdResult Kmc(const std::vector<std::string>& args, Capture capture = Capture::kStdout) {
+  CmdResult r;
+  const std::string kmc = KmcPath();
+  if (kmc.empty()) {
+    ADD_FAILURE() << "kmc binary not found in the runfiles";
+    return r;
+  }
+  std::string cmd = Quote(kmc);
+  for (const auto& a : args) cmd += " " + Quote(a);
+  switch (capture) {
+    case Capture::kStdout: cmd += " 2>/dev/null"; break;
+    case Capture::kStderr: cmd += " 2>&1 >/dev/null"; break;
+    case Capture::kBoth: cmd += " 2>&1"; break;
+  }
+  cmd += " </dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "popen failed: " << cmd;
+    return r;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  EXPECT_TRUE(WIFEXITED(status)) << cmd << " did not exit normally (status " << status << ")";
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// Model names from `kmc list` (first column, after the header).
+std::vector<std::string> ListedModels() {
+  CmdResult r = Kmc({"list"});
+  std::vector<std::string> names;
+  std::vector<std::string> lines = Lines(r.out);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string name = lines[i].substr(0, lines[i].find(' '));
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+// The report `kmc check` prints for a single model: from its first rule to
+// the end of the output.
+std::string ReportSection(const std::string& out) {
+  const size_t pos = out.find("==================================================================\n");
+  return pos == std::string::npos ? std::string() : out.substr(pos);
+}
+
+// The value of "replay" in a one-result JSON array.
+std::string JsonReplay(const std::string& json) {
+  const std::string key = "\"replay\": \"";
+  const size_t pos = json.find(key);
+  if (pos == std::string::npos) return "";
+  const size_t start = pos + key.size();
+  return json.substr(start, json.find('"', start) - start);
+}
+
+uint32_t Fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string Hex(uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*x", digits, v);
+  return buf;
+}
+
+std::string Sign(const std::string& body) {
+  return body + "." + Hex(Fnv1a(body) & 0xffff, 4);
+}
+
+TEST(CliTest, BinaryIsInTheRunfiles) { EXPECT_FALSE(KmcPath().empty()); }
+
+// --- list ---------------------------------------------------------------------
+
+TEST(CliTest, ListExitsZeroAndPrintsModelNames) {
+  CmdResult r = Kmc({"list"});
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.rfind("MODEL", 0), 0u) << r.out;
+  for (const char* name : {"semaphore/missing_up_deadlock", "spinlock/recursion", "slab/leak",
+                           "mutex/mutual_exclusion", "uaccess/fault_paths",
+                           "atomic/inc_return_counts", "bitops/test_and_set_bit_lock"}) {
+    EXPECT_NE(r.out.find("\n" + std::string(name) + " "), std::string::npos) << name;
+  }
+  // The runner's test-only models are not part of the binary.
+  EXPECT_EQ(r.out.find("runner_test/"), std::string::npos) << r.out;
+  const std::vector<std::string> names = ListedModels();
+  EXPECT_GE(names.size(), 29u);
+  for (size_t i = 1; i < names.size(); ++i) EXPECT_LT(names[i - 1], names[i]) << "sorted";
+}
+
+TEST(CliTest, ListTakesNoArguments) {
+  EXPECT_EQ(Kmc({"list", "extra"}).exit_code, 2);
+}
+
+// --- check ----------------------------------------------------------------------
+
+// `check --all --json` over every model is the main job (README quick start);
+// each model's verdict is asserted by its own suite, so this test checks the
+// JSON shape on a fixed set of fast models, clean and failing.
+TEST(CliTest, CheckJsonReportsEveryRequestedModel) {
+  const std::vector<std::string> models = {
+      "atomic/inc_return_counts", "semaphore/missing_up_deadlock", "slab/leak",
+      "spinlock/recursion", "mutex/mutual_exclusion"};
+  std::vector<std::string> args = {"check", "--json"};
+  args.insert(args.end(), models.begin(), models.end());
+  CmdResult r = Kmc(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines.front(), "[");
+  EXPECT_EQ(lines.back(), "]");
+  size_t entries = 0;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    const std::string& e = lines[i];
+    ASSERT_NE(e.find('{'), std::string::npos) << e;
+    EXPECT_NE(e.find("\"model\": \"" + models[entries] + "\""), std::string::npos) << e;
+    ++entries;
+    EXPECT_NE(e.find("\"match\": true"), std::string::npos) << e;
+    EXPECT_EQ(e.find("\"match\": false"), std::string::npos) << e;
+    for (const char* field : {"\"model\": ", "\"expected\": ", "\"verdict\": ", "\"search\": ",
+                              "\"complete\": ", "\"executions\": ", "\"seconds\": ",
+                              "\"replay\": ", "\"message\": "}) {
+      EXPECT_NE(e.find(field), std::string::npos) << field << " in " << e;
+    }
+    // Every entry but the last ends with a comma.
+    EXPECT_EQ(e.back() == ',', i + 2 < lines.size()) << e;
+  }
+  EXPECT_EQ(entries, models.size());
+}
+
+TEST(CliTest, CheckOneModelPrintsItsReport) {
+  CmdResult r = Kmc({"check", "semaphore/missing_up_deadlock"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 of 1 models match their expected verdict."), std::string::npos)
+      << r.out;
+  const std::string report = ReportSection(r.out);
+  EXPECT_NE(report.find("blocked forever"), std::string::npos) << r.out;
+  EXPECT_NE(report.find("replay:   bazel run //:kmc -- replay semaphore/missing_up_deadlock kmc1."),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliTest, CheckInOtherSearchModes) {
+  CmdResult bounded = Kmc({"check", "--search=bounded", "--bound=1", "semaphore/extra_up_breaks_exclusion"});
+  EXPECT_EQ(bounded.exit_code, 0) << bounded.out;
+  EXPECT_NE(bounded.out.find("bounded(1)"), std::string::npos) << bounded.out;
+  CmdResult random = Kmc({"check", "--search=random", "--executions=50", "--seed=7", "--json",
+                    "semaphore/extra_up_breaks_exclusion"});
+  EXPECT_EQ(random.exit_code, 0) << random.out;
+  EXPECT_NE(random.out.find("\"search\": \"random\""), std::string::npos) << random.out;
+  EXPECT_NE(random.out.find("\"seed\": 7"), std::string::npos) << random.out;
+  EXPECT_NE(random.out.find("\"complete\": false"), std::string::npos) << random.out;
+}
+
+TEST(CliTest, CheckUnknownModelExitsTwo) {
+  CmdResult r = Kmc({"check", "nosuch/model"}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown model"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, CheckUnknownFlagExitsTwo) {
+  EXPECT_EQ(Kmc({"check", "--bogus"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--bogus", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "-x", "--all"}).exit_code, 2);
+}
+
+TEST(CliTest, CheckBadSearchExitsTwo) {
+  CmdResult r = Kmc({"check", "--search=foo", "--all"}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--search"), std::string::npos) << r.out;
+  EXPECT_EQ(Kmc({"check", "--search", "foo", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--search=", "--all"}).exit_code, 2);
+}
+
+TEST(CliTest, CheckBadNumbersExitTwo) {
+  EXPECT_EQ(Kmc({"check", "--bound=x", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--bound=-1", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--bound=65", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--bound", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--executions=0", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--executions=1e3", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--seed=99999999999999999999", "--all"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"check", "--json=maybe", "--all"}).exit_code, 2);
+}
+
+TEST(CliTest, CheckWithNoArgumentsExitsTwo) {
+  CmdResult r = Kmc({"check"}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("usage:"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, CheckNamesAndAllExitsTwo) {
+  EXPECT_EQ(Kmc({"check", "--all", "slab/leak"}).exit_code, 2);
+}
+
+// --- replay -----------------------------------------------------------------------
+
+TEST(CliTest, ReplayOfMalformedTokenExitsTwo) {
+  CmdResult r = Kmc({"replay", "semaphore/missing_up_deadlock", "not-a-token"}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("malformed replay token"), std::string::npos) << r.out;
+  CmdResult out = Kmc({"replay", "semaphore/missing_up_deadlock", "not-a-token"});
+  EXPECT_TRUE(out.out.empty()) << "nothing on stdout: " << out.out;
+}
+
+TEST(CliTest, ReplayOfShellMetacharactersExitsTwo) {
+  for (const char* token : {"$(touch /tmp/kmc_cli_test_pwned)", "`id`", "a;b", "x|y", "'\"",
+                            ""}) {
+    CmdResult r = Kmc({"replay", "semaphore/missing_up_deadlock", token}, Capture::kStderr);
+    EXPECT_EQ(r.exit_code, 2) << token;
+    EXPECT_NE(r.out.find("malformed replay token"), std::string::npos) << token << ": " << r.out;
+  }
+}
+
+TEST(CliTest, ReplayReproducesTheCheckReport) {
+  CmdResult json = Kmc({"check", "semaphore/missing_up_deadlock", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  const std::string token = JsonReplay(json.out);
+  ASSERT_EQ(token.rfind("kmc1.", 0), 0u) << json.out;
+
+  CmdResult check = Kmc({"check", "semaphore/missing_up_deadlock"});
+  ASSERT_EQ(check.exit_code, 0) << check.out;
+  const std::string report = ReportSection(check.out);
+  ASSERT_FALSE(report.empty()) << check.out;
+  EXPECT_NE(report.find(token), std::string::npos) << "same token in both runs";
+
+  CmdResult replay = Kmc({"replay", "semaphore/missing_up_deadlock", token});
+  EXPECT_EQ(replay.exit_code, 0) << replay.out;
+  EXPECT_EQ(replay.out, report);
+}
+
+TEST(CliTest, ReplayOfAnotherModelsTokenExitsTwo) {
+  CmdResult json = Kmc({"check", "slab/leak", "--json"});
+  const std::string token = JsonReplay(json.out);
+  ASSERT_FALSE(token.empty()) << json.out;
+  CmdResult r = Kmc({"replay", "semaphore/missing_up_deadlock", token}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("another model"), std::string::npos) << r.out;
+}
+
+// A well-formed token naming an execution that does not fail: the replay
+// verdict ("nondeterministic model") is not what the model expects.
+TEST(CliTest, ReplayWithAnUnexpectedVerdictExitsOne) {
+  const std::string token = Sign("kmc1.x." + Hex(Fnv1a("mutex/mutual_exclusion"), 8) + ".1.0");
+  CmdResult r = Kmc({"replay", "mutex/mutual_exclusion", token});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("nondeterministic"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, ReplayUsageErrorsExitTwo) {
+  EXPECT_EQ(Kmc({"replay"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"replay", "semaphore/missing_up_deadlock"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"replay", "nosuch/model", "kmc1.x.0.1.0.0000"}).exit_code, 2);
+  EXPECT_EQ(Kmc({"replay", "a", "b", "c"}).exit_code, 2);
+}
+
+// --- commands -------------------------------------------------------------------
+
+TEST(CliTest, UnknownCommandExitsTwo) {
+  CmdResult r = Kmc({"frobnicate"}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown command"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, NoCommandExitsTwo) {
+  CmdResult r = Kmc(std::initializer_list<std::string>{}, Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("usage:"), std::string::npos) << r.out;
+}
+
+}  // namespace
