@@ -82,7 +82,7 @@ void Runtime::StartRun(const Model* model, bool progress) {
   progress_ = progress;
   replaying_ = false;
   executions_ = 0;
-  last_progress_ = progress ? Now() : 0;
+  run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
 }
 
@@ -197,14 +197,15 @@ void Runtime::BeginExecution() {
     const double now = Now();
     if (now - last_progress_ >= 0.5) {
       last_progress_ = now;
+      const double rate = executions_ / std::max(1e-9, now - run_start_);
       const double frac = SearchFraction();
       if (frac >= 0) {
-        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.1f%% of the tree",
-                     model_->name().c_str(),
-                     static_cast<unsigned long long>(executions_), frac * 100);
+        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.0f/s, %.2f%% of the tree",
+                     model_->name().c_str(), static_cast<unsigned long long>(executions_), rate,
+                     frac * 100);
       } else {
-        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions", model_->name().c_str(),
-                     static_cast<unsigned long long>(executions_));
+        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.0f/s", model_->name().c_str(),
+                     static_cast<unsigned long long>(executions_), rate);
       }
       std::fflush(stderr);
     }

@@ -320,6 +320,7 @@ class Runtime {
   std::vector<TraceEvent> trace_;
   PendingReport report_;
   double last_progress_ = 0;
+  double run_start_ = 0;
 };
 
 // "file:line", or "?" for an unknown site.
