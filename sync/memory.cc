@@ -136,6 +136,9 @@ unsigned long UserCopyLength(const void* user_ptr, unsigned long n, const char* 
 
 unsigned long copy_to_user(void __user* to, const void* from, unsigned long n, const Loc& loc) {
   const unsigned long done = UserCopyLength(to, n, "copy_to_user", loc);
+  Runtime::Get().Note("copy_to_user(" + std::to_string(n) + " bytes) copies " +
+                          std::to_string(done),
+                      loc);
   Runtime::Get().CheckKernelRange(from, done, false, "copy_to_user", loc);
   if (done) std::memcpy(to, from, done);
   return n - done;
@@ -143,6 +146,9 @@ unsigned long copy_to_user(void __user* to, const void* from, unsigned long n, c
 
 unsigned long copy_from_user(void* to, const void __user* from, unsigned long n, const Loc& loc) {
   const unsigned long done = UserCopyLength(from, n, "copy_from_user", loc);
+  Runtime::Get().Note("copy_from_user(" + std::to_string(n) + " bytes) copies " +
+                          std::to_string(done),
+                      loc);
   Runtime::Get().CheckKernelRange(to, done, true, "copy_from_user", loc);
   if (done) std::memcpy(to, from, done);
   return n - done;

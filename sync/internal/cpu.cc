@@ -255,7 +255,7 @@ void Runtime::RunIrqSource(TaskState& t) {
              v.kind == TaskKind::kSoftirqd || v.kind == TaskKind::kWorker) &&
             v.wait_object == nullptr) {
           victim = v.name + "/" + std::to_string(v.pid);
-          if (v.has_last_loc) victim += " after " + FormatLoc(v.last_loc);
+          if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
           break;
         }
       }

@@ -385,7 +385,14 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
            loc);
     }
   }
-  if (CollectingHistory()) {
+  const bool tracing = CollectingHistory();
+  if (phase_ == Phase::kRunning && t != nullptr && CurrentThread() >= 0) {
+    BeforeSchedulePoint(*t);
+    SchedulePoint(obj, op.data(), access, loc);
+    WaitForCpu(*t);
+  }
+  // Recorded once the step runs, so the trace is in execution order.
+  if (tracing) {
     std::string text(op);
     if (!name.empty()) {
       text += "(";
@@ -394,10 +401,6 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     }
     Record(std::move(text), loc);
   }
-  if (phase_ != Phase::kRunning || t == nullptr || CurrentThread() < 0) return;
-  BeforeSchedulePoint(*t);
-  SchedulePoint(obj, op.data(), access, loc);
-  WaitForCpu(*t);
 }
 
 void Runtime::Note(std::string_view text, const Loc& loc) {
@@ -491,6 +494,21 @@ AtomicCell* Runtime::NewAtomic(int64_t initial) {
 
 VarState& Runtime::Var(Handle& h) { return Object<VarObject>(h).v; }
 
+std::string Runtime::Describe(const Where& w) const {
+  if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("a shared field");
+  const Block& b = *w.block;
+  std::string s = w.op ? std::string(w.op) + " of " : std::string("the field at ");
+  if (w.op) {
+    s += "bytes " + std::to_string(w.offset) + ".." + std::to_string(w.offset + w.size - 1) + " of ";
+  } else {
+    s += "offset " + std::to_string(w.offset) + " of ";
+  }
+  s += std::string(b.is_page ? "page #" : "object #") + std::to_string(b.seq) + " (" +
+       std::to_string(b.size) + " bytes from " + (b.is_page ? "alloc_page" : "kmalloc") + " at " +
+       FormatLoc(b.alloc_loc) + ")";
+  return s;
+}
+
 void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const Loc* loc,
                          bool against_write) {
   const int me = CurrentIndex();
@@ -499,9 +517,24 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   else if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc)
     details += " (after " + FormatLoc(t->last_loc) + ")";
   details += "\n";
-  const int other = against_write ? v.last_writer : v.last_reader;
-  const bool has_loc = against_write ? v.has_write_loc : v.has_read_loc;
-  const Loc& other_loc = against_write ? v.last_write_loc : v.last_read_loc;
+  int other = -1;
+  bool has_loc = false;
+  Loc other_loc;
+  if (against_write) {
+    other = v.last_writer;
+    has_loc = v.has_write_loc;
+    other_loc = v.last_write_loc;
+  } else {
+    uint32_t best = 0;
+    for (int i = 0; i < VarState::kTrackedReaders; ++i) {
+      if (i != me && v.read_seq[i] > best) {
+        best = v.read_seq[i];
+        other = i;
+        other_loc = v.read_loc[i];
+        has_loc = other_loc.line() != 0;
+      }
+    }
+  }
   if (other >= 0) {
     details += std::string("previous ") + (against_write ? "write" : "read") + " by " + Who(other);
     if (has_loc) details += " at " + FormatLoc(other_loc);
@@ -513,27 +546,35 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   Fail(Verdict::kDataRace, "BUG: KCSAN: data-race in " + ShortFunction(where), details, where);
 }
 
-void Runtime::CheckVar(VarState& v, bool write, const std::string& what, const Loc* loc) {
+void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* loc,
+                       bool record) {
   if (!InSimulation() || CurrentThread() < 0 || suppress_races_ > 0) return;
   if (v.cell == nullptr) {
     v.cell = NewVarCell();
     var_cells_.push_back(v.cell);
   }
   const int me = CurrentIndex();
+  if (record && loc != nullptr && CollectingHistory()) {
+    Record(std::string(write ? "write " : "read ") + Describe(where), *loc);
+  }
   if (write) {
     if (!VarStore(v.cell)) {
-      const bool against_write = v.last_writer >= 0 && v.last_writer != me;
-      ReportRace(v, true, what, loc, against_write || v.last_reader < 0);
+      bool other_read = false;
+      for (int i = 0; i < VarState::kTrackedReaders; ++i) {
+        if (i != me && v.read_seq[i] != 0) other_read = true;
+      }
+      const bool against_write = (v.last_writer >= 0 && v.last_writer != me) || !other_read;
+      ReportRace(v, true, Describe(where), loc, against_write);
     }
+    for (uint32_t& r : v.read_seq) r = 0;
     v.last_writer = me;
     v.has_write_loc = loc != nullptr;
     if (loc) v.last_write_loc = *loc;
   } else {
-    if (!VarLoad(v.cell)) ReportRace(v, false, what, loc, true);
-    if (me != v.last_writer) {
-      v.last_reader = me;
-      v.has_read_loc = loc != nullptr;
-      if (loc) v.last_read_loc = *loc;
+    if (!VarLoad(v.cell)) ReportRace(v, false, Describe(where), loc, true);
+    if (me >= 0 && me < VarState::kTrackedReaders) {
+      v.read_seq[me] = ++v.seq;
+      v.read_loc[me] = loc ? *loc : Loc();
     }
   }
 }
@@ -541,12 +582,15 @@ void Runtime::CheckVar(VarState& v, bool write, const std::string& what, const L
 void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                           const Loc* loc, const char* what) {
   if (!InSimulation()) return;
-  if (Block* b = FindBlock(addr); b != nullptr && b->freed) {
+  Block* b = FindBlock(addr);
+  if (b != nullptr && b->freed) {
     const TaskState* t = CurrentOrNull();
     ReportUseAfterFree(*b, addr, size, write,
                        loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
-  CheckVar(Var(h), write, what, loc);
+  (void)what;
+  const Where where{b, b ? reinterpret_cast<uintptr_t>(addr) - b->base : 0, size, nullptr};
+  CheckVar(Var(h), write, where, loc, /*record=*/true);
 }
 
 void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, bool write,
@@ -587,9 +631,11 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
   if (b->granules.size() < (b->size + kGranule - 1) / kGranule) {
     b->granules.resize((b->size + kGranule - 1) / kGranule);
   }
-  const std::string what = std::string(b->is_page ? "page" : "object") + " #" +
-                           std::to_string(b->seq) + " (" + op + ")";
-  for (size_t g = first; g <= last; ++g) CheckVar(b->granules[g], write, what, &loc);
+  const Where where{b, start - b->base, n, op};
+  if (CollectingHistory()) Record(std::string(write ? "write " : "read ") + Describe(where), loc);
+  for (size_t g = first; g <= last; ++g) {
+    CheckVar(b->granules[g], write, where, &loc, /*record=*/false);
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -132,9 +132,12 @@ struct VarState {
   int last_writer = -1;
   Loc last_write_loc;
   bool has_write_loc = false;
-  int last_reader = -1;
-  Loc last_read_loc;
-  bool has_read_loc = false;
+  // The last read of each task since the last write (race reports name a
+  // reader other than the task that loses the race).
+  static constexpr int kTrackedReaders = 8;
+  Loc read_loc[kTrackedReaders];
+  uint32_t read_seq[kTrackedReaders] = {};  // 0: no read since the last write
+  uint32_t seq = 0;
 };
 
 struct Block {
@@ -276,7 +279,15 @@ class Runtime {
  private:
   enum class Phase : uint8_t { kSetup, kRunning, kFinal };
 
-  void CheckVar(VarState& v, bool write, const std::string& what, const Loc* loc);
+  // What a race-checked access touched, formatted only for reports.
+  struct Where {
+    const Block* block;  // null: not heap memory
+    size_t offset;
+    size_t size;
+    const char* op;      // memcpy/copy_to_user/...; null for a Shared field
+  };
+  std::string Describe(const Where& w) const;
+  void CheckVar(VarState& v, bool write, const Where& where, const Loc* loc, bool record);
   [[noreturn]] void ReportRace(VarState& v, bool write, const std::string& what,
                                const Loc* loc, bool against_write);
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
