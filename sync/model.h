@@ -83,6 +83,9 @@ class Model {
   // A workqueue worker thread (needed by flush_work()/cancel_work_sync()
   // waits; without it queued work runs once every task has finished).
   Model& Workqueue(bool on = true) { workqueue_ = on; return *this; }
+  // Stops an exhaustive/bounded search after this many executions; the
+  // result then says the search space was not exhausted. 0: no budget.
+  Model& MaxExecutions(uint64_t n) { max_executions_ = n; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
 
@@ -130,6 +133,7 @@ class Model {
   int signals_per_task() const { return signals_per_task_; }
   unsigned depth_limit() const { return depth_limit_; }
   int kernel_threads() const { return kthreads_; }
+  uint64_t max_executions() const { return max_executions_; }
   bool softirq_daemons() const { return softirqd_; }
   bool workqueue() const { return workqueue_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
@@ -151,6 +155,7 @@ class Model {
   int signals_per_task_ = 1;
   unsigned depth_limit_ = 20000;
   int kthreads_ = 0;
+  uint64_t max_executions_ = 0;
   bool softirqd_ = false;
   bool workqueue_ = false;
   std::vector<TaskSpec> tasks_;

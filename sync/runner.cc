@@ -368,9 +368,21 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     return r;
   }
   rt.StartRun(&model, options.progress);
+  const uint64_t budget = options.max_executions.value_or(model.max_executions());
+  if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   const EngineOutcome o = internal::RunEngine(req);
   r.executions = rt.executions();
+  if (rt.budget_hit()) {
+    rt.EndRun();
+    r.verdict = Verdict::kClean;
+    r.complete = false;
+    r.message = "no bug found in the first " + std::to_string(r.executions) +
+                " executions (search budget reached; not a proof)";
+    r.seconds = Seconds(t0);
+    r.match = r.expected.Contains(r.verdict);
+    return r;
+  }
   if (!o.error.empty()) {
     rt.EndRun();
     r.verdict = Verdict::kModelError;

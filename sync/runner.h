@@ -19,6 +19,9 @@ struct RunOptions {
   std::optional<uint64_t> executions;  // executions for kRandom
   uint64_t seed = 1;                   // first seed for kRandom
   bool progress = false;               // progress lines on stderr
+  // Stop an exhaustive or bounded search after this many executions (the
+  // result is then not complete). Default: the model's budget, if any.
+  std::optional<uint64_t> max_executions;
 };
 
 struct Result {

@@ -802,3 +802,35 @@ TEST(BrokenModelTest, EngineStillWorksAfterBrokenModels) {
 
 }  // namespace
 }  // namespace kmc
+
+namespace kmc::testing {
+namespace {
+
+// A search budget stops an exhaustive search early: the verdict stays
+// "clean" (nothing was found in the executions run) but the result is not
+// complete, so it is never mistaken for a proof.
+TEST(SearchBudgetTest, BudgetStopsTheSearchAndIsNotAProof) {
+  RunOptions o;
+  o.max_executions = 100;
+  Result r = Check("rwsem/readers_and_writer", o);
+  EXPECT_EQ(r.verdict, Verdict::kClean);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.executions, 100u);
+  EXPECT_NE(r.message.find("not a proof"), std::string::npos) << r.message;
+  // Without the budget the same search finishes and is complete.
+  Result full = Check("rwsem/readers_and_writer");
+  EXPECT_TRUE(full.complete);
+  EXPECT_GT(full.executions, 100u);
+}
+
+// A failure found within the budget is reported as usual.
+TEST(SearchBudgetTest, FailuresWithinTheBudgetAreReported) {
+  RunOptions o;
+  o.max_executions = 1000;
+  Result r = Check("semaphore/missing_up_deadlock", o);
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock);
+  EXPECT_FALSE(r.replay.empty());
+}
+
+}  // namespace
+}  // namespace kmc::testing

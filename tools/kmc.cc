@@ -29,6 +29,8 @@ ABSL_FLAG(std::string, search, "", "search mode: exhaustive, bounded or random (
 ABSL_FLAG(int, bound, -1, "context bound for --search=bounded (default: the model's)");
 ABSL_FLAG(int64_t, executions, -1, "executions for --search=random (default: the model's)");
 ABSL_FLAG(int64_t, seed, 1, "first seed for --search=random");
+ABSL_FLAG(int64_t, max_executions, -1,
+          "stop an exhaustive/bounded search after this many executions (not a proof then)");
 ABSL_FLAG(bool, json, false, "print one JSON array of results");
 ABSL_FLAG(bool, verbose, false, "print the full report of every failing model, not only of mismatches");
 ABSL_FLAG(bool, progress, true, "show progress on stderr when it is a terminal");
@@ -39,7 +41,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  kmc list\n"
     "  kmc check <model>... | --all [--search=exhaustive|bounded|random] [--bound=K]\n"
-    "            [--executions=N] [--seed=S] [--json] [--verbose]\n"
+    "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "  kmc replay <model> <token>\n";
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -51,7 +53,8 @@ constexpr const char* kUsage =
 // usage error always exits with status 2.
 void PrevalidateFlags(int argc, char** argv) {
   const std::vector<std::string> bools = {"all", "json", "verbose", "progress"};
-  const std::vector<std::string> valued = {"search", "bound", "executions", "seed"};
+  const std::vector<std::string> valued = {"search", "bound", "executions", "seed",
+                                           "max_executions"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") break;
@@ -90,7 +93,9 @@ void PrevalidateFlags(int argc, char** argv) {
         Usage("bad value for --" + name + ": " + value + " (a non-negative integer)");
       }
       if (name == "bound" && std::stoll(value) > 64) Usage("--bound must be at most 64");
-      if (name == "executions" && std::stoll(value) == 0) Usage("--executions must be positive");
+      if ((name == "executions" || name == "max_executions") && std::stoll(value) == 0) {
+        Usage("--" + name + " must be positive");
+      }
     }
   }
 }
@@ -132,6 +137,9 @@ int Check(const std::vector<std::string>& names) {
   if (search == "random") options.search = kmc::SearchMode::kRandom;
   if (absl::GetFlag(FLAGS_bound) >= 0) options.bound = absl::GetFlag(FLAGS_bound);
   if (absl::GetFlag(FLAGS_executions) > 0) options.executions = absl::GetFlag(FLAGS_executions);
+  if (absl::GetFlag(FLAGS_max_executions) > 0) {
+    options.max_executions = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_executions));
+  }
   options.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   options.progress = absl::GetFlag(FLAGS_progress) && isatty(2);
   const bool json = absl::GetFlag(FLAGS_json);

@@ -291,7 +291,8 @@ rl::test_result_e RunThreads(int threads, rl::test_params& params, std::string* 
 
 Verdict FromRelacy(rl::test_result_e r) {
   switch (r) {
-    case rl::test_result_success: return Verdict::kClean;
+    case rl::test_result_success:
+    case rl::test_result_until_condition_hit: return Verdict::kClean;
     case rl::test_result_data_race: return Verdict::kDataRace;
     case rl::test_result_access_to_freed_memory: return Verdict::kUseAfterFree;
     case rl::test_result_double_free: return Verdict::kDoubleFree;
@@ -307,6 +308,7 @@ Verdict FromRelacy(rl::test_result_e r) {
 
 rl::test_result_e ToRelacy(Verdict v) {
   switch (v) {
+    case Verdict::kClean: return rl::test_result_until_condition_hit;
     case Verdict::kDataRace: return rl::test_result_data_race;
     case Verdict::kUseAfterFree: return rl::test_result_access_to_freed_memory;
     case Verdict::kDoubleFree: return rl::test_result_double_free;

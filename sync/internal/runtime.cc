@@ -81,6 +81,8 @@ void Runtime::StartRun(const Model* model, bool progress) {
   model_ = model;
   progress_ = progress;
   replaying_ = false;
+  budget_ = 0;
+  budget_hit_ = false;
   executions_ = 0;
   run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
@@ -211,6 +213,13 @@ void Runtime::BeginExecution() {
     }
   }
 
+  if (budget_ != 0 && executions_ > budget_) {
+    // Ends the search: the runner reads budget_hit() and reports an
+    // incomplete clean result, not a failure.
+    executions_ -= 1;
+    budget_hit_ = true;
+    FailExecution(Verdict::kClean, "search budget exhausted", Loc::current());
+  }
   if (replaying_ && executions_ > 1) {
     Fail(Verdict::kNondeterministic,
          "kmc: nondeterministic model: the replayed execution did not fail",

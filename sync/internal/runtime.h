@@ -185,6 +185,10 @@ class Runtime {
   uint64_t executions() const { return executions_; }
   const Model* model() const { return model_; }
   void set_replaying(bool r) { replaying_ = r; }
+  // Executions after which the search stops (0: none); budget_hit() tells
+  // whether the last run stopped there.
+  void set_budget(uint64_t n) { budget_ = n; }
+  bool budget_hit() const { return budget_hit_; }
 
   // --- Report produced by the last failing execution ---------------------
   const PendingReport& report() const { return report_; }
@@ -313,6 +317,8 @@ class Runtime {
   const Model* model_ = nullptr;
   bool progress_ = false;
   bool replaying_ = false;
+  uint64_t budget_ = 0;
+  bool budget_hit_ = false;
   uint64_t executions_ = 0;
   uint32_t epoch_ = 0;
   void* fixture_ = nullptr;
