@@ -503,6 +503,17 @@ AtomicCell* Runtime::NewAtomic(int64_t initial) {
 
 VarState& Runtime::Var(Handle& h) { return Object<VarObject>(h).v; }
 
+std::string Runtime::ShortDescribe(const Where& w) const {
+  if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("shared field");
+  const Block& b = *w.block;
+  const std::string obj = std::string(b.is_page ? "page#" : "obj#") + std::to_string(b.seq);
+  if (w.op) {
+    return std::string(w.op) + " " + obj + "[" + std::to_string(w.offset) + ".." +
+           std::to_string(w.offset + w.size - 1) + "]";
+  }
+  return obj + "+" + std::to_string(w.offset);
+}
+
 std::string Runtime::Describe(const Where& w) const {
   if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("a shared field");
   const Block& b = *w.block;
@@ -563,8 +574,8 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
     var_cells_.push_back(v.cell);
   }
   const int me = CurrentIndex();
-  if (record && loc != nullptr && CollectingHistory()) {
-    Record(std::string(write ? "write " : "read ") + Describe(where), *loc);
+  if (record && loc != nullptr && phase_ == Phase::kRunning && CollectingHistory()) {
+    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), *loc);
   }
   if (write) {
     if (!VarStore(v.cell)) {
@@ -641,7 +652,9 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
     b->granules.resize((b->size + kGranule - 1) / kGranule);
   }
   const Where where{b, start - b->base, n, op};
-  if (CollectingHistory()) Record(std::string(write ? "write " : "read ") + Describe(where), loc);
+  if (phase_ == Phase::kRunning && CollectingHistory()) {
+    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), loc);
+  }
   for (size_t g = first; g <= last; ++g) {
     CheckVar(b->granules[g], write, where, &loc, /*record=*/false);
   }
@@ -662,7 +675,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.alloc_task = CurrentIndex();
   b.seq = ++alloc_seq_;
   heap_.emplace(b.base, std::move(b));
-  Note((is_page ? "alloc_page() = page #" : "kmalloc(" + std::to_string(size) + ") = object #") +
+  Note((is_page ? "alloc_page() = page#" : "kmalloc(" + std::to_string(size) + ") = obj#") +
            std::to_string(alloc_seq_),
        loc);
   return p;
@@ -716,8 +729,7 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
   b->free_loc = loc;
   b->free_task = CurrentIndex();
   std::memset(reinterpret_cast<void*>(b->base), kPoisonFree, std::max<size_t>(b->size, 1));
-  Note(std::string(fn) + "(" + (is_page ? "page" : "object") + " #" + std::to_string(b->seq) + ")",
-       loc);
+  Note(std::string(fn) + "(" + (is_page ? "page#" : "obj#") + std::to_string(b->seq) + ")", loc);
 }
 
 }  // namespace kmc::internal

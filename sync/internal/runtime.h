@@ -290,7 +290,8 @@ class Runtime {
     size_t size;
     const char* op;      // memcpy/copy_to_user/...; null for a Shared field
   };
-  std::string Describe(const Where& w) const;
+  std::string Describe(const Where& w) const;       // for reports
+  std::string ShortDescribe(const Where& w) const;  // for trace lines
   void CheckVar(VarState& v, bool write, const Where& where, const Loc* loc, bool record);
   [[noreturn]] void ReportRace(VarState& v, bool write, const std::string& what,
                                const Loc* loc, bool against_write);
