@@ -141,22 +141,35 @@ int atomic_xchg(atomic_t* v, int n, const Loc& loc) {
   return AsInt(FullRmw(Begin(v, "atomic_xchg", Access::kRmw, loc), RmwOp::kXchg, n, loc));
 }
 
+// Both are cmpxchg loops in the kernel: a stale relaxed load must never let
+// the add through (the CAS always sees the latest value and retries).
 bool atomic_add_unless(atomic_t* v, int a, int u, const Loc& loc) {
   AtomicCell* c = Begin(v, "atomic_add_unless", Access::kRmw, loc);
   internal::AtomicSection section;
-  const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
-  if (AsInt(cur) == u) return false;
-  FullRmw(c, RmwOp::kAdd, a, loc);
-  return true;
+  int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
+  for (;;) {
+    if (AsInt(cur) == u) return false;
+    internal::Fence(MemOrder::kSeqCst, loc);
+    if (internal::AtomicCas(c, cur, AsInt(cur) + a, MemOrder::kRelaxed, MemOrder::kRelaxed, loc)) {
+      internal::Fence(MemOrder::kSeqCst, loc);
+      return true;
+    }
+  }
 }
 
 int atomic_dec_if_positive(atomic_t* v, const Loc& loc) {
   AtomicCell* c = Begin(v, "atomic_dec_if_positive", Access::kRmw, loc);
   internal::AtomicSection section;
-  const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
-  if (AsInt(cur) - 1 < 0) return AsInt(cur) - 1;
-  FullRmw(c, RmwOp::kAdd, -1, loc);
-  return AsInt(cur) - 1;
+  int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
+  for (;;) {
+    const int dec = AsInt(cur) - 1;
+    if (dec < 0) return dec;
+    internal::Fence(MemOrder::kSeqCst, loc);
+    if (internal::AtomicCas(c, cur, dec, MemOrder::kRelaxed, MemOrder::kRelaxed, loc)) {
+      internal::Fence(MemOrder::kSeqCst, loc);
+      return dec;
+    }
+  }
 }
 
 void set_bit(long nr, AtomicBitmap* addr, const Loc& loc) {

@@ -121,6 +121,8 @@ struct EngineState {
   bool replaying = false;         // following a recorded decision path
   size_t replay_nodes = 0;        // decisions the path holds
   size_t depth = 0;               // decisions the current execution took
+  // Completes an atomic's initialization record for the running thread count.
+  void (*seed_init)(rl::atomic_data*, unsigned) = nullptr;
   // Progress: the search tree of the running tree scheduler.
   const void* tree = nullptr;
   double (*tree_fraction)(const void*) = nullptr;
@@ -264,8 +266,22 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
   return res;
 }
 
+// Relacy's atomic_init() leaves first_seen_order_ of the initialization
+// record unset, and its slab allocator reuses memory across executions, so
+// whether a relaxed load may read the initial value would depend on leftover
+// data (a nondeterministic replay). Mark it "not seen yet", as atomic_store()
+// does for every other record.
+template <rl::thread_id_t N>
+void SeedInitRecord(rl::atomic_data* data, unsigned index) {
+  auto& impl = *static_cast<rl::atomic_data_impl<N>*>(data);
+  for (rl::thread_id_t i = 0; i != N; ++i) {
+    impl.history_[index].first_seen_order_[i] = static_cast<rl::timestamp_t>(-1);
+  }
+}
+
 template <rl::thread_id_t N>
 rl::test_result_e RunN(rl::test_params& params, std::string* state) {
+  g_engine.seed_init = &SeedInitRecord<N>;
   switch (params.search_type) {
     case rl::sched_random:
       return RunWith<N, rl::random_scheduler<N>>(params, state);
@@ -403,6 +419,11 @@ struct ValueTag {
   using type = int64_t InitAtomic::*;
   friend type Get(ValueTag);
 };
+struct ImplTag {
+  using type = rl::atomic_data* InitAtomic::*;
+  friend type Get(ImplTag);
+};
+template struct Rob<ImplTag, &InitAtomic::impl_>;
 template struct Rob<HistoryTag, &InitAtomic::history_>;
 template struct Rob<LastIndexTag, &InitAtomic::last_index_>;
 template struct Rob<ValueTag, &InitAtomic::value_>;
@@ -421,6 +442,9 @@ AtomicCell* NewAtomicCell(int64_t initial) {
   auto* cell = ::new (mem) AtomicCell();
   (cell->a.*Get(HistoryTag{}))[cell->a.*Get(LastIndexTag{})] = initial;
   cell->a.*Get(ValueTag{}) = initial;
+  if (g_engine.seed_init != nullptr) {
+    g_engine.seed_init(cell->a.*Get(ImplTag{}), cell->a.*Get(LastIndexTag{}));
+  }
   return cell;
 }
 

@@ -672,7 +672,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.size = size;
   b.is_page = is_page;
   b.alloc_loc = loc;
-  b.alloc_task = CurrentIndex();
+  b.alloc_task = running() ? CurrentIndex() : kModuleTask;
   b.seq = ++alloc_seq_;
   heap_.emplace(b.base, std::move(b));
   Note((is_page ? "alloc_page() = page#" : "kmalloc(" + std::to_string(size) + ") = obj#") +
@@ -727,7 +727,7 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
   CheckKernelRange(p, b->size, true, fn, loc);
   b->freed = true;
   b->free_loc = loc;
-  b->free_task = CurrentIndex();
+  b->free_task = running() ? CurrentIndex() : kModuleTask;
   std::memset(reinterpret_cast<void*>(b->base), kPoisonFree, std::max<size_t>(b->size, 1));
   Note(std::string(fn) + "(" + (is_page ? "page#" : "obj#") + std::to_string(b->seq) + ")", loc);
 }

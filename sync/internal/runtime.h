@@ -246,6 +246,9 @@ class Runtime {
   // might_sleep(): reports SC-01 when sleeping is not allowed here.
   void MightSleep(const char* what, const Loc& loc);
   // Describes the current task: "writer0/2 on CPU#0 (process context)".
+  // task: an index into tasks(), -1 for the current task, kModuleTask for
+  // module init/exit (fixture setup and the final check).
+  static constexpr int kModuleTask = -2;
   std::string Who(int task = -1) const;
   std::string HeldLocksText(const TaskState& t) const;
 

@@ -1,0 +1,79 @@
+// The models of models/seqlock_models.cc (sync/seqlock.h, kernel-semantics.md
+// section 3): each one's verdict matches its expectation, each clean one is
+// explored exhaustively, each failing one replays byte for byte, and the
+// reports say what went wrong.
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using ::kmc::testing::ExpectMatch;
+using ::kmc::testing::ExpectReplayReproduces;
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Result ExpectCleanAndComplete(const std::string& name) {
+  Result r = ExpectMatch(name);
+  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+  EXPECT_EQ(r.search, SearchMode::kExhaustive);
+  EXPECT_TRUE(r.complete) << name << " must be explored exhaustively";
+  return r;
+}
+
+Result ExpectFailure(const std::string& name) {
+  ExpectReplayReproduces(name);
+  Result r = ExpectMatch(name);
+  EXPECT_NE(r.verdict, Verdict::kClean);
+  EXPECT_FALSE(r.replay.empty());
+  return r;
+}
+
+TEST(SeqlockModels, ReaderWriter) {
+  Result r = ExpectCleanAndComplete("seqlock/reader_writer");
+  EXPECT_GT(r.executions, 1000u);
+}
+
+// SQ-02: without the smp_rmb() of read_seqbegin() the data loads may return
+// values older than the sequence load: a torn snapshot is accepted.
+TEST(SeqlockModels, NoReadBarrier) {
+  Result r = ExpectFailure("seqlock/no_read_barrier");
+  EXPECT_EQ(r.verdict, Verdict::kAssertionFailed) << r.report;
+  EXPECT_TRUE(Contains(r.report, "__read_seqcount_begin")) << r.report;
+}
+
+// SQ-03: without the smp_wmb() after the first increment, new data can be
+// seen together with the old even sequence.
+TEST(SeqlockModels, NoWriteBarrier) {
+  Result r = ExpectFailure("seqlock/no_write_barrier");
+  EXPECT_EQ(r.verdict, Verdict::kAssertionFailed) << r.report;
+}
+
+TEST(SeqlockModels, IrqsaveWriterVsIrqReader) {
+  ExpectCleanAndComplete("seqlock/irqsave_writer_vs_irq_reader");
+}
+
+// SQ-05: the handler spins on the odd sequence of the writer it interrupted.
+TEST(SeqlockModels, PlainWriterVsIrqReader) {
+  Result r = ExpectFailure("seqlock/plain_writer_vs_irq_reader");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read_seqbegin(&sl)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "hardirq")) << r.report;
+}
+
+// SQ-06: a pointer followed inside the section, freed by the writer.
+TEST(SeqlockModels, PointerInSection) {
+  Result r = ExpectFailure("seqlock/pointer_in_section");
+  EXPECT_EQ(r.verdict, Verdict::kUseAfterFree) << r.report;
+  EXPECT_TRUE(Contains(r.message, "BUG: KASAN: use-after-free")) << r.message;
+}
+
+}  // namespace
+}  // namespace kmc
