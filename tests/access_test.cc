@@ -35,9 +35,7 @@ using kmc::drivers::scull::scull_write;
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using ::kmc::testing::Contains;
 
 void ExpectCleanExhaustive(const std::string& name) {
   Result r = ExpectMatch(name);

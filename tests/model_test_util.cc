@@ -33,4 +33,20 @@ void ExpectReplayReproduces(const std::string& name, const RunOptions& options) 
   EXPECT_EQ(again->report, r.report) << "replay of " << name << " printed another report";
 }
 
+Result ExpectCleanAndComplete(const std::string& name) {
+  Result r = ExpectMatch(name);
+  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+  EXPECT_EQ(r.search, SearchMode::kExhaustive);
+  EXPECT_TRUE(r.complete) << name << " must be explored exhaustively";
+  return r;
+}
+
+Result ExpectFailure(const std::string& name) {
+  ExpectReplayReproduces(name);
+  Result r = ExpectMatch(name);
+  EXPECT_NE(r.verdict, Verdict::kClean);
+  EXPECT_FALSE(r.replay.empty());
+  return r;
+}
+
 }  // namespace kmc::testing

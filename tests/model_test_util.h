@@ -23,6 +23,17 @@ Result ExpectMatch(const std::string& name, const RunOptions& options = {});
 // prints the same report, byte for byte.
 void ExpectReplayReproduces(const std::string& name, const RunOptions& options = {});
 
+// A clean model whose exhaustive search finishes (a proof for its scenario).
+Result ExpectCleanAndComplete(const std::string& name);
+
+// A failing model: its expected verdict, a replay token, and a replay that
+// reproduces the report byte for byte.
+Result ExpectFailure(const std::string& name);
+
+inline bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 }  // namespace kmc::testing
 
 #endif  // KMC_TESTS_MODEL_TEST_UTIL_H_

@@ -29,9 +29,7 @@ using namespace kmc::drivers::scull;  // NOLINT: driver spelling
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using ::kmc::testing::Contains;
 
 // ---------------------------------------------------------------------------
 // The registered models.

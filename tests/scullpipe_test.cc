@@ -34,9 +34,7 @@ using kmc::drivers::scull::scull_module;
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using ::kmc::testing::Contains;
 
 void ExpectCleanExhaustive(const std::string& name) {
   Result r = ExpectMatch(name);

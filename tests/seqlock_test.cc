@@ -16,25 +16,11 @@ namespace {
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using ::kmc::testing::Contains;
 
-Result ExpectCleanAndComplete(const std::string& name) {
-  Result r = ExpectMatch(name);
-  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
-  EXPECT_EQ(r.search, SearchMode::kExhaustive);
-  EXPECT_TRUE(r.complete) << name << " must be explored exhaustively";
-  return r;
-}
+using ::kmc::testing::ExpectCleanAndComplete;
 
-Result ExpectFailure(const std::string& name) {
-  ExpectReplayReproduces(name);
-  Result r = ExpectMatch(name);
-  EXPECT_NE(r.verdict, Verdict::kClean);
-  EXPECT_FALSE(r.replay.empty());
-  return r;
-}
+using ::kmc::testing::ExpectFailure;
 
 TEST(SeqlockModels, ReaderWriter) {
   Result r = ExpectCleanAndComplete("seqlock/reader_writer");
