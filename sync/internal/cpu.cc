@@ -148,6 +148,9 @@ void Runtime::RunDeferred(TaskState& t, DeferredWork* w, Ctx ctx) {
   }
   t.irqs_disabled = saved_irqs;
   w->running = false;
+  // Rescheduled while it ran (possibly from another CPU): make sure a
+  // softirq daemon looks at it again.
+  if (w->pending) WakeIdleDaemons();
   if (!w->pending) {
     std::vector<int> waiters;
     waiters.swap(w->waiters);

@@ -236,6 +236,10 @@ void Runtime::BeginExecution() {
 void Runtime::RunThread(int thread) {
   if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return;
   TaskState& t = tasks_[thread];
+  // A task starts like any other step on its CPU: after an interrupt
+  // context that is already running there, ordered after everything that
+  // ran on the CPU before it.
+  if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) WaitForCpu(t);
   switch (t.kind) {
     case TaskKind::kTask: model_->tasks()[thread].body(fixture_); break;
     case TaskKind::kKthread: RunKthreadSlot(t); break;
@@ -258,6 +262,9 @@ void Runtime::RunKthreadSlot(TaskState& t) {
 }
 
 void Runtime::TaskFinished(TaskState& t) {
+  // Whatever the task did last is ordered before the next context to run on
+  // its CPU (an interrupt arriving after the exit sees the task's stores).
+  if (!cpus_.empty() && phase_ == Phase::kRunning) BeforeSchedulePoint(t);
   t.finished = true;
   if (!t.held.empty()) {
     Fail(Verdict::kLockMisuse,
