@@ -114,6 +114,65 @@ KMC_MODEL("irq/bh_lock_with_bh") {
   f.Check([](BhDev& d) { KMC_ASSERT(d.count == 2); });
 }
 
+// A lock shared by a tasklet and a hardirq handler. Softirqs run with
+// interrupts enabled, so the handler may interrupt the tasklet on its CPU:
+// the tasklet must take the lock with spin_lock_irqsave() (drivers.md 0.3;
+// asgn2's cb_lock). The tasklet runs in the task's local_bh_enable().
+template <bool kIrqsave>
+struct TaskletIrqDev {
+  spinlock_t lock;
+  Shared<int> count{0};
+  tasklet_struct tasklet;
+  TaskletIrqDev() {
+    spin_lock_init(&lock);
+    tasklet_init(&tasklet, &TaskletIrqDev::Run, reinterpret_cast<unsigned long>(this));
+    tasklet.name = "dev->tasklet";
+  }
+  static void Run(unsigned long data) {
+    auto* d = reinterpret_cast<TaskletIrqDev*>(data);
+    if (kIrqsave) {
+      unsigned long flags;
+      spin_lock_irqsave(&d->lock, flags);
+      d->count = d->count + 1;
+      spin_unlock_irqrestore(&d->lock, flags);
+    } else {
+      spin_lock(&d->lock);  // the bug: interrupts stay enabled in softirq context
+      d->count = d->count + 1;
+      spin_unlock(&d->lock);
+    }
+  }
+  static void Kick(TaskletIrqDev& d) {
+    local_bh_disable();
+    tasklet_schedule(&d.tasklet);
+    local_bh_enable();  // the tasklet runs here, in softirq context
+  }
+  static void Handler(TaskletIrqDev& d) {
+    spin_lock(&d.lock);
+    d.count = d.count + 1;
+    spin_unlock(&d.lock);
+  }
+};
+
+KMC_MODEL("irq/tasklet_plain_lock_vs_handler") {
+  using D = TaskletIrqDev<false>;
+  auto f = m.Fixture<D>();
+  m.Describe("a tasklet takes the handler's lock with plain spin_lock(); the handler "
+             "interrupts the tasklet on its CPU and spins forever");
+  m.Expect(Verdict::kDeadlock);
+  f.Task("kick", 0, &D::Kick);
+  f.Irq("gpio", 0, 1, &D::Handler);
+}
+
+KMC_MODEL("irq/tasklet_irqsave_vs_handler") {
+  using D = TaskletIrqDev<true>;
+  auto f = m.Fixture<D>();
+  m.Describe("the fix: the tasklet takes the handler's lock with spin_lock_irqsave()");
+  m.Expect(Verdict::kClean);
+  f.Task("kick", 0, &D::Kick);
+  f.Irq("gpio", 0, 1, &D::Handler);
+  f.Check([](D& d) { KMC_ASSERT(d.count == 2); });
+}
+
 struct AllocDev {
   tasklet_struct tasklet;
   Shared<void*> buf{nullptr};

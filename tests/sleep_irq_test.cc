@@ -42,7 +42,8 @@ INSTANTIATE_TEST_SUITE_P(
         "irq/plain_spin_lock_vs_handler", "irq/handler_on_other_cpu_is_fine",
         "irq/bh_lock_without_bh", "irq/bh_lock_with_bh", "irq/gfp_kernel_in_tasklet",
         "irq/copy_to_user_under_irqsave", "irq/wrong_unlock_variant",
-        "irq/restore_unsaved_flags", "tasklet/coalesce_drains_all", "irq/mutex_in_handler",
+        "irq/restore_unsaved_flags", "irq/tasklet_plain_lock_vs_handler",
+        "irq/tasklet_irqsave_vs_handler", "tasklet/coalesce_drains_all", "irq/mutex_in_handler",
         "workqueue/flush_waits_for_work", "timer/del_timer_sync_waits"),
     [](const ::testing::TestParamInfo<std::string>& info) {
       std::string n = info.param;
@@ -61,6 +62,18 @@ TEST(IrqReportTest, ShowsCpuContextAndInterruptionPoint) {
             std::string::npos)
       << r.report;
   EXPECT_NE(r.report.find("CPU#0 hardirq"), std::string::npos) << r.report;
+}
+
+// A hardirq preempts a softirq on its CPU: the tasklet's plain spin_lock()
+// of the handler's lock is found on one CPU, and the report says the
+// handler interrupted the task's softirq context where the lock was taken.
+TEST(IrqReportTest, HardirqPreemptsSoftirqOnItsCpu) {
+  Result r = ExpectMatch("irq/tasklet_plain_lock_vs_handler");
+  EXPECT_EQ(r.message.rfind("BUG: spinlock cpu recursion on CPU#0", 0), 0u) << r.message;
+  EXPECT_TRUE(Contains(r.report, "interrupting kick/101 (softirq context) at models/irq_models.cc"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU#0 softirq spin_lock(&lock)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU#0 hardirq spin_lock(&lock)")) << r.report;
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 //     and runs as soon as the CPU enables interrupts);
 //   * while a hardirq or softirq context is active on c, every other thread
 //     of c stops at its next scheduling point until the context leaves (the
-//     interrupted task makes no progress; the handler runs to completion);
+//     interrupted task makes no progress; the handler runs to completion),
+//     except that a hardirq may be delivered on top of a softirq (softirqs
+//     run with interrupts enabled, unless they disable them);
 //   * contexts that take turns on a CPU are ordered by program order: a
 //     context releases the CPU's sync cell before each of its scheduling
 //     points and acquires it when it gets the CPU back, so an interrupt never
@@ -67,12 +69,19 @@ void Runtime::BeforeSchedulePoint(TaskState& t) {
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
 }
 
+bool Runtime::IrqMayPreempt(const TaskState& t, const CpuState& c) const {
+  if (t.kind != TaskKind::kIrq || c.stack.empty()) return false;
+  if (std::find(c.stack.begin(), c.stack.end(), t.thread) != c.stack.end()) return false;
+  return tasks_[c.stack.back()].ctx == Ctx::kSoftirq;
+}
+
 void Runtime::WaitForCpu(TaskState& t) {
   if (cpus_.empty()) return;
   CpuState& c = cpus_[t.cpu];
-  // The CPU is ours when no interrupt context is active on it, or when we
-  // are the innermost one.
-  while (!c.stack.empty() && c.stack.back() != t.thread) {
+  // The CPU is ours when no interrupt context is active on it, when we are
+  // the innermost one, or when we are an interrupt source about to preempt
+  // a softirq (softirqs run with interrupts enabled).
+  while (!c.stack.empty() && c.stack.back() != t.thread && !IrqMayPreempt(t, c)) {
     c.blocked.push_back(t.thread);
     Park(false, Loc::current());
   }
@@ -251,6 +260,7 @@ void Runtime::RunIrqSource(TaskState& t) {
     if (!c.stack.empty()) {
       const TaskState& v = tasks_[c.stack.back()];
       victim = v.name + "/" + std::to_string(v.pid) + " (" + CtxName(v.ctx) + ")";
+      if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
     } else {
       for (const TaskState& v : tasks_) {
         if (v.cpu == cpu && !v.finished && v.thread != t.thread &&

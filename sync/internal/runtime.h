@@ -311,6 +311,9 @@ class Runtime {
   void PushContext(TaskState& t, int cpu, Ctx ctx);
   void PopContext(TaskState& t, int cpu, Ctx saved);
   void WaitForCpu(TaskState& t);
+  // An interrupt source not yet on CPU c may start a hardirq on top of a
+  // softirq running there.
+  bool IrqMayPreempt(const TaskState& t, const CpuState& c) const;
   void BeforeSchedulePoint(TaskState& t);
   void WakeIdleDaemons();
   bool ProducersDone() const;
