@@ -30,11 +30,11 @@ using asgn2_rig::Rig;
 // kSearchNote: the interrupt thread alone takes ~40 scheduling steps for a
 // 3-byte stream (a raise per half-byte, cb_lock and tasklet_schedule per
 // byte, and the tasklet's cb_lock/pq_lock/wake_up at irq exit), so the
-// exhaustive search of either clean model does not finish (stopped after
-// 4 minutes). They use a context-bounded search with 4 preemptions:
-// asgn2/one_file 84,746 executions (5-7 s), asgn2/two_files_two_opens
-// 217,626 (17 s). With 3 preemptions: 11,127 and 26,693; with 5: 511,088
-// (31 s) and 1,451,529 (111 s).
+// exhaustive search of either clean model does not finish (two_files_two_opens
+// ran 4,000,000 executions in 248 s without finishing). They use a
+// context-bounded search: asgn2/one_file with 4 preemptions, 47,698
+// executions (3.4 s; 5 preemptions would be 251,534 in 27 s),
+// asgn2/two_files_two_opens with 5, 101,603 (10 s; 6 would be 264,640).
 // Every bug below is found within 3 preemptions.
 
 struct OneFile : Rig<0> {
@@ -67,7 +67,7 @@ KMC_MODEL("asgn2/two_files_two_opens") {
              "\"b\" (the handler interrupts the reader; the tasklet runs at irq exit or at "
              "the reader's spin_unlock_bh)");
   m.Expect(Verdict::kClean);
-  m.DefaultSearch(SearchMode::kBounded, 4);  // see kSearchNote above
+  m.DefaultSearch(SearchMode::kBounded, 5);  // see kSearchNote above
   f.Task("reader", 0, [](TwoFiles& r) {
     r.ReadOneFile();
     r.ReadOneFile();
@@ -103,9 +103,9 @@ struct UnlockedCb : Rig<ASGN2_BUG_UNLOCKED_CB> {
 // wait for one (or for the end), but every execution that gets there has
 // already pushed on CPU#1 concurrently with the pop on CPU#0, which is the
 // race reported. (The fixed driver in this scenario needs ksoftirqd to stay
-// live: test Asgn2Fixed.LockedCircularBufferWithInterruptsOnEitherCpu.) Search: bounded(3) finds the race
-// after 1,745 executions; bounded(2) after 19,037; the exhaustive search
-// after 229,004 (15 s); with ksoftirqd, bounded(3) needs 138,019 (19 s).
+// live: test Asgn2Fixed.LockedCircularBufferWithInterruptsOnEitherCpu.)
+// Search: bounded(3) finds the race after 732 executions; bounded(2) after
+// 9,621; the exhaustive search after 13,938 (1.2 s).
 KMC_MODEL("asgn2/unlocked_circular_buffer") {
   auto f = m.Fixture<UnlockedCb>();
   m.Describe("A2-B1: the handler and the tasklet share the circular buffer without cb_lock; "
@@ -134,7 +134,7 @@ KMC_MODEL("asgn2/one_byte_per_tasklet") {
   m.Describe("A2-B6: the tasklet moves one byte per run; coalesced schedules strand the "
              "file's '\\0' in the circular buffer and the reader sleeps forever");
   m.Expect(Verdict::kDeadlock);
-  // Exhaustive: found after 35,040 executions (4 s); bounded(3): 1,253.
+  // Exhaustive: found after 1,342 executions; bounded(3): 622.
   m.DefaultSearch(SearchMode::kBounded, 3);
   f.Task("reader", 0, [](OneBytePerTasklet& r) { r.ReadOneFile(); });
   f.Irq("gpio", 0, 6, [](OneBytePerTasklet& r) { gpio_dummy_fire(&r.gpio); });

@@ -42,15 +42,15 @@ TEST(Asgn2Models, OneFileIsClean) {
   // The exhaustive search does not finish (see the model): 4 preemptions.
   EXPECT_EQ(r.search, SearchMode::kBounded);
   EXPECT_EQ(r.bound, 4);
-  EXPECT_GT(r.executions, 50000u);
+  EXPECT_GT(r.executions, 40000u);
 }
 
 TEST(Asgn2Models, TwoFilesTwoOpensIsClean) {
   Result r = ExpectMatch("asgn2/two_files_two_opens");
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
   EXPECT_EQ(r.search, SearchMode::kBounded);
-  EXPECT_EQ(r.bound, 4);
-  EXPECT_GT(r.executions, 100000u);
+  EXPECT_EQ(r.bound, 5);
+  EXPECT_GT(r.executions, 90000u);
 }
 
 TEST(Asgn2Models, UnlockedCircularBuffer) {  // A2-B1
@@ -323,6 +323,51 @@ TEST(Asgn2Engine, TaskletRescheduledWhileRunningElsewhereRunsAgain) {
   f.Irq("b", 1, 1, [](Resched& r) { Resched::Fire(r); });
   const Result r = CheckModel(m, Bounded(2));  // one preemption reaches it
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+}
+
+struct MidPrimitive {
+  tasklet_struct t{};
+  spinlock_t lock{};
+  wait_queue_head_t wq{};
+  Shared<bool> in_handler;
+  MidPrimitive() {
+    spin_lock_init(&lock);
+    init_waitqueue_head(&wq);
+    tasklet_init(&t, &MidPrimitive::Run, reinterpret_cast<unsigned long>(this));
+    t.name = "t";
+  }
+  static void Run(unsigned long data) {
+    MidPrimitive* d = reinterpret_cast<MidPrimitive*>(data);
+    KMC_ASSERT(!d->in_handler.get());
+    wake_up(&d->wq);
+  }
+};
+
+// While a handler runs on a CPU, nothing else runs there, even code that
+// was in the middle of a primitive when the handler came in. The end of a
+// tasklet run (its happens-before release) used to be a scheduling point of
+// its own, inside RunDeferred(): a handler arriving there (on top of the
+// softirq) let the task go on with the rest of the run, while the handler
+// was still in progress (in asgn2 this showed up as a false deadlock on
+// cb_lock). Memory-model cell operations are no longer scheduling points.
+TEST(Asgn2Engine, NothingElseRunsOnACpuWhileItsHandlerRuns) {
+  Model m("engine/mid_primitive_preemption");
+  auto f = m.Fixture<MidPrimitive>();
+  f.Task("kick", 0, [](MidPrimitive& d) {
+    local_bh_disable();
+    tasklet_schedule(&d.t);
+    local_bh_enable();  // the tasklet runs here
+    KMC_ASSERT(!d.in_handler.get());
+  });
+  f.Irq("irq", 0, 1, [](MidPrimitive& d) {
+    d.in_handler = true;
+    spin_lock(&d.lock);  // scheduling points inside the handler
+    spin_unlock(&d.lock);
+    d.in_handler = false;
+  });
+  const Result r = CheckModel(m, RunOptions{});
+  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+  EXPECT_TRUE(r.complete);
 }
 
 }  // namespace

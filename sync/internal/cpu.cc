@@ -75,6 +75,17 @@ bool Runtime::IrqMayPreempt(const TaskState& t, const CpuState& c) const {
   return tasks_[c.stack.back()].ctx == Ctx::kSoftirq;
 }
 
+bool Runtime::CpuBlocked(int thread) const {
+  if (phase_ != Phase::kRunning || cpus_.empty()) return false;
+  if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
+  const TaskState& t = tasks_[thread];
+  if (!t.at_step || t.finished || t.cpu < 0 || t.cpu >= static_cast<int>(cpus_.size())) {
+    return false;
+  }
+  const CpuState& c = cpus_[t.cpu];
+  return !c.stack.empty() && c.stack.back() != t.thread && !IrqMayPreempt(t, c);
+}
+
 void Runtime::WaitForCpu(TaskState& t) {
   if (cpus_.empty()) return;
   CpuState& c = cpus_[t.cpu];

@@ -93,7 +93,11 @@ bool CollectingHistory();
 // ---------------------------------------------------------------------------
 // Memory-model cells. Created lazily by the runtime, destroyed at the end of
 // the execution that created them (DeleteX with engine_alive = false only
-// releases memory, for executions that ended in a failure).
+// releases memory, for executions that ended in a failure). Operations on
+// them are never scheduling points: the primitive that uses them has taken
+// its one scheduling point (Runtime::Step) already, and a preemption in the
+// middle of a primitive would let another context of the same CPU run in
+// the middle of it.
 
 class AtomicCell;
 AtomicCell* NewAtomicCell(int64_t initial);

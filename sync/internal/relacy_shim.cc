@@ -158,8 +158,30 @@ class KmcTreeScheduler
     switches_remain_ = this->params_.context_bound;
     // Relacy's own version calls its rand_impl directly; ours validates.
     this->stree_depth_ = 0;
-    const unsigned index = rand_impl(this->running_threads_count, rl::sched_type_sched);
+    const unsigned index = Decide(this->running_threads_count, rl::sched_type_sched);
     return this->running_threads[index];
+  }
+
+  // Every choice of Relacy's schedulers comes here. A choice of the next
+  // thread (an index into running_threads) leaves out threads that would
+  // only park because another context holds their CPU (Runtime::CpuBlocked);
+  // the current thread always stays a candidate, so a context-bounded search
+  // spends its preemptions exactly as before.
+  unsigned rand_impl(unsigned limit, rl::sched_type t) {
+    if (t != rl::sched_type_sched || limit != static_cast<unsigned>(this->running_threads_count) ||
+        limit < 2) {
+      return Decide(limit, t);
+    }
+    const Runtime& rt = Runtime::Get();
+    const rl::thread_id_t self = this->thread_ != nullptr ? this->thread_->index_ : -1;
+    unsigned eligible[N];
+    unsigned n = 0;
+    for (unsigned i = 0; i < limit; ++i) {
+      const rl::thread_id_t th = this->running_threads[i];
+      if (th == self || !rt.CpuBlocked(static_cast<int>(th))) eligible[n++] = i;
+    }
+    if (n == limit || n == 0) return Decide(limit, t);
+    return eligible[Decide(n, t)];
   }
 
   void set_state_impl(std::istream& in) {
@@ -189,7 +211,9 @@ class KmcTreeScheduler
     return total;
   }
 
-  unsigned rand_impl(unsigned limit, rl::sched_type t) {
+  // One explored decision among `limit` alternatives: the search tree's
+  // node at this depth, validated against a replayed path.
+  unsigned Decide(unsigned limit, rl::sched_type t) {
     unsigned result = 0;
     const size_t size = this->stree_.size();
     if (this->stree_depth_ == size) {
@@ -454,16 +478,19 @@ void DeleteAtomicCell(AtomicCell* cell, bool engine_alive) {
 }
 
 int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& loc) {
+  AtomicSection section;
   return cell->a.load(Order(mo), Info(loc));
 }
 
 void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& loc) {
+  AtomicSection section;
   cell->a.store(value, Order(mo), Info(loc));
 }
 
 int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
                   const Loc& loc) {
   const rl::debug_info info = Info(loc);
+  AtomicSection section;
   switch (op) {
     case RmwOp::kAdd: return cell->a.fetch_add(operand, Order(mo), info);
     case RmwOp::kXchg: return cell->a.exchange(operand, Order(mo), info);
@@ -476,12 +503,14 @@ int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
 
 bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
                MemOrder success, MemOrder failure, const Loc& loc) {
+  AtomicSection section;
   return cell->a.compare_exchange_strong(expected, desired, Order(success),
                                          Info(loc), Order(failure), Info(loc));
 }
 
 void Fence(MemOrder mo, const Loc& loc) {
   if (mo == MemOrder::kRelaxed) return;
+  AtomicSection section;
   rl::atomic_thread_fence(Order(mo), Info(loc));
 }
 

@@ -139,6 +139,7 @@ void Runtime::BeginExecution() {
     t.cpu = ((specs[i].cpu % cpus) + cpus) % cpus;
     t.thread = static_cast<int>(i);
     t.signals_left = (model_->nondet() & kSignals) ? model_->signals_per_task() : 0;
+    t.at_step = true;  // its first step is WaitForCpu()
     tasks_.push_back(std::move(t));
   }
   for (int k = 0; k < model_->kernel_threads(); ++k) {
@@ -148,6 +149,7 @@ void Runtime::BeginExecution() {
     t.pid = 201 + k;
     t.cpu = k % cpus;
     t.thread = static_cast<int>(tasks_.size());
+    t.at_step = true;
     t.caps = ~uint64_t{0};
     t.uid = t.euid = 0;
     tasks_.push_back(std::move(t));
@@ -240,6 +242,7 @@ void Runtime::RunThread(int thread) {
   // context that is already running there, ordered after everything that
   // ran on the CPU before it.
   if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) WaitForCpu(t);
+  t.at_step = false;
   switch (t.kind) {
     case TaskKind::kTask: model_->tasks()[thread].body(fixture_); break;
     case TaskKind::kKthread: RunKthreadSlot(t); break;
@@ -404,7 +407,9 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   const bool tracing = CollectingHistory();
   if (phase_ == Phase::kRunning && t != nullptr && CurrentThread() >= 0) {
     BeforeSchedulePoint(*t);
+    t->at_step = true;
     SchedulePoint(obj, op.data(), access, loc);
+    t->at_step = false;
     WaitForCpu(*t);
   }
   // Recorded once the step runs, so the trace is in execution order.

@@ -83,6 +83,11 @@ struct TaskState {
   Loc wait_loc;
   Loc last_loc;
   bool has_last_loc = false;
+  // Suspended where resuming goes straight to WaitForCpu(): at a Step's
+  // scheduling point, or a task or kernel thread not started yet. The
+  // scheduler does not pick such a thread while its CPU is taken by another
+  // context (it would only park there; see Runtime::CpuBlocked).
+  bool at_step = false;
   // Credentials and open-file defaults used by access-control drivers.
   unsigned uid = 1000;
   unsigned euid = 1000;
@@ -207,6 +212,11 @@ class Runtime {
   bool in_task() const;
   // True while tasks run (not during fixture setup or the final check).
   bool running() const { return phase_ == Phase::kRunning; }
+  // True when engine thread `thread` would, if resumed now, only park in
+  // WaitForCpu() because another context holds its CPU: resuming it is a
+  // step that changes nothing, so the tree scheduler leaves it out of that
+  // choice (the same interleavings are explored with fewer branches).
+  bool CpuBlocked(int thread) const;
   // True once every model task (not kernel thread) has returned.
   bool tasks_done() const { return tasks_done_; }
   // Race checks are off while > 0 (lockless wait_event conditions).
