@@ -35,6 +35,11 @@ using asgn2_rig::Rig;
 // context-bounded search: asgn2/one_file with 4 preemptions, 47,698
 // executions (3.4 s; 5 preemptions would be 251,534 in 27 s),
 // asgn2/two_files_two_opens with 5, 101,603 (10 s; 6 would be 264,640).
+// With the reader on the interrupt's CPU the handler can only come in at
+// the reader's scheduling points and runs to completion, so the one-file
+// scenario is small enough to be exhausted: asgn2/one_file_same_cpu, 36,692
+// executions (3 s). (Its 2-file version did not finish in 4 minutes; the
+// cross-CPU version with a 1-byte file needs 2.8 million executions, 210 s.)
 // Every bug below is found within 3 preemptions.
 
 struct OneFile : Rig<0> {
@@ -49,6 +54,20 @@ KMC_MODEL("asgn2/one_file") {
   m.Expect(Verdict::kClean);
   m.DefaultSearch(SearchMode::kBounded, 4);  // see kSearchNote above
   f.Task("reader", 1, [](OneFile& r) { r.ReadOneFile(); });
+  f.Irq("gpio", 0, 6, [](OneFile& r) { gpio_dummy_fire(&r.gpio); });
+  f.Check([](OneFile& r) {
+    r.ExpectFile(0, "ab");
+    r.CheckAndUnload();
+  });
+}
+
+KMC_MODEL("asgn2/one_file_same_cpu") {
+  auto f = m.Fixture<OneFile>();
+  m.Describe("one file \"ab\\0\" as 6 half-byte interrupts on CPU#0, read on CPU#0: every "
+             "placement of the interrupts among the reader's steps (the tasklet runs at irq "
+             "exit or at the reader's spin_unlock_bh); the reader gets exactly \"ab\"");
+  m.Expect(Verdict::kClean);  // exhaustive: see kSearchNote above
+  f.Task("reader", 0, [](OneFile& r) { r.ReadOneFile(); });
   f.Irq("gpio", 0, 6, [](OneFile& r) { gpio_dummy_fire(&r.gpio); });
   f.Check([](OneFile& r) {
     r.ExpectFile(0, "ab");
@@ -139,6 +158,27 @@ KMC_MODEL("asgn2/one_byte_per_tasklet") {
   f.Task("reader", 0, [](OneBytePerTasklet& r) { r.ReadOneFile(); });
   f.Irq("gpio", 0, 6, [](OneBytePerTasklet& r) { gpio_dummy_fire(&r.gpio); });
   f.Check([](OneBytePerTasklet& r) {
+    r.ExpectFile(0, "ab");
+    r.CheckAndUnload();
+  });
+}
+
+struct TaskletPlainCbLock : Rig<ASGN2_BUG_TASKLET_PLAIN_CB_LOCK> {
+  TaskletPlainCbLock() : Rig("ab", 3) {}
+};
+
+// A2-B2, bottom-half form: asgn2/one_file_same_cpu with the tasklet taking
+// cb_lock with plain spin_lock(). The next half-byte interrupts the tasklet
+// (run at the reader's spin_unlock_bh() or at irq exit) while it holds
+// cb_lock. Exhaustive: found after ~1,000 executions.
+KMC_MODEL("asgn2/tasklet_cb_lock_without_irqsave") {
+  auto f = m.Fixture<TaskletPlainCbLock>();
+  m.Describe("A2-B2 in the tasklet: cb_lock taken with plain spin_lock() in softirq context; "
+             "the top half interrupts the tasklet on its CPU and spins on cb_lock forever");
+  m.Expect(Verdict::kDeadlock);
+  f.Task("reader", 0, [](TaskletPlainCbLock& r) { r.ReadOneFile(); });
+  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { gpio_dummy_fire(&r.gpio); });
+  f.Check([](TaskletPlainCbLock& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
   });

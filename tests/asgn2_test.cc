@@ -30,6 +30,7 @@ namespace {
 using namespace kmc::kernel;          // NOLINT: kernel spelling
 using namespace kmc::drivers::asgn2;  // NOLINT: driver spelling
 using ::kmc::testing::Contains;
+using ::kmc::testing::ExpectCleanAndComplete;
 using ::kmc::testing::ExpectFailure;
 using ::kmc::testing::ExpectMatch;
 
@@ -43,6 +44,11 @@ TEST(Asgn2Models, OneFileIsClean) {
   EXPECT_EQ(r.search, SearchMode::kBounded);
   EXPECT_EQ(r.bound, 4);
   EXPECT_GT(r.executions, 40000u);
+}
+
+TEST(Asgn2Models, OneFileOnTheInterruptsCpuIsCleanAndExhaustive) {
+  Result r = ExpectCleanAndComplete("asgn2/one_file_same_cpu");
+  EXPECT_GT(r.executions, 10000u);
 }
 
 TEST(Asgn2Models, TwoFilesTwoOpensIsClean) {
@@ -71,6 +77,16 @@ TEST(Asgn2Models, OneBytePerTasklet) {  // A2-B6
   EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
   EXPECT_TRUE(Contains(r.report, "wait_event_interruptible(&dev->read_wq")) << r.report;
   EXPECT_TRUE(Contains(r.report, "interrupting reader/")) << r.report;
+}
+
+TEST(Asgn2Models, TaskletCbLockWithoutIrqsave) {  // A2-B2, in the tasklet
+  Result r = ExpectFailure("asgn2/tasklet_cb_lock_without_irqsave");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_EQ(r.message.rfind("BUG: spinlock cpu recursion on CPU#0", 0), 0u) << r.message;
+  // The handler comes in on top of the tasklet, which holds cb_lock.
+  EXPECT_TRUE(Contains(r.report, "interrupting reader/101 (softirq context) at ")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU#0 softirq spin_lock(&dev->cb_lock)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU#0 hardirq spin_lock(&dev->cb_lock)")) << r.report;
 }
 
 TEST(Asgn2Models, TeardownOrder) {  // A2-B12

@@ -215,6 +215,10 @@ void asgn2_do_tasklet(unsigned long data) {
 
   if (dev->bugs & ASGN2_BUG_UNLOCKED_CB) {
     while (n < want && cb_pop(dev, &bytes[n])) n++;  // BUG A2-B1: no cb_lock
+  } else if (dev->bugs & ASGN2_BUG_TASKLET_PLAIN_CB_LOCK) {
+    spin_lock(&dev->cb_lock);  // BUG A2-B2: interrupts stay enabled
+    while (n < want && cb_pop(dev, &bytes[n])) n++;
+    spin_unlock(&dev->cb_lock);
   } else {
     unsigned long flags;
     spin_lock_irqsave(&dev->cb_lock, flags);  // the top half may interrupt us

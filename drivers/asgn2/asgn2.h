@@ -88,6 +88,11 @@ enum : unsigned {
   // before free_irq, ehills has no tasklet_kill): a late interrupt or
   // tasklet writes into freed memory.
   ASGN2_BUG_TEARDOWN_ORDER = 1u << 2,
+  // A2-B2 in the bottom half: the tasklet takes cb_lock with plain
+  // spin_lock(). Softirqs run with interrupts enabled, so the top half can
+  // interrupt the tasklet on its CPU while it holds cb_lock and spin on it
+  // forever (spinlock cpu recursion).
+  ASGN2_BUG_TASKLET_PLAIN_CB_LOCK = 1u << 3,
 };
 
 struct asgn2_dev_t;
