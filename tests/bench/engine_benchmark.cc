@@ -57,12 +57,24 @@ void BM_ScullWritersAndReader(benchmark::State& s) {
 void BM_ScullpipeTwoWritersBounded(benchmark::State& s) {
   RunModel(s, "scullpipe/two_writers_one_reader", Bounded(static_cast<int>(s.range(0))));
 }
+// Interrupt-heavy models: a handler and a tasklet per half-byte (asgn2),
+// the lock-free kfifo with one producer and one consumer.
+void BM_Asgn2OneFileSameCpu(benchmark::State& s) {
+  RunModel(s, "asgn2/one_file_same_cpu", Exhaustive());
+}
+void BM_Asgn2TwoFilesBounded(benchmark::State& s) {
+  RunModel(s, "asgn2/two_files_two_opens", Bounded(static_cast<int>(s.range(0))));
+}
+void BM_KfifoSpsc(benchmark::State& s) { RunModel(s, "kfifo/spsc", Exhaustive()); }
 
 BENCHMARK(BM_SemaphoreMutualExclusion)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RwsemReadersAndWriter)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IrqsaveProtects)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ScullWritersAndReader)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_ScullpipeTwoWritersBounded)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_Asgn2OneFileSameCpu)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_Asgn2TwoFilesBounded)->Arg(3)->Arg(4)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_KfifoSpsc)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 
