@@ -660,9 +660,9 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
   if (CurrentThread() < 0) return;
   const size_t first = (start - b->base) / kGranule;
   const size_t last = (start - b->base + n - 1) / kGranule;
-  if (b->granules.size() < (b->size + kGranule - 1) / kGranule) {
-    b->granules.resize((b->size + kGranule - 1) / kGranule);
-  }
+  // Race state only for the granules touched so far (a page written one
+  // byte at a time does not need 512 of them).
+  if (b->granules.size() <= last) b->granules.resize(last + 1);
   const Where where{b, start - b->base, n, op};
   if (phase_ == Phase::kRunning && CollectingHistory()) {
     Record(std::string(write ? "write " : "read ") + ShortDescribe(where), loc);
@@ -735,8 +735,17 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
          loc);
   }
   // The freeing task writes the whole object: a free racing an access is a
-  // data race as well as a use after free.
-  CheckKernelRange(p, b->size, true, fn, loc);
+  // data race as well as a use after free. Granules nobody has touched hold
+  // no accesses to race with, and any later access is a use after free.
+  if (InSimulation() && CurrentThread() >= 0) {
+    const Where where{b, 0, b->size, fn};
+    if (phase_ == Phase::kRunning && CollectingHistory()) {
+      Record("write " + ShortDescribe(where), loc);
+    }
+    for (VarState& g : b->granules) {
+      if (g.cell != nullptr) CheckVar(g, true, where, &loc, /*record=*/false);
+    }
+  }
   b->freed = true;
   b->free_loc = loc;
   b->free_task = running() ? CurrentIndex() : kModuleTask;
