@@ -40,10 +40,10 @@ using ::kmc::testing::ExpectMatch;
 TEST(Asgn2Models, OneFileIsClean) {
   Result r = ExpectMatch("asgn2/one_file");
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
-  // The exhaustive search does not finish (see the model): 4 preemptions.
+  // The exhaustive search does not finish (see the model): 5 preemptions.
   EXPECT_EQ(r.search, SearchMode::kBounded);
-  EXPECT_EQ(r.bound, 4);
-  EXPECT_GT(r.executions, 40000u);
+  EXPECT_EQ(r.bound, 5);
+  EXPECT_GT(r.executions, 200000u);
 }
 
 TEST(Asgn2Models, OneFileOnTheInterruptsCpuIsCleanAndExhaustive) {
@@ -55,8 +55,8 @@ TEST(Asgn2Models, TwoFilesTwoOpensIsClean) {
   Result r = ExpectMatch("asgn2/two_files_two_opens");
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
   EXPECT_EQ(r.search, SearchMode::kBounded);
-  EXPECT_EQ(r.bound, 5);
-  EXPECT_GT(r.executions, 90000u);
+  EXPECT_EQ(r.bound, 6);
+  EXPECT_GT(r.executions, 200000u);
 }
 
 TEST(Asgn2Models, UnlockedCircularBuffer) {  // A2-B1
