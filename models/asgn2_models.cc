@@ -184,6 +184,24 @@ KMC_MODEL("asgn2/tasklet_cb_lock_without_irqsave") {
   });
 }
 
+// The same bug with the reader on the other CPU: the tasklet now only runs
+// at the irq exit of the GPIO line, and it is that line's next half-byte
+// that interrupts it (Model::IrqExitPreemption).
+KMC_MODEL("asgn2/tasklet_cb_lock_at_irq_exit") {
+  auto f = m.Fixture<TaskletPlainCbLock>();
+  m.Describe("A2-B2 in the tasklet, run at irq exit: the next half-byte of the same line "
+             "interrupts the tasklet while it holds cb_lock (taken with plain spin_lock())");
+  m.Expect(Verdict::kDeadlock);
+  m.IrqExitPreemption();
+  m.DefaultSearch(SearchMode::kBounded, 1);
+  f.Task("reader", 1, [](TaskletPlainCbLock& r) { r.ReadOneFile(); });
+  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { gpio_dummy_fire(&r.gpio); });
+  f.Check([](TaskletPlainCbLock& r) {
+    r.ExpectFile(0, "ab");
+    r.CheckAndUnload();
+  });
+}
+
 struct TeardownOrder : Rig<ASGN2_BUG_TEARDOWN_ORDER> {
   TeardownOrder() : Rig("a", 2) {}
 };

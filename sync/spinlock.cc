@@ -186,6 +186,20 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;  // preempt_disable()
+  if (s.owner == Me() && s.owner_ctx != t.ctx) {
+    // An interrupt source's handler on top of the softirq it runs at its
+    // own irq exit, which holds the lock: the CPU spins forever.
+    rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
+            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n" + internal::TaskTag(t) +
+                " (" + internal::CtxName(t.ctx) + ") takes the lock at " +
+                internal::FormatLoc(loc) + "\nwhile the " + internal::CtxName(s.owner_ctx) + " it interrupted on CPU#" +
+                std::to_string(t.cpu) + " holds it (taken at " +
+                internal::FormatLoc(s.owner_loc) +
+                ").\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
+                "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
+                ");\n\n *** DEADLOCK ***\n",
+            loc);
+  }
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  first taken at " +
@@ -293,6 +307,20 @@ unsigned long ReadLock(rwlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;
+  if (s.owner == Me() && s.owner_ctx != t.ctx) {
+    // An interrupt source's handler on top of the softirq it runs at its
+    // own irq exit, which holds the lock: the CPU spins forever.
+    rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
+            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n" + internal::TaskTag(t) +
+                " (" + internal::CtxName(t.ctx) + ") takes the lock at " +
+                internal::FormatLoc(loc) + "\nwhile the " + internal::CtxName(s.owner_ctx) + " it interrupted on CPU#" +
+                std::to_string(t.cpu) + " holds it (taken at " +
+                internal::FormatLoc(s.owner_loc) +
+                ").\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
+                "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
+                ");\n\n *** DEADLOCK ***\n",
+            loc);
+  }
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + " is write-held by the same task since " +

@@ -89,6 +89,16 @@ TEST(Asgn2Models, TaskletCbLockWithoutIrqsave) {  // A2-B2, in the tasklet
   EXPECT_TRUE(Contains(r.report, "CPU#0 hardirq spin_lock(&dev->cb_lock)")) << r.report;
 }
 
+TEST(Asgn2Models, TaskletCbLockAtIrqExit) {  // A2-B2, in the tasklet, at irq exit
+  Result r = ExpectFailure("asgn2/tasklet_cb_lock_at_irq_exit");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_EQ(r.message.rfind("BUG: spinlock cpu recursion on CPU#0", 0), 0u) << r.message;
+  // The line's next interrupt comes in on top of its own irq-exit tasklet.
+  EXPECT_TRUE(Contains(r.report, "interrupting irq/gpio/301 (softirq context) at ")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "while the softirq context it interrupted on CPU#0 holds it"))
+      << r.report;
+}
+
 TEST(Asgn2Models, TeardownOrder) {  // A2-B12
   Result r = ExpectFailure("asgn2/teardown_order");
   EXPECT_EQ(r.verdict, Verdict::kUseAfterFree) << r.report;
@@ -116,6 +126,28 @@ RunOptions Bounded(int k) {
 }
 
 // --- the bug scenarios with the bug bit cleared ---------------------------------
+
+// asgn2/tasklet_cb_lock_at_irq_exit with the bug bit cleared: the tasklet's
+// spin_lock_irqsave() keeps the line's next interrupt out while it holds
+// cb_lock, so nothing deadlocks however the interrupts land.
+struct AtIrqExit : Rig<0> {
+  AtIrqExit() : Rig("ab", 3) {}
+};
+
+TEST(Asgn2Fixed, TaskletAtIrqExitInterruptedBySameLine) {
+  Model m("asgn2/fixed_tasklet_at_irq_exit");
+  auto f = m.Fixture<AtIrqExit>();
+  m.IrqExitPreemption();
+  f.Task("reader", 1, [](AtIrqExit& r) { r.ReadOneFile(); });
+  f.Irq("gpio", 0, 6, [](AtIrqExit& r) { gpio_dummy_fire(&r.gpio); });
+  f.Check([](AtIrqExit& r) {
+    r.ExpectFile(0, "ab");
+    r.CheckAndUnload();
+  });
+  const Result r = CheckModel(m, Bounded(2));
+  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+  EXPECT_GT(r.executions, 1000u);
+}
 
 struct LockedCbAnyCpu : Rig<0> {
   LockedCbAnyCpu() : Rig("ab", 3) {}

@@ -118,8 +118,10 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
     AtomicSection section;
     AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
   }
-  auto it = std::find(c.stack.begin(), c.stack.end(), t.thread);
-  if (it != c.stack.end()) c.stack.erase(it);
+  // The innermost entry of this thread (a source may be on the stack twice:
+  // its softirq, and its next interrupt on top of it).
+  auto it = std::find(c.stack.rbegin(), c.stack.rend(), t.thread);
+  if (it != c.stack.rend()) c.stack.erase(std::next(it).base());
   t.ctx = saved;
   c.gen += 1;
   t.cpu_gen_seen = c.gen;
@@ -251,7 +253,7 @@ bool Runtime::ProducersDone() const {
 void Runtime::RunIrqSource(TaskState& t) {
   const auto& spec = model_->irqs()[t.irq_source];
   const Loc here = Loc::current();
-  for (int fire = 0; fire < spec.fires; ++fire) {
+  while (t.fires_done < spec.fires) {
     int cpu = spec.cpu;
     if (cpu < 0) cpu = static_cast<int>(Choose(static_cast<unsigned>(cpus())));
     cpu %= cpus();
@@ -266,47 +268,75 @@ void Runtime::RunIrqSource(TaskState& t) {
       Park(false, here);
       t.wait_object = nullptr;
     }
-    // Who gets interrupted: the innermost context, or the CPU's tasks.
-    std::string victim = "the idle task";
-    if (!c.stack.empty()) {
-      const TaskState& v = tasks_[c.stack.back()];
-      victim = v.name + "/" + std::to_string(v.pid) + " (" + CtxName(v.ctx) + ")";
-      if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
-    } else {
-      for (const TaskState& v : tasks_) {
-        if (v.cpu == cpu && !v.finished && v.thread != t.thread &&
-            (v.kind == TaskKind::kTask || v.kind == TaskKind::kKthread ||
-             v.kind == TaskKind::kSoftirqd || v.kind == TaskKind::kWorker) &&
-            v.wait_object == nullptr) {
-          victim = v.name + "/" + std::to_string(v.pid);
-          if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
-          break;
-        }
-      }
-    }
-    t.interrupted = victim;
-    t.irqs_disabled = true;
-    PushContext(t, cpu, Ctx::kHardirq);
-    Note("hardirq " + spec.name + " enters on CPU#" + std::to_string(cpu) + ", interrupting " +
-             victim,
-         here);
-    spec.handler(fixture_);
-    if (!t.held.empty()) {
-      Fail(Verdict::kLockMisuse,
-           "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
-           "the handler of irq " + spec.name + " returned holding locks\n" + HeldLocksText(t),
-           t.held.back().where);
-    }
-    t.irqs_disabled = false;
-    Note("hardirq " + spec.name + " exits on CPU#" + std::to_string(cpu), here);
+    Fire(t, cpu, Ctx::kProcess);
     // irq_exit(): run pending softirqs unless the interrupted context is
     // itself a softirq or has bottom halves disabled.
-    PopContext(t, cpu, Ctx::kProcess);
     if (!c.softirq_pending.empty() && CpuAcceptsSoftirq(cpu)) {
       RunSoftirqs(t, cpu);
     }
   }
   t.ctx = Ctx::kProcess;
+}
+
+void Runtime::Fire(TaskState& t, int cpu, Ctx interrupted_ctx) {
+  const auto& spec = model_->irqs()[t.irq_source];
+  const Loc here = Loc::current();
+  CpuState& c = cpus_[cpu];
+  t.fires_done += 1;
+  // Who gets interrupted: the innermost context, or the CPU's tasks.
+  std::string victim = "the idle task";
+  if (!c.stack.empty()) {
+    const TaskState& v = tasks_[c.stack.back()];
+    victim = v.name + "/" + std::to_string(v.pid) + " (" + CtxName(v.ctx) + ")";
+    if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
+  } else {
+    for (const TaskState& v : tasks_) {
+      if (v.cpu == cpu && !v.finished && v.thread != t.thread &&
+          (v.kind == TaskKind::kTask || v.kind == TaskKind::kKthread ||
+           v.kind == TaskKind::kSoftirqd || v.kind == TaskKind::kWorker) &&
+          v.wait_object == nullptr) {
+        victim = v.name + "/" + std::to_string(v.pid);
+        if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
+        break;
+      }
+    }
+  }
+  // A nested fire interrupts this thread's own softirq: the handler starts
+  // with no locks of its own (the softirq's stay held below it).
+  const std::string saved_interrupted = t.interrupted;
+  std::vector<HeldLock> saved_held;
+  saved_held.swap(t.held);
+  t.interrupted = victim;
+  t.irqs_disabled = true;
+  PushContext(t, cpu, Ctx::kHardirq);
+  Note("hardirq " + spec.name + " enters on CPU#" + std::to_string(cpu) + ", interrupting " +
+           victim,
+       here);
+  spec.handler(fixture_);
+  if (!t.held.empty()) {
+    Fail(Verdict::kLockMisuse,
+         "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
+         "the handler of irq " + spec.name + " returned holding locks\n" + HeldLocksText(t),
+         t.held.back().where);
+  }
+  t.irqs_disabled = false;
+  Note("hardirq " + spec.name + " exits on CPU#" + std::to_string(cpu), here);
+  PopContext(t, cpu, interrupted_ctx);
+  t.held.swap(saved_held);
+  t.interrupted = saved_interrupted;
+}
+
+void Runtime::MaybeFireOnOwnSoftirq(TaskState& t) {
+  // Only with Model::IrqExitPreemption(), for a source running the softirqs
+  // of its own irq exit, with interrupts enabled there and fires left: its
+  // next interrupt may arrive now.
+  if (t.kind != TaskKind::kIrq || t.ctx != Ctx::kSoftirq || cpus_.empty()) return;
+  if (!model_->irq_exit_preemption()) return;
+  const auto& spec = model_->irqs()[t.irq_source];
+  if (t.fires_done >= spec.fires || t.irqs_disabled || !CpuAcceptsIrq(t.cpu)) return;
+  if (Choose(2) == 0) return;
+  Note("irq " + spec.name + " raised", Loc::current());
+  Fire(t, t.cpu, Ctx::kSoftirq);
 }
 
 void Runtime::RunSoftirqd(TaskState& t) {

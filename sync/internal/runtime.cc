@@ -411,6 +411,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     SchedulePoint(obj, op.data(), access, loc);
     t->at_step = false;
     WaitForCpu(*t);
+    MaybeFireOnOwnSoftirq(*t);
   }
   // Recorded once the step runs, so the trace is in execution order.
   if (tracing) {

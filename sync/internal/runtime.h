@@ -76,6 +76,7 @@ struct TaskState {
   unsigned irq_save_seq = 0;
   uint64_t cpu_gen_seen = 0;           // last CPU generation this context synced with
   int irq_source = -1;                 // kIrq: index into Model::irqs()
+  int fires_done = 0;                  // kIrq: interrupts delivered so far
   std::string interrupted;             // kIrq: what the handler interrupted
   // What the task sleeps on, for deadlock reports.
   const void* wait_object = nullptr;
@@ -314,6 +315,14 @@ class Runtime {
   void RunKthreadSlot(TaskState& t);
   void TaskFinished(TaskState& t);
   void RunIrqSource(TaskState& t);
+  // One interrupt of t's source on `cpu`: the handler in hardirq context,
+  // on top of whatever runs there (`interrupted_ctx` is t's own context to
+  // return to).
+  void Fire(TaskState& t, int cpu, Ctx interrupted_ctx);
+  // At a step of the softirqs that t's source runs at its own irq exit
+  // (Model::IrqExitPreemption): the engine explores whether the source's
+  // next interrupt arrives here.
+  void MaybeFireOnOwnSoftirq(TaskState& t);
   void RunSoftirqd(TaskState& t);
   void RunWorker(TaskState& t);
   void RunSoftirqs(TaskState& t, int cpu);
