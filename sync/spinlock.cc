@@ -108,13 +108,29 @@ void LeaveFamily(Family f, unsigned long flags, const Loc& loc) {
   }
 }
 
+// The report of a context spinning on a lock that the code it interrupted
+// on its CPU holds (`holder`: who, `taken_at`: where, may be empty).
+[[noreturn]] void FailCpuRecursion(const SpinState& s, const TaskState& t,
+                                   const std::string& owner, const std::string& holder,
+                                   const std::string& taken_at, const Loc& loc) {
+  Runtime::Get().Fail(
+      Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
+      " lock: " + s.name + ", .owner: " + owner + "\n" + internal::TaskTag(t) + " (" +
+          internal::CtxName(t.ctx) + ") takes the lock at " + internal::FormatLoc(loc) +
+          "\nwhile " + holder + ", which it interrupted on CPU#" + std::to_string(t.cpu) +
+          ", holds it" + (taken_at.empty() ? std::string() : " (taken at " + taken_at + ")") +
+          ".\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
+          "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
+          ");\n\n *** DEADLOCK ***\n",
+      loc);
+}
+
 // An interrupt (or softirq) context taking a lock that the code it
 // interrupted holds on the same CPU: it spins forever (SD-02).
 void CheckCpuRecursion(SpinState& s, const TaskState& t, const std::vector<int>& holders,
                        const Loc& loc) {
   if (t.ctx == Ctx::kProcess) return;
-  Runtime& rt = Runtime::Get();
-  const auto& tasks = rt.tasks();
+  const auto& tasks = Runtime::Get().tasks();
   for (int h : holders) {
     if (h < 0 || h >= static_cast<int>(tasks.size()) || h == t.thread) continue;
     const TaskState& o = tasks[h];
@@ -124,21 +140,23 @@ void CheckCpuRecursion(SpinState& s, const TaskState& t, const std::vector<int>&
     if (o.ctx == Ctx::kProcess || (o.ctx == Ctx::kSoftirq && t.ctx == Ctx::kHardirq)) {
       std::string held_at;
       for (const auto& hl : o.held) {
-        if (hl.lock == &s || hl.name == s.name) held_at = internal::FormatLoc(hl.where) + " (" + hl.variant + ")";
+        if (hl.lock == &s || hl.name == s.name) {
+          held_at = internal::FormatLoc(hl.where) + " (" + hl.variant + ")";
+        }
       }
-      rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
-              " lock: " + s.name + ", .owner: " + internal::TaskTag(o) + ", .owner_cpu: " +
-                  std::to_string(o.cpu) + "\n" + internal::TaskTag(t) + " (" +
-                  internal::CtxName(t.ctx) + ") takes the lock at " + internal::FormatLoc(loc) +
-                  "\nwhile " + internal::TaskTag(o) + ", which it interrupted on CPU#" +
-                  std::to_string(t.cpu) + ", holds it" +
-                  (held_at.empty() ? std::string() : " (taken at " + held_at + ")") +
-                  ".\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
-                  "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
-                  ");\n\n *** DEADLOCK ***\n",
-              loc);
+      FailCpuRecursion(s, t, internal::TaskTag(o) + ", .owner_cpu: " + std::to_string(o.cpu),
+                       internal::TaskTag(o), held_at, loc);
     }
   }
+}
+
+// The same engine thread below us holds the lock in another context: an
+// interrupt source's handler on top of the softirq of its own irq exit
+// (Model::IrqExitPreemption). The CPU spins forever.
+void CheckOwnSoftirqRecursion(const SpinState& s, const TaskState& t, const Loc& loc) {
+  if (s.owner != Me() || s.owner_ctx == t.ctx) return;
+  FailCpuRecursion(s, t, OwnerText(s), "the " + std::string(internal::CtxName(s.owner_ctx)),
+                   internal::FormatLoc(s.owner_loc), loc);
 }
 
 void Acquired(SpinState& s, const void* lock, TaskState& t, const char* variant,
@@ -186,20 +204,7 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;  // preempt_disable()
-  if (s.owner == Me() && s.owner_ctx != t.ctx) {
-    // An interrupt source's handler on top of the softirq it runs at its
-    // own irq exit, which holds the lock: the CPU spins forever.
-    rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
-            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n" + internal::TaskTag(t) +
-                " (" + internal::CtxName(t.ctx) + ") takes the lock at " +
-                internal::FormatLoc(loc) + "\nwhile the " + internal::CtxName(s.owner_ctx) + " it interrupted on CPU#" +
-                std::to_string(t.cpu) + " holds it (taken at " +
-                internal::FormatLoc(s.owner_loc) +
-                ").\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
-                "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
-                ");\n\n *** DEADLOCK ***\n",
-            loc);
-  }
+  CheckOwnSoftirqRecursion(s, t, loc);
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  first taken at " +
@@ -307,20 +312,7 @@ unsigned long ReadLock(rwlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;
-  if (s.owner == Me() && s.owner_ctx != t.ctx) {
-    // An interrupt source's handler on top of the softirq it runs at its
-    // own irq exit, which holds the lock: the CPU spins forever.
-    rt.Fail(Verdict::kDeadlock, LockBug(s, "cpu recursion", t),
-            " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n" + internal::TaskTag(t) +
-                " (" + internal::CtxName(t.ctx) + ") takes the lock at " +
-                internal::FormatLoc(loc) + "\nwhile the " + internal::CtxName(s.owner_ctx) + " it interrupted on CPU#" +
-                std::to_string(t.cpu) + " holds it (taken at " +
-                internal::FormatLoc(s.owner_loc) +
-                ").\n\n Possible unsafe locking scenario:\n       CPU" + std::to_string(t.cpu) +
-                "\n       ----\n  lock(" + s.name + ");\n  <Interrupt>\n    lock(" + s.name +
-                ");\n\n *** DEADLOCK ***\n",
-            loc);
-  }
+  CheckOwnSoftirqRecursion(s, t, loc);
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + " is write-held by the same task since " +

@@ -95,7 +95,8 @@ TEST(Asgn2Models, TaskletCbLockAtIrqExit) {  // A2-B2, in the tasklet, at irq ex
   EXPECT_EQ(r.message.rfind("BUG: spinlock cpu recursion on CPU#0", 0), 0u) << r.message;
   // The line's next interrupt comes in on top of its own irq-exit tasklet.
   EXPECT_TRUE(Contains(r.report, "interrupting irq/gpio/301 (softirq context) at ")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "while the softirq context it interrupted on CPU#0 holds it"))
+  EXPECT_TRUE(
+      Contains(r.report, "while the softirq context, which it interrupted on CPU#0, holds it"))
       << r.report;
 }
 
