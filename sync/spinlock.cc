@@ -126,12 +126,19 @@ void LeaveFamily(Family f, unsigned long flags, const Loc& loc) {
 }
 
 // An interrupt (or softirq) context taking a lock that the code it
-// interrupted holds on the same CPU: it spins forever (SD-02).
+// interrupted holds on the same CPU: it spins forever (SD-02). The holder
+// is another engine thread, or this one: an interrupt source's handler on
+// top of the softirq of its own irq exit (Model::IrqExitPreemption).
 void CheckCpuRecursion(SpinState& s, const TaskState& t, const std::vector<int>& holders,
                        const Loc& loc) {
   if (t.ctx == Ctx::kProcess) return;
   const auto& tasks = Runtime::Get().tasks();
   for (int h : holders) {
+    if (h == t.thread && h == s.owner && t.ctx == Ctx::kHardirq &&
+        s.owner_ctx == Ctx::kSoftirq) {
+      FailCpuRecursion(s, t, OwnerText(s), "the softirq context",
+                       internal::FormatLoc(s.owner_loc), loc);
+    }
     if (h < 0 || h >= static_cast<int>(tasks.size()) || h == t.thread) continue;
     const TaskState& o = tasks[h];
     if (o.cpu != t.cpu) continue;
@@ -148,15 +155,6 @@ void CheckCpuRecursion(SpinState& s, const TaskState& t, const std::vector<int>&
                        internal::TaskTag(o), held_at, loc);
     }
   }
-}
-
-// The same engine thread below us holds the lock in another context: an
-// interrupt source's handler on top of the softirq of its own irq exit
-// (Model::IrqExitPreemption). The CPU spins forever.
-void CheckOwnSoftirqRecursion(const SpinState& s, const TaskState& t, const Loc& loc) {
-  if (s.owner != Me() || s.owner_ctx == t.ctx) return;
-  FailCpuRecursion(s, t, OwnerText(s), "the " + std::string(internal::CtxName(s.owner_ctx)),
-                   internal::FormatLoc(s.owner_loc), loc);
 }
 
 void Acquired(SpinState& s, const void* lock, TaskState& t, const char* variant,
@@ -204,7 +202,7 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;  // preempt_disable()
-  CheckOwnSoftirqRecursion(s, t, loc);
+  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + ", .owner: " + OwnerText(s) + "\n  first taken at " +
@@ -212,7 +210,6 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
                 internal::FormatLoc(loc) + "\nThe task spins forever on a lock it holds.\n",
             loc);
   }
-  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
   if (s.owner != -1) {
     internal::SleepForGrant(s, lock, std::string(LockName(f)) + "(" + s.name + ")", false, loc);
   }
@@ -312,14 +309,13 @@ unsigned long ReadLock(rwlock_t* lock, Family f, const Loc& loc) {
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;
-  CheckOwnSoftirqRecursion(s, t, loc);
+  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
   if (s.owner == Me()) {
     rt.Fail(Verdict::kDeadlock, LockBug(s, "recursion", t),
             " lock: " + s.name + " is write-held by the same task since " +
                 internal::FormatLoc(s.owner_loc) + "\n",
             loc);
   }
-  if (s.owner >= 0) CheckCpuRecursion(s, t, {s.owner}, loc);
   // Readers are recursive: a reader never waits for a queued writer.
   if (s.owner == -1) {
     s.readers.push_back(Me());

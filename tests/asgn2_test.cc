@@ -29,6 +29,7 @@ namespace {
 
 using namespace kmc::kernel;          // NOLINT: kernel spelling
 using namespace kmc::drivers::asgn2;  // NOLINT: driver spelling
+using ::kmc::testing::Bounded;
 using ::kmc::testing::Contains;
 using ::kmc::testing::ExpectCleanAndComplete;
 using ::kmc::testing::ExpectFailure;
@@ -112,19 +113,6 @@ TEST(Asgn2Models, TeardownOrder) {  // A2-B12
 // Throwaway scenarios.
 
 using ::kmc::models::asgn2_rig::Rig;
-
-#define EXPECT_CLEAN(result)                                    \
-  do {                                                          \
-    const ::kmc::Result r_ = (result);                          \
-    EXPECT_EQ(r_.verdict, ::kmc::Verdict::kClean) << r_.report; \
-  } while (0)
-
-RunOptions Bounded(int k) {
-  RunOptions o;
-  o.search = SearchMode::kBounded;
-  o.bound = k;
-  return o;
-}
 
 // --- the bug scenarios with the bug bit cleared ---------------------------------
 

@@ -78,13 +78,6 @@ Result RunUnit(const std::string& name, std::function<void(F&)> body) {
   return CheckModel(m, RunOptions{});
 }
 
-#define EXPECT_CLEAN(result)                                    \
-  do {                                                          \
-    const ::kmc::Result r_ = (result);                          \
-    EXPECT_EQ(r_.verdict, ::kmc::Verdict::kClean) << r_.report; \
-    EXPECT_TRUE(r_.complete);                                   \
-  } while (0)
-
 struct Four {
   DECLARE_KFIFO(fifo, int, 4);
   Four() { INIT_KFIFO(fifo); }

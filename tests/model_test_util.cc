@@ -4,6 +4,13 @@
 
 namespace kmc::testing {
 
+RunOptions Bounded(int preemptions) {
+  RunOptions o;
+  o.search = SearchMode::kBounded;
+  o.bound = preemptions;
+  return o;
+}
+
 Result Check(const std::string& name, const RunOptions& options) {
   const Model* m = FindModel(name);
   if (m == nullptr) {

@@ -34,6 +34,19 @@ inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// Options for a context-bounded search with at most `preemptions`.
+RunOptions Bounded(int preemptions);
+
 }  // namespace kmc::testing
+
+// A clean verdict (the report is printed otherwise); an exhaustive search
+// must also have finished. For throwaway models run with CheckModel().
+#define EXPECT_CLEAN(result)                                                \
+  do {                                                                      \
+    const ::kmc::Result r_ = (result);                                      \
+    EXPECT_EQ(r_.verdict, ::kmc::Verdict::kClean) << r_.report;             \
+    EXPECT_TRUE(r_.complete || r_.search != ::kmc::SearchMode::kExhaustive) \
+        << "an exhaustive search that did not finish";                      \
+  } while (0)
 
 #endif  // KMC_TESTS_MODEL_TEST_UTIL_H_

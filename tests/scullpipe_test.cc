@@ -248,13 +248,6 @@ struct Scenario {
   }
 };
 
-#define EXPECT_CLEAN(result)                                          \
-  do {                                                                \
-    const ::kmc::Result r_ = (result);                                \
-    EXPECT_EQ(r_.verdict, ::kmc::Verdict::kClean) << r_.report;       \
-    EXPECT_TRUE(r_.complete || r_.search != SearchMode::kExhaustive); \
-  } while (0)
-
 // ---------------------------------------------------------------------------
 // The bug scenarios with the bug cleared: all clean.
 

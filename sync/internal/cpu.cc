@@ -69,10 +69,13 @@ void Runtime::BeforeSchedulePoint(TaskState& t) {
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
 }
 
-bool Runtime::IrqMayPreempt(const TaskState& t, const CpuState& c) const {
-  if (t.kind != TaskKind::kIrq || c.stack.empty()) return false;
-  if (std::find(c.stack.begin(), c.stack.end(), t.thread) != c.stack.end()) return false;
-  return tasks_[c.stack.back()].ctx == Ctx::kSoftirq;
+bool Runtime::CpuTaken(const TaskState& t) const {
+  const CpuState& c = cpus_[t.cpu];
+  if (c.stack.empty() || c.stack.back() == t.thread) return false;
+  // An interrupt source that is not on the CPU yet may start a hardirq on
+  // top of a softirq (softirqs run with interrupts enabled).
+  const bool on_stack = std::find(c.stack.begin(), c.stack.end(), t.thread) != c.stack.end();
+  return !(t.kind == TaskKind::kIrq && !on_stack && tasks_[c.stack.back()].ctx == Ctx::kSoftirq);
 }
 
 bool Runtime::CpuBlocked(int thread) const {
@@ -82,17 +85,13 @@ bool Runtime::CpuBlocked(int thread) const {
   if (!t.at_step || t.finished || t.cpu < 0 || t.cpu >= static_cast<int>(cpus_.size())) {
     return false;
   }
-  const CpuState& c = cpus_[t.cpu];
-  return !c.stack.empty() && c.stack.back() != t.thread && !IrqMayPreempt(t, c);
+  return CpuTaken(t);
 }
 
 void Runtime::WaitForCpu(TaskState& t) {
   if (cpus_.empty()) return;
   CpuState& c = cpus_[t.cpu];
-  // The CPU is ours when no interrupt context is active on it, when we are
-  // the innermost one, or when we are an interrupt source about to preempt
-  // a softirq (softirqs run with interrupts enabled).
-  while (!c.stack.empty() && c.stack.back() != t.thread && !IrqMayPreempt(t, c)) {
+  while (CpuTaken(t)) {
     c.blocked.push_back(t.thread);
     Park(false, Loc::current());
   }

@@ -330,9 +330,10 @@ class Runtime {
   void PushContext(TaskState& t, int cpu, Ctx ctx);
   void PopContext(TaskState& t, int cpu, Ctx saved);
   void WaitForCpu(TaskState& t);
-  // An interrupt source not yet on CPU c may start a hardirq on top of a
-  // softirq running there.
-  bool IrqMayPreempt(const TaskState& t, const CpuState& c) const;
+  // Another context holds t's CPU: one is active there, t is not the
+  // innermost, and t is not an interrupt source about to start a hardirq
+  // on top of a softirq. WaitForCpu() parks while this holds.
+  bool CpuTaken(const TaskState& t) const;
   void BeforeSchedulePoint(TaskState& t);
   void WakeIdleDaemons();
   bool ProducersDone() const;
