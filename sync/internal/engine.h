@@ -113,6 +113,19 @@ bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
                MemOrder success, MemOrder failure, const Loc& loc);
 void Fence(MemOrder mo, const Loc& loc);
 
+// Which store the current thread's last atomic load (or read-modify-write)
+// read. Stores are numbered in execution order from 1; 0 is a cell's initial
+// value. latest is the newest store of that cell when the load ran, so
+// store != latest marks a stale read (the model allowed an older value).
+struct LoadFrom {
+  uint64_t store = 0;
+  uint64_t latest = 0;
+  bool initial = true;
+};
+LoadFrom LastLoadFrom();
+// The number of the current thread's last atomic store (0 before any).
+uint64_t LastStoreId();
+
 // A plain (non-atomic) memory location checked for data races.
 class VarCell;
 VarCell* NewVarCell();

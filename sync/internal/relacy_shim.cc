@@ -121,13 +121,34 @@ struct EngineState {
   bool replaying = false;         // following a recorded decision path
   size_t replay_nodes = 0;        // decisions the path holds
   size_t depth = 0;               // decisions the current execution took
-  // Completes an atomic's initialization record for the running thread count.
-  void (*seed_init)(rl::atomic_data*, unsigned) = nullptr;
   // Progress: the search tree of the running tree scheduler.
   const void* tree = nullptr;
   double (*tree_fraction)(const void*) = nullptr;
 };
 EngineState g_engine;
+uint64_t g_next_store_id = 1;  // next atomic store number of the execution
+LoadFrom g_last_load;
+
+constexpr rl::timestamp_t kNever = static_cast<rl::timestamp_t>(-1);
+
+// The clocks of the running engine thread.
+struct Clocks {
+  rl::timestamp_t* acq_rel;        // happens-before clock
+  rl::timestamp_t* acquire_fence;  // what an acquire fence would acquire
+  rl::timestamp_t* release_fence;  // what a relaxed store publishes
+  int self;
+  int threads;
+};
+
+template <rl::thread_id_t N>
+Clocks ClocksOfN(rl::thread_info_base* base) {
+  auto* t = static_cast<rl::thread_info<N>*>(base);
+  return Clocks{t->acq_rel_order_, t->acquire_fence_order_, t->release_fence_order_,
+                static_cast<int>(t->index_), static_cast<int>(N)};
+}
+
+Clocks (*g_clocks_of)(rl::thread_info_base*) = nullptr;
+
 
 // A tree-search scheduler (Relacy's full search, or its context-bound
 // search) whose replay state is validated instead of trusted: a replay
@@ -262,7 +283,11 @@ class KmcTreeScheduler
 
 template <rl::thread_id_t N>
 struct Suite : rl::test_suite<Suite<N>, N> {
-  void before() { Runtime::Get().BeginExecution(); }
+  void before() {
+    g_next_store_id = 1;
+    g_last_load = LoadFrom{};
+    Runtime::Get().BeginExecution();
+  }
   void thread(unsigned index) { Runtime::Get().RunThread(static_cast<int>(index)); }
   void after() { Runtime::Get().FinishExecution(); }
 };
@@ -290,22 +315,9 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
   return res;
 }
 
-// Relacy's atomic_init() leaves first_seen_order_ of the initialization
-// record unset, and its slab allocator reuses memory across executions, so
-// whether a relaxed load may read the initial value would depend on leftover
-// data (a nondeterministic replay). Mark it "not seen yet", as atomic_store()
-// does for every other record.
-template <rl::thread_id_t N>
-void SeedInitRecord(rl::atomic_data* data, unsigned index) {
-  auto& impl = *static_cast<rl::atomic_data_impl<N>*>(data);
-  for (rl::thread_id_t i = 0; i != N; ++i) {
-    impl.history_[index].first_seen_order_[i] = static_cast<rl::timestamp_t>(-1);
-  }
-}
-
 template <rl::thread_id_t N>
 rl::test_result_e RunN(rl::test_params& params, std::string* state) {
-  g_engine.seed_init = &SeedInitRecord<N>;
+  g_clocks_of = &ClocksOfN<N>;
   switch (params.search_type) {
     case rl::sched_random:
       return RunWith<N, rl::random_scheduler<N>>(params, state);
@@ -423,90 +435,222 @@ bool InSimulation() { return rl::is_ctx(); }
 
 bool CollectingHistory() { return rl::is_ctx() && rl::ctx().collecting_history(); }
 
-namespace {
-// Relacy keeps an atomic's initial record private; explicit instantiation
-// may name private members, which lets the shim seed it.
-using InitAtomic = rl::generic_atomic<int64_t, true>;
-template <class Tag, typename Tag::type M>
-struct Rob {
-  friend typename Tag::type Get(Tag) { return M; }
+// ---------------------------------------------------------------------------
+// Atomic cells: kmc's own store history on Relacy's vector clocks.
+//
+// Relacy keeps the last three stores of an atomic and its full search lets a
+// load read at most one store back, so an exhaustive search missed every
+// outcome where a load returns an older value. kmc keeps every store of an
+// execution instead, and a load chooses (as an ordinary explored branch)
+// among all the stores the C++ model lets it read: the latest one and every
+// older one back to the first store that is ordered before the load
+//   * by happens-before (the store's thread timestamp is in the loader's
+//     clock),
+//   * by read-read coherence (some load that happens before this one read
+//     it, including the loader's own earlier loads),
+//   * by seq_cst (a seq_cst load reads no older than the last seq_cst store).
+// The clocks are Relacy's per-thread ones (acq_rel, acquire-fence and
+// release-fence vectors), so plain variables, fences and everything built on
+// the cells keep one happens-before order.
+
+struct StoreRec {
+  int64_t value;
+  uint64_t id;                       // execution-wide store number (0: initial value)
+  int thread;                        // -1: the initial value
+  bool seq_cst;
+  rl::timestamp_t stamp;             // the storing thread's timestamp
+  rl::timestamp_t release[kMaxThreads];     // clock a reader acquires
+  rl::timestamp_t first_seen[kMaxThreads];  // per thread: when it first read it
 };
-struct HistoryTag {
-  using type = int64_t (InitAtomic::*)[rl::atomic_history_size];
-  friend type Get(HistoryTag);
-};
-struct LastIndexTag {
-  using type = unsigned InitAtomic::*;
-  friend type Get(LastIndexTag);
-};
-struct ValueTag {
-  using type = int64_t InitAtomic::*;
-  friend type Get(ValueTag);
-};
-struct ImplTag {
-  using type = rl::atomic_data* InitAtomic::*;
-  friend type Get(ImplTag);
-};
-template struct Rob<ImplTag, &InitAtomic::impl_>;
-template struct Rob<HistoryTag, &InitAtomic::history_>;
-template struct Rob<LastIndexTag, &InitAtomic::last_index_>;
-template struct Rob<ValueTag, &InitAtomic::value_>;
-}  // namespace
 
 class AtomicCell {
  public:
-  // Strongly initialized: the initial value is an initialization record that
-  // every task may read and none can read past, as if it had been stored
-  // before the execution began (cells are created lazily, on first use).
-  rl::generic_atomic<int64_t, true> a;
+  StoreRec* recs = nullptr;
+  size_t size = 0;
+  size_t cap = 0;
+  StoreRec& Push() {
+    if (size == cap) {
+      cap = cap == 0 ? 4 : cap * 2;
+      recs = static_cast<StoreRec*>(std::realloc(recs, cap * sizeof(StoreRec)));
+      if (recs == nullptr) std::abort();
+    }
+    return recs[size++];
+  }
 };
+
+namespace {
+
+
+bool HaveThread() {
+  return rl::is_ctx() && rl::ctx().threadx_ != nullptr && g_clocks_of != nullptr;
+}
+
+rl::timestamp_t Tick(Clocks& c) { return ++c.acq_rel[c.self]; }
+
+// Index of the store a load reads; `rmw` loads read the latest store.
+size_t PickStore(AtomicCell* cell, const Clocks& c, MemOrder mo, bool rmw) {
+  size_t index = cell->size - 1;
+  if (rmw || cell->size == 1) return index;
+  const rl::thread_info_base& th = *rl::ctx().threadx_;
+  size_t oldest = index;
+  for (; oldest > 0; --oldest) {
+    const StoreRec& rec = cell->recs[oldest];
+    const StoreRec& prev = cell->recs[oldest - 1];
+    if (prev.first_seen[c.self] <= th.last_yield_) break;  // no stale reads after a yield
+    if (mo == MemOrder::kSeqCst && rec.seq_cst) break;
+    if (rec.thread >= 0 && c.acq_rel[rec.thread] >= rec.stamp) break;  // rec happens before
+    bool seen = false;  // read-read coherence
+    for (int i = 0; i < c.threads && !seen; ++i) seen = c.acq_rel[i] >= rec.first_seen[i];
+    if (seen) break;
+  }
+  const size_t choices = index - oldest + 1;
+  if (choices > 1) {
+    // Alternative 0 is the latest store, k reads k stores back.
+    index -= rl::ctx().rand(static_cast<unsigned>(choices), rl::sched_type_atomic_load);
+  }
+  return index;
+}
+
+int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
+  Clocks c = g_clocks_of(rl::ctx().threadx_);
+  const size_t index = PickStore(cell, c, mo, rmw);
+  StoreRec& rec = cell->recs[index];
+  const rl::timestamp_t now = Tick(c);
+  if (rec.first_seen[c.self] == kNever) rec.first_seen[c.self] = now;
+  const bool synch = mo == MemOrder::kAcquire || mo == MemOrder::kAcqRel || mo == MemOrder::kSeqCst;
+  rl::timestamp_t* into = synch ? c.acq_rel : c.acquire_fence;
+  for (int i = 0; i < c.threads; ++i) into[i] = std::max(into[i], rec.release[i]);
+  g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
+  return rec.value;
+}
+
+void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw) {
+  Clocks c = g_clocks_of(rl::ctx().threadx_);
+  const size_t prev_index = cell->size - 1;
+  StoreRec& rec = cell->Push();
+  const StoreRec& prev = cell->recs[prev_index];
+  rec.value = value;
+  rec.id = g_next_store_id++;
+  rec.thread = c.self;
+  rec.seq_cst = mo == MemOrder::kSeqCst;
+  rec.stamp = Tick(c);
+  for (int i = 0; i < kMaxThreads; ++i) rec.first_seen[i] = kNever;
+  rec.first_seen[c.self] = rec.stamp;
+  const bool synch = mo == MemOrder::kRelease || mo == MemOrder::kAcqRel || mo == MemOrder::kSeqCst;
+  const rl::timestamp_t* from = synch ? c.acq_rel : c.release_fence;
+  // A release sequence continues through read-modify-writes and through
+  // later stores of the thread that started it.
+  const bool preserve = rmw || (prev.thread == c.self);
+  for (int i = 0; i < kMaxThreads; ++i) {
+    const rl::timestamp_t mine = i < c.threads ? from[i] : 0;
+    rec.release[i] = preserve ? std::max(prev.release[i], mine) : mine;
+  }
+}
+
+int64_t LatestValue(const AtomicCell* cell) { return cell->recs[cell->size - 1].value; }
+
+}  // namespace
 
 AtomicCell* NewAtomicCell(int64_t initial) {
   void* mem = std::malloc(sizeof(AtomicCell));
   auto* cell = ::new (mem) AtomicCell();
-  (cell->a.*Get(HistoryTag{}))[cell->a.*Get(LastIndexTag{})] = initial;
-  cell->a.*Get(ValueTag{}) = initial;
-  if (g_engine.seed_init != nullptr) {
-    g_engine.seed_init(cell->a.*Get(ImplTag{}), cell->a.*Get(LastIndexTag{}));
+  StoreRec& rec = cell->Push();
+  rec.value = initial;
+  rec.id = 0;
+  rec.thread = -1;
+  rec.seq_cst = false;
+  rec.stamp = 0;
+  for (int i = 0; i < kMaxThreads; ++i) {
+    rec.release[i] = 0;
+    rec.first_seen[i] = kNever;
   }
   return cell;
 }
 
-void DeleteAtomicCell(AtomicCell* cell, bool engine_alive) {
-  if (engine_alive) cell->~AtomicCell();
+void DeleteAtomicCell(AtomicCell* cell, bool /*engine_alive*/) {
+  std::free(cell->recs);
   std::free(cell);
 }
 
-int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& loc) {
+int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& /*loc*/) {
+  if (!HaveThread()) return LatestValue(cell);
   AtomicSection section;
-  return cell->a.load(Order(mo), Info(loc));
+  rl::ctx().sched();  // counts toward the depth limit; never switches here
+  return LoadImpl(cell, mo, false);
 }
 
-void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& loc) {
+void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& /*loc*/) {
+  if (!HaveThread()) {
+    cell->recs[cell->size - 1].value = value;
+    return;
+  }
   AtomicSection section;
-  cell->a.store(value, Order(mo), Info(loc));
+  rl::ctx().sched();
+  StoreImpl(cell, value, mo == MemOrder::kAcquire ? MemOrder::kRelaxed : mo, false);
 }
+
+namespace {
+MemOrder LoadPart(MemOrder mo) {
+  return mo == MemOrder::kRelease ? MemOrder::kRelaxed
+         : mo == MemOrder::kAcqRel ? MemOrder::kAcquire : mo;
+}
+MemOrder StorePart(MemOrder mo) {
+  return mo == MemOrder::kAcquire ? MemOrder::kRelaxed
+         : mo == MemOrder::kAcqRel ? MemOrder::kRelease : mo;
+}
+int64_t Apply(RmwOp op, int64_t old, int64_t operand) {
+  switch (op) {
+    case RmwOp::kAdd: return static_cast<int64_t>(static_cast<uint64_t>(old) +
+                                                  static_cast<uint64_t>(operand));
+    case RmwOp::kXchg: return operand;
+    case RmwOp::kAnd: return old & operand;
+    case RmwOp::kOr: return old | operand;
+    case RmwOp::kXor: return old ^ operand;
+  }
+  return old;
+}
+}  // namespace
 
 int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
-                  const Loc& loc) {
-  const rl::debug_info info = Info(loc);
-  AtomicSection section;
-  switch (op) {
-    case RmwOp::kAdd: return cell->a.fetch_add(operand, Order(mo), info);
-    case RmwOp::kXchg: return cell->a.exchange(operand, Order(mo), info);
-    case RmwOp::kAnd: return cell->a.fetch_and(operand, Order(mo), info);
-    case RmwOp::kOr: return cell->a.fetch_or(operand, Order(mo), info);
-    case RmwOp::kXor: return cell->a.fetch_xor(operand, Order(mo), info);
+                  const Loc& /*loc*/) {
+  if (!HaveThread()) {
+    const int64_t old = LatestValue(cell);
+    cell->recs[cell->size - 1].value = Apply(op, old, operand);
+    return old;
   }
-  return 0;
+  AtomicSection section;
+  rl::ctx().sched();
+  const int64_t old = LoadImpl(cell, LoadPart(mo), true);
+  StoreImpl(cell, Apply(op, old, operand), StorePart(mo), true);
+  return old;
 }
 
 bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
-               MemOrder success, MemOrder failure, const Loc& loc) {
+               MemOrder success, MemOrder failure, const Loc& /*loc*/) {
+  if (!HaveThread()) {
+    const int64_t cur = LatestValue(cell);
+    if (cur != expected) {
+      expected = cur;
+      return false;
+    }
+    cell->recs[cell->size - 1].value = desired;
+    return true;
+  }
   AtomicSection section;
-  return cell->a.compare_exchange_strong(expected, desired, Order(success),
-                                         Info(loc), Order(failure), Info(loc));
+  rl::ctx().sched();
+  const int64_t cur = LatestValue(cell);
+  if (cur != expected) {
+    LoadImpl(cell, LoadPart(failure), true);
+    expected = cur;
+    return false;
+  }
+  LoadImpl(cell, LoadPart(success), true);
+  StoreImpl(cell, desired, StorePart(success), true);
+  return true;
 }
+
+LoadFrom LastLoadFrom() { return g_last_load; }
+uint64_t LastStoreId() { return g_next_store_id - 1; }
 
 void Fence(MemOrder mo, const Loc& loc) {
   if (mo == MemOrder::kRelaxed) return;
