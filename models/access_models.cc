@@ -1,5 +1,5 @@
 // Models of the scull access-control devices (drivers/scull_access, spec:
-// ../shared/specs/drivers.md section 2): scullsingle, sculluid, scullwuid and
+// docs/DRIVERS.md, scull access-control devices): scullsingle, sculluid, scullwuid and
 // scullpriv. One clean scenario per admission policy, checked exhaustively,
 // and one per seeded bug (S1, U1, W1, W3) plus P1, which is in LDD3's own
 // scullpriv.

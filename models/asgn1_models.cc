@@ -1,11 +1,11 @@
 // Models of asgn1, the COSC440 assignment 1 RAM disk on a page list
-// (drivers/asgn1, spec: ../shared/specs/drivers.md section 4): the corrected
+// (drivers/asgn1, docs/DRIVERS.md, asgn1): the corrected
 // driver under concurrent use (clean, explored exhaustively), and one
-// scenario per seeded bug of section 4.5.
+// scenario per seeded bug ("asgn1 seeded bugs" there).
 //
 // The fixture constructor is insmod (asgn1_init_module, max_nprocs = 2
 // unless a model says otherwise); the final check runs after every task,
-// checks the invariants of section 4.4 and unloads the module, which frees
+// checks the asgn1 invariants of docs/DRIVERS.md and unloads the module, which frees
 // every page and node: anything left is a kmemleak report.
 
 #include <cstdio>
@@ -95,7 +95,7 @@ int ListLength(F &a) {
   return n;
 }
 
-// Invariants 1 and 2 of drivers.md 4.4, then module exit.
+// Invariants 1 and 2 of docs/DRIVERS.md (asgn1 invariants), then module exit.
 template <class F>
 void CheckAndUnload(F &a) {
   KMC_ASSERT(a.dev.num_pages == ListLength(a));

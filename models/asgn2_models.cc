@@ -1,5 +1,5 @@
 // Models of asgn2, the interrupt-driven GPIO reader (drivers/asgn2;
-// drivers.md section 5).
+// docs/DRIVERS.md, asgn2).
 //
 // Every model loads the dummy GPIO with a short stream of files, each ended
 // by '\0', and declares one interrupt source that fires once per half-byte
@@ -7,8 +7,8 @@
 // A reader task opens the device, reads until read() returns 0 (the end of
 // its file), and closes it; the ghost records what it got. The final check
 // runs once the stream is exhausted and every task has finished: invariants
-// of drivers.md 5.5 (byte integrity and framing, page-queue accounting, no
-// drops), then module exit in the order of 5.3 (kmemleak then checks that
+// of docs/DRIVERS.md, asgn2 invariants (byte integrity and framing, page-queue accounting, no
+// drops), then module exit in the order of asgn2 behaviour (kmemleak then checks that
 // every page was freed).
 
 #include "drivers/asgn2/asgn2.h"

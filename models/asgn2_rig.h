@@ -1,7 +1,7 @@
 // The asgn2 test rig shared by the registered models (asgn2_models.cc) and
 // the throwaway scenarios of tests/asgn2_test.cc: the module and its dummy
 // GPIO, a reader that records what it got (the ghost), and the final
-// invariants of drivers.md 5.5 followed by module exit (5.3).
+// asgn2 invariants of docs/DRIVERS.md followed by module exit.
 
 #ifndef KMC_MODELS_ASGN2_RIG_H_
 #define KMC_MODELS_ASGN2_RIG_H_

@@ -1,5 +1,5 @@
 // Models of interrupt context: irq-safe locking, softirqs, context rules
-// (kernel-semantics.md 6.2, drivers.md 5.4).
+// (docs/KERNEL_SEMANTICS.md §6.2, docs/DRIVERS.md asgn2 locking rules).
 
 #include "sync/kernel.h"
 #include "sync/model.h"
@@ -116,8 +116,8 @@ KMC_MODEL("irq/bh_lock_with_bh") {
 
 // A lock shared by a tasklet and a hardirq handler. Softirqs run with
 // interrupts enabled, so the handler may interrupt the tasklet on its CPU:
-// the tasklet must take the lock with spin_lock_irqsave() (drivers.md 0.3;
-// asgn2's cb_lock). The tasklet runs in the task's local_bh_enable().
+// the tasklet must take the lock with spin_lock_irqsave() (docs/KERNEL_SEMANTICS.md
+// §6.2; asgn2's cb_lock). The tasklet runs in the task's local_bh_enable().
 template <bool kIrqsave>
 struct TaskletIrqDev {
   spinlock_t lock;

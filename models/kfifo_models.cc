@@ -1,4 +1,4 @@
-// Models of the lock-free kfifo (sync/kfifo.h; kernel-semantics.md 2,
+// Models of the lock-free kfifo (sync/kfifo.h; docs/KERNEL_SEMANTICS.md §2,
 // scenarios KF-01, KF-02, KF-06, KF-07 and the missing producer barrier).
 //
 // The kernel's users retry a full or empty fifo (or sleep on a wait queue,

@@ -1,4 +1,4 @@
-// Models of RCU (sync/rcupdate.h, sync/list.h; kernel-semantics.md 6.3,
+// Models of RCU (sync/rcupdate.h, sync/list.h; docs/KERNEL_SEMANTICS.md §6.3,
 // cases RU-01..RU-04): publishing and reading a pointer, an RCU-protected
 // list with concurrent updates, and the classic mistakes: freeing before a
 // grace period, publishing without release ordering, and waiting for a grace

@@ -1,6 +1,6 @@
 // Models of scull, the bare LDD3 char driver (drivers/scull, spec:
-// ../shared/specs/drivers.md section 1): one clean scenario checked
-// exhaustively, and one scenario per seeded bug (B1..B6 of section 1.8).
+// docs/DRIVERS.md, scull): one clean scenario checked
+// exhaustively, and one scenario per seeded bug (B1..B6, "scull seeded bugs" there).
 //
 // Every model loads scull with one device and a tiny geometry (module
 // parameters scull_quantum=4 scull_qset=2: one list node covers 8 bytes), so
@@ -241,8 +241,8 @@ KMC_MODEL("scull/unlocked_trim") {
 }
 
 // ---------------------------------------------------------------------------
-// A spinlock instead of the semaphore, held across user copies (drivers.md
-// PB8, here on scull).
+// A spinlock instead of the semaphore, held across user copies (docs/DRIVERS.md:
+// scullpipe's PB8, here on scull).
 
 using Spinlocked = Scull<SCULL_BUG_SPINLOCK, /*Filled=*/true>;
 

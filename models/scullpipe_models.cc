@@ -1,6 +1,6 @@
 // Models of scullpipe, LDD3's blocking FIFO (drivers/scullpipe, spec:
-// ../shared/specs/drivers.md section 3): four clean scenarios and one per
-// seeded bug (PB2, PB3, PB4, PB5, PB7 of section 3.5), plus SEED-002's
+// docs/DRIVERS.md, scullpipe): four clean scenarios and one per
+// seeded bug (PB2, PB3, PB4, PB5, PB7, "scullpipe seeded bugs"), plus SEED-002's
 // scull_p_read.
 //
 // Every model loads one pipe device with a 4-byte buffer (scull_p_buffer=4:
@@ -8,7 +8,7 @@
 // fills the pipe, blocks the writer and wraps both pointers. The fixture
 // constructor is `insmod` plus the open(2)s: the files are opened before the
 // tasks start, so the documented discard of buffered data on open
-// (drivers.md 3.2 open step 4, PB9) never drops bytes a model counts. Tasks
+// (docs/DRIVERS.md, scullpipe behaviour, PB9) never drops bytes a model counts. Tasks
 // read and write; the final check checks the lock, the FIFO and the pipe,
 // closes every file as the processes exit (the counters go back to 0 and the
 // last release frees the buffer) and unloads the module (everything
@@ -17,7 +17,7 @@
 // which would put the clean models out of reach of an exhaustive search;
 // the release paths are unit-tested in tests/scullpipe_test.cc.
 //
-// The FIFO ghost (drivers.md 3.4 invariant 3). Writer w writes a prefix of
+// The FIFO ghost (docs/DRIVERS.md, scullpipe invariants (3)). Writer w writes a prefix of
 // its own alphabet kStream[w] ("abcdefgh" or "ABCDEFGH"), so every byte
 // names its writer and its position in that writer's stream. Each reader
 // records what its reads returned: on the spot, every byte must come from a

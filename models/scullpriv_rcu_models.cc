@@ -1,5 +1,5 @@
 // Models of scullpriv on RCU (drivers/scullpriv_rcu; LDD3's per-tty cloned
-// scull device, drivers.md 2.4, with an RCU lookup and a device freed after
+// scull device, docs/DRIVERS.md, with an RCU lookup and a device freed after
 // a grace period when its last user goes).
 
 #include <string>

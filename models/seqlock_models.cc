@@ -1,4 +1,4 @@
-// Models of seqlocks (sync/seqlock.h; kernel-semantics.md section 3, cases
+// Models of seqlocks (sync/seqlock.h; docs/KERNEL_SEMANTICS.md §3, cases
 // SQ-01..SQ-06): the protocol with the kernel's barriers, each barrier
 // removed, a reader in hard-irq context against a writer with and without
 // interrupts disabled, and a pointer followed inside a read section.

@@ -1,5 +1,5 @@
 // Models of the sleeping primitives: wait queues, completions, rw-semaphores
-// and kernel threads (kernel-semantics.md sections 4 and 5).
+// and kernel threads (docs/KERNEL_SEMANTICS.md §4 and §5).
 
 #include "sync/kernel.h"
 #include "sync/model.h"

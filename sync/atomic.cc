@@ -1,5 +1,5 @@
 // kmc: atomic_t, bit operations and barriers (Documentation/atomic_t.txt,
-// kernel-semantics.md section 7.1 for the memory-model mapping).
+// docs/KERNEL_SEMANTICS.md §7.1 for the memory-model mapping).
 
 #include "sync/atomic.h"
 
@@ -125,7 +125,7 @@ int atomic_cmpxchg(atomic_t* v, int o, int n, const Loc& loc) {
   AtomicCell* c = Begin(v, "atomic_cmpxchg", Access::kRmw, loc);
   internal::AtomicSection section;
   // A failed cmpxchg is unordered (a relaxed load); a successful one is fully
-  // ordered (kernel-semantics.md 7.1).
+  // ordered (docs/KERNEL_SEMANTICS.md §7.1).
   int64_t expected = o;
   const int64_t cur = internal::AtomicLoad(c, MemOrder::kRelaxed, loc);
   if (AsInt(cur) != o) return AsInt(cur);

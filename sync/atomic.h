@@ -1,7 +1,7 @@
 // kmc: atomic_t, bit operations and memory barriers.
 //
 // Memory ordering follows Documentation/atomic_t.txt and the mapping of
-// ../shared/specs/kernel-semantics.md section 7.1: value-returning
+// docs/KERNEL_SEMANTICS.md §7.1: value-returning
 // read-modify-write operations are fully ordered (seq_cst fence, relaxed RMW,
 // seq_cst fence); atomic_read/atomic_set and the void operations (atomic_inc,
 // set_bit, ...) are relaxed. Every operation is one scheduling step.
@@ -59,7 +59,7 @@ int test_and_set_bit(long nr, AtomicBitmap* addr, const Loc& loc = Loc::current(
 int test_and_clear_bit(long nr, AtomicBitmap* addr, const Loc& loc = Loc::current());
 int test_and_change_bit(long nr, AtomicBitmap* addr, const Loc& loc = Loc::current());
 
-// Barriers (kernel-semantics.md section 7.1): smp_mb is a seq_cst fence,
+// Barriers (docs/KERNEL_SEMANTICS.md §7.1): smp_mb is a seq_cst fence,
 // smp_wmb a release fence, smp_rmb an acquire fence.
 void smp_mb(const Loc& loc = Loc::current());
 void smp_wmb(const Loc& loc = Loc::current());

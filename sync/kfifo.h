@@ -15,7 +15,7 @@
 // do these function templates. Record fifos (recsize 1 or 2) and the
 // kfifo_*_user/DMA helpers are not modelled.
 //
-// The algorithm is the kernel's (kernel-semantics.md 2.1): `in` and `out` are
+// The algorithm is the kernel's (docs/KERNEL_SEMANTICS.md §2.1): `in` and `out` are
 // free-running unsigned counters that wrap through 2^32 and are never reduced
 // modulo the size; the capacity is a power of two, `mask = size - 1`, a slot
 // is `counter & mask`; used = in - out, unused = size - used, empty is
@@ -26,7 +26,7 @@
 //
 // In the model:
 //   * `in` and `out` are Shared<unsigned> read and written only with
-//     READ_ONCE()/WRITE_ONCE() (C++ relaxed atomics, kernel-semantics.md 7.1),
+//     READ_ONCE()/WRITE_ONCE() (C++ relaxed atomics, docs/KERNEL_SEMANTICS.md §7.1),
 //     one scheduling step each. Where the kernel re-reads its own counter to
 //     advance it (`fifo->in += len`), kmc stores the value it sampled plus
 //     len: the same value whenever the locking rules below are kept (only
@@ -42,7 +42,7 @@
 //     slot of a kfifo_free()d buffer is a use after free.
 //
 // Memory ordering: the barriers of the historical kernel/kfifo.c
-// (kernel-semantics.md 2.2), mapped as in 7.1 (smp_mb = seq_cst fence,
+// (docs/KERNEL_SEMANTICS.md §2.2), mapped as in §7.1 (smp_mb = seq_cst fence,
 // smp_wmb = release fence, smp_rmb = acquire fence):
 //   producer (kfifo_in, kfifo_put):   sample in, out; [A] smp_mb(); copy the
 //                                     data in; [B] smp_wmb(); WRITE_ONCE(in)
@@ -61,7 +61,7 @@
 // race detector then reports the consumer's read of the slot. kfifo_peek and
 // kfifo_out_peek use [C] too; kfifo_peek keeps the kernel's trailing smp_wmb().
 //
-// Locking rules (kfifo.h's header comment, kernel-semantics.md 2.3): one
+// Locking rules (kfifo.h's header comment, docs/KERNEL_SEMANTICS.md §2.3): one
 // producer and one consumer need no lock; several producers must serialize
 // against each other (kfifo_in_spinlocked), as must several consumers;
 // kfifo_reset() only with the fifo exclusively locked or idle (it stores the

@@ -1,5 +1,5 @@
 // kmc: RCU. Semantics: include/linux/rcupdate.h, kernel/rcu/tree.c; the
-// engine scheme is kernel-semantics.md 7.3 (see sync/rcupdate.h).
+// engine scheme is docs/KERNEL_SEMANTICS.md §7.3 (see sync/rcupdate.h).
 
 #include "sync/rcupdate.h"
 

@@ -28,7 +28,7 @@
 //   * Freeing an object while a reader can still reach it is caught by the
 //     KASAN use-after-free check when the reader touches it.
 //
-// Reports (kernel-semantics.md section 1):
+// Reports (docs/KERNEL_SEMANTICS.md §1):
 //   * synchronize_rcu() inside a reader: "WARNING: suspicious RCU usage",
 //     "Illegal synchronize_rcu() in RCU read-side critical section!", with
 //     the deadlock verdict (the grace period would wait for the caller);
@@ -42,7 +42,7 @@
 // call_rcu, kfree_rcu: any context. synchronize_rcu() and rcu_barrier() may
 // sleep (might_sleep() is checked) and must not be called inside a reader.
 //
-// Memory ordering (kernel-semantics.md 7.1, 7.3): rcu_assign_pointer() is a
+// Memory ordering (docs/KERNEL_SEMANTICS.md §7.1, §7.3): rcu_assign_pointer() is a
 // release store and rcu_dereference() an acquire load (consume, strengthened),
 // on Shared<T *> fields; RCU_INIT_POINTER() and rcu_access_pointer() are
 // relaxed. rcu_read_lock() is "nesting++, then a seq_cst fence";

@@ -1,5 +1,5 @@
 // kmc: seqcount_t and seqlock_t. Semantics: include/linux/seqlock.h,
-// kernel-semantics.md section 3.
+// docs/KERNEL_SEMANTICS.md §3.
 
 #include "sync/seqlock.h"
 

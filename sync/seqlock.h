@@ -1,5 +1,5 @@
 // kmc: sequence counters and sequential locks (include/linux/seqlock.h,
-// Documentation/locking/seqlock.rst; kernel-semantics.md section 3).
+// Documentation/locking/seqlock.rst; docs/KERNEL_SEMANTICS.md §3).
 //
 // Defines seqcount_t (seqcount_init, SEQCNT_ZERO, read_seqcount_begin,
 // read_seqcount_retry, write_seqcount_begin, write_seqcount_end, and the
@@ -46,7 +46,7 @@
 // must use the _irq/_irqsave variants (or the reader livelocks).
 //
 // Memory ordering: see the protocol above (smp_rmb = acquire fence, smp_wmb =
-// release fence, kernel-semantics.md 7.1). A read section whose
+// release fence, docs/KERNEL_SEMANTICS.md §7.1). A read section whose
 // read_seqretry() returns 0 saw no concurrent write section.
 
 #ifndef KMC_SYNC_SEQLOCK_H_

@@ -87,7 +87,7 @@ class Shared {
   }
 
   // Marked accesses: one scheduling step each, modelled as C++ atomics
-  // (kernel-semantics.md 7.1): READ_ONCE/WRITE_ONCE relaxed,
+  // (docs/KERNEL_SEMANTICS.md §7.1): READ_ONCE/WRITE_ONCE relaxed,
   // smp_load_acquire acquire, smp_store_release release.
   T load_marked(int order, const char* op, std::source_location loc) const
     requires(sizeof(T) <= 8) {

@@ -1,5 +1,5 @@
 // kmc: spinlock_t and rwlock_t. Semantics and reports: include/linux/spinlock.h,
-// kernel/locking/spinlock_debug.c, kernel-semantics.md 6.2.
+// kernel/locking/spinlock_debug.c, docs/KERNEL_SEMANTICS.md §6.2.
 
 #include "sync/spinlock.h"
 

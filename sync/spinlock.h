@@ -13,7 +13,7 @@
 // A contended spin_lock waits (as a blocked task, so a lock that can never be
 // released ends in the deadlock report).
 //
-// Variants (kernel-semantics.md 6.2): _irqsave/_irqrestore save and disable
+// Variants (docs/KERNEL_SEMANTICS.md §6.2): _irqsave/_irqrestore save and disable
 // local interrupts, _irq disables and unconditionally re-enables them, _bh
 // disables bottom halves. Releasing with another family than the one that
 // acquired (spin_unlock() of a spin_lock_irqsave() lock, say) is reported as

@@ -209,7 +209,7 @@ void add_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc
   internal::AtomicSection section;
   internal::SyncAcquire(s, loc);
   wait->task = rt.Current().thread;
-  // add_wait_queue() appends at the tail (see kernel-semantics.md 4).
+  // add_wait_queue() appends at the tail (see docs/KERNEL_SEMANTICS.md §4).
   if (!Queued(s, wait)) {
     s.list.push_back(Entry{wait, wait->task, (wait->flags & WQ_FLAG_EXCLUSIVE) != 0});
   }

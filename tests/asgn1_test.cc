@@ -1,5 +1,5 @@
-// The models of models/asgn1_models.cc (drivers/asgn1, drivers.md section
-// 4): the corrected driver is clean under an exhaustive search, and each
+// The models of models/asgn1_models.cc (drivers/asgn1, docs/DRIVERS.md,
+// asgn1): the corrected driver is clean under an exhaustive search, and each
 // seeded bug (A1-Bn) produces its verdict and replays byte for byte.
 
 #include <string>

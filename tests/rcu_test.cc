@@ -1,5 +1,5 @@
 // The models of models/rcu_models.cc (sync/rcupdate.h, sync/list.h;
-// kernel-semantics.md 6.3) and models/scullpriv_rcu_models.cc: verdicts,
+// docs/KERNEL_SEMANTICS.md §6.3) and models/scullpriv_rcu_models.cc: verdicts,
 // exhaustive exploration of the clean ones, replay of the failing ones, and
 // the kernel's wording in the reports.
 

@@ -366,7 +366,7 @@ TEST(ScullUnit, ReadWriteGeometryAndHoles) {
 
 TEST(ScullUnit, ReadFollowAllocatesNodes) {
   // scull_follow() allocates missing list nodes on the read path too
-  // (drivers.md 1.3); module exit frees them.
+  // (docs/DRIVERS.md, scull behaviour); module exit frees them.
   Scenario<> s("unit/read_follow");
   s.Task("t", [](auto& d) {
     file filp = Open(d, O_RDWR);

@@ -193,7 +193,7 @@ void CheckLockBalance(P& p) {
   up(&p.dev->sem);
 }
 
-// readable + spacefree == buffersize - 1 (drivers.md 3.4 inv 2).
+// readable + spacefree == buffersize - 1 (docs/DRIVERS.md, scullpipe invariants (2)).
 template <class P>
 int Readable(P& p) {
   const long d = p.dev->wp.get() - p.dev->rp.get();
@@ -364,7 +364,7 @@ TEST(ScullpipeUnit, OpenReleaseCountsAndBuffer) {
     w->private_data = nullptr;
     KMC_ASSERT(p.dev->buffer.get() == nullptr);  // the last release frees it
     // An open with access mode 3 has neither FMODE_READ nor FMODE_WRITE: it
-    // allocates the buffer without counting (drivers.md 3.4 inv 4), and its
+    // allocates the buffer without counting (docs/DRIVERS.md, scullpipe invariants (4)), and its
     // release frees it.
     file* odd = nullptr;
     p.files[p.nfiles] = make_file(O_RDONLY);

@@ -1,5 +1,5 @@
-// The models of models/seqlock_models.cc (sync/seqlock.h, kernel-semantics.md
-// section 3): each one's verdict matches its expectation, each clean one is
+// The models of models/seqlock_models.cc (sync/seqlock.h,
+// docs/KERNEL_SEMANTICS.md §3): each one's verdict matches its expectation, each clean one is
 // explored exhaustively, each failing one replays byte for byte, and the
 // reports say what went wrong.
 

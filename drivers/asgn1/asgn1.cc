@@ -1,8 +1,8 @@
 // asgn1: a virtual RAM disk on a page list (COSC440 assignment 1), over the
 // kmc kernel API. Read it next to the skeleton asgn1.c (A1-SKEL): the
 // functions, their order and the "COMPLETE ME" steps follow it, completed as
-// drivers.md section 4.2 describes, with the corrected locking of section
-// 4.3 (see asgn1.h).
+// docs/DRIVERS.md (asgn1 behaviour) describes, with the corrected locking of
+// "asgn1 locking rules" there (see asgn1.h).
 //
 // Seeded bugs: every place where an A1_BUG_* bit changes the corrected logic
 // is an `if (dev->bugs & A1_BUG_...)` marked with a `BUG A1-Bn` comment.
@@ -25,7 +25,7 @@ namespace {
 
 // num_pages and data_size change only here, inside a seqlock write section,
 // with dev->lock held: a /proc reader sees both values of one update or
-// retries (drivers.md 4.3: the unprotected statistics were torn).
+// retries (docs/DRIVERS.md, asgn1 locking rules: unprotected, they were torn).
 void set_stats(struct asgn1_dev_t *dev, int num_pages, size_t data_size) {
   write_seqlock(&dev->stats_lock);
   dev->num_pages = num_pages;
@@ -343,7 +343,8 @@ long asgn1_ioctl(struct file *filp, unsigned cmd, unsigned long arg) {
 }
 
 // Maps the ramdisk into user space, page by page: the pages are not
-// contiguous, so each is mapped with its own remap_pfn_range() (SEED-000).
+// contiguous, so each is mapped with its own remap_pfn_range() (SEED-000;
+// docs/DRIVERS.md, Sources).
 int asgn1_mmap(struct file *filp, struct vm_area_struct *vma) {
   struct asgn1_dev_t *dev = static_cast<struct asgn1_dev_t *>(filp->private_data);
   unsigned long pfn;

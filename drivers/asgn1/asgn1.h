@@ -1,11 +1,12 @@
 // asgn1: the COSC440 assignment 1 virtual RAM disk on a page list,
-// re-modelled over the kmc kernel API. Behaviour: ../shared/specs/drivers.md
-// section 4 (A1-SPEC, the A1-SKEL skeleton and its "COMPLETE ME" comments,
-// SEED-000/001 for the page list and the per-page remap_pfn_range mmap).
+// re-modelled over the kmc kernel API. Behaviour: docs/DRIVERS.md, asgn1
+// (A1-SPEC, the A1-SKEL skeleton and its "COMPLETE ME" comments,
+// SEED-000/001 for the page list and the per-page remap_pfn_range mmap; the labels are
+// explained under "Sources" there).
 //
 // Read it next to the skeleton asgn1.c: struct asgn1_dev_t and page_node,
 // the operations and their names follow it. This is the corrected model of
-// drivers.md 4.3:
+// docs/DRIVERS.md, asgn1 locking rules:
 //   * one sleeping lock, dev->lock (the L_a1 mutex; temp.c's semaphore), held
 //     across list traversal, page allocation, num_pages/data_size updates,
 //     the free on a write-only open, mmap's walk and remap_pfn_range(), and
@@ -22,7 +23,7 @@
 // spinlock held only around the stores of the two statistics).
 //
 // Seeded bugs: each A1_BUG_* bit of dev->bugs restores one classic bug of
-// drivers.md 4.5 at the place marked `BUG A1-Bn` in asgn1.c. With bugs == 0
+// docs/DRIVERS.md (asgn1 seeded bugs) at the place marked `BUG A1-Bn` in asgn1.c. With bugs == 0
 // the driver is the corrected model.
 
 #ifndef KMC_DRIVERS_ASGN1_ASGN1_H_
@@ -41,7 +42,7 @@ using namespace kmc::kernel;  // NOLINT: kernel spelling
 #define SET_NPROC_OP 1
 #define TEM_SET_NPROC _IOW(MYIOC_TYPE, SET_NPROC_OP, int)
 
-// Seeded bugs (drivers.md 4.5), one bit each in asgn1_dev_t::bugs.
+// Seeded bugs (docs/DRIVERS.md, asgn1 seeded bugs), one bit each in asgn1_dev_t::bugs.
 enum : unsigned {
   // A1-B1: open reads nprocs, compares it with max_nprocs, then increments
   // in a separate step: two openers both pass.

@@ -1,5 +1,5 @@
 // asgn2: the interrupt-driven GPIO reader of COSC440 assignment 2 over the
-// kmc kernel API (drivers.md section 5). See asgn2.h for the data path, the
+// kmc kernel API (docs/DRIVERS.md, asgn2). See asgn2.h for the data path, the
 // lock and context matrix and the [variant] choices.
 //
 // Reads of lock-protected fields are written `dev->x.get()` so that a report
@@ -306,7 +306,7 @@ ssize_t asgn2_read(struct file *filp, char __user *buf, size_t count, loff_t *f_
 }
 
 // ---------------------------------------------------------------------------
-// Module init and exit (drivers.md 5.3).
+// Module init and exit (docs/DRIVERS.md, asgn2 behaviour).
 
 int asgn2_init_module(asgn2_dev_t *dev, gpio_dummy *gpio) {
   int rc;

@@ -1,7 +1,7 @@
 // asgn2: COSC440 assignment 2, an interrupt-driven reader for the course's
 // dummy GPIO port, re-modelled over the kmc kernel API.
 //
-// Behaviour: ../shared/specs/drivers.md section 5 (reconstructed from the
+// Behaviour: docs/DRIVERS.md, asgn2 (reconstructed from the
 // course's dummy-GPIO API and several student drivers; no single original
 // exists, so the [variant] choices are stated below). Data path:
 //
@@ -12,7 +12,7 @@
 //     -> read() (PROC, sleeps on read_wq)             one file per open,
 //                                                     '\0' ends a file
 //
-// Locks and contexts (drivers.md 5.4):
+// Locks and contexts (docs/DRIVERS.md, asgn2 locking rules):
 //   cb_lock   HARDIRQ: spin_lock (irqs are off already); SOFTIRQ:
 //             spin_lock_irqsave (the handler may interrupt the tasklet).
 //   pq_lock   SOFTIRQ: spin_lock; PROC: spin_lock_bh (the tasklet may run at
@@ -22,7 +22,7 @@
 //   tasklet allocates with GFP_ATOMIC, read() copies to the user after
 //   spin_unlock_bh() from a bounce buffer.
 //
-// [variant] choices (drivers.md 5.1-5.3):
+// [variant] choices (where the originals differ; docs/DRIVERS.md, asgn2):
 //   * circular buffer: `start`/`count` over a kmalloc'd byte array of
 //     cb_size bytes; a byte that finds it full is dropped and counted
 //     (cb_dropped), JetHughes' policy;
@@ -54,7 +54,8 @@
 //   * page_bytes: the bytes of each page the queue uses (PAGE_SIZE in the
 //     driver; a model may lower it so that a few bytes cross pages).
 //   * Each device carries a bug mask (ASGN2_BUG_* below). With bugs == 0 the
-//     driver is correct; each bit seeds one classic bug of drivers.md 5.6 at
+//     driver is correct; each bit seeds one classic bug (docs/DRIVERS.md,
+//     asgn2 seeded bugs) at
 //     the places marked `BUG A2-Bn` in asgn2.cc.
 
 #ifndef KMC_DRIVERS_ASGN2_ASGN2_H_
@@ -71,7 +72,7 @@ inline constexpr int ASGN2_CB_SIZE = 16;      // default circular buffer size
 inline constexpr int ASGN2_READ_CHUNK = 16;   // bytes one read() moves at most
 inline constexpr int GPIO_DUMMY_MAX_NIBBLES = 64;
 
-// Seeded bugs (drivers.md 5.6), one bit each in asgn2_dev_t::bugs.
+// Seeded bugs (docs/DRIVERS.md, asgn2 seeded bugs), one bit each in asgn2_dev_t::bugs.
 enum : unsigned {
   // A2-B1: the top half and the tasklet share the circular buffer without
   // cb_lock (ehills' cbuffer_add/cbuffer_get_byte, RicoVeitch's
@@ -204,7 +205,7 @@ ssize_t asgn2_read(struct file *filp, char __user *buf, size_t count, loff_t *f_
 irqreturn_t dummyport_interrupt(int irq, void *dev_id);
 void asgn2_do_tasklet(unsigned long data);
 
-// Module init/exit in the order of drivers.md 5.3: init allocates the
+// Module init/exit in the order of docs/DRIVERS.md (asgn2 behaviour): init allocates the
 // circular buffer, initializes locks, the wait queue and the tasklet, and
 // requests the interrupt last; exit frees the interrupt, kills the tasklet,
 // then frees the pages and the buffer. Return: 0 or -ENOMEM / the

@@ -3,7 +3,7 @@
 //
 // Reads side by side with martinezjavier/ldd3 scull/scull.h and scull/main.c
 // (LDD3-orig: the device lock is `struct semaphore sem`, taken with
-// down_interruptible()/up()). Behaviour: ../shared/specs/drivers.md section 1.
+// down_interruptible()/up()). Behaviour: docs/DRIVERS.md, scull.
 //
 // Differences from the C original, all forced by the model checker:
 //   * The module globals (scull_quantum, scull_qset, scull_devices, ...) live
@@ -14,7 +14,7 @@
 //   * A quantum set's pointer array (`void **data`) is an array of
 //     Shared<char *> slots, so the check-then-allocate of a slot is checked.
 //   * Each device carries a bug mask. With dev->bugs == 0 the driver is
-//     correct; each SCULL_BUG_* bit seeds one classic bug (drivers.md 1.8) at
+//     correct; each SCULL_BUG_* bit seeds one classic bug (docs/DRIVERS.md, scull seeded bugs) at
 //     the place marked `BUG Bn` in scull.cc.
 
 #ifndef KMC_DRIVERS_SCULL_SCULL_H_
@@ -40,7 +40,7 @@ inline constexpr int SCULL_QSET = 1000;
 // The pipe device is a simple circular buffer. Here its default size.
 inline constexpr int SCULL_P_BUFFER = 4000;
 
-// Seeded bugs (drivers.md 1.8), one bit each in scull_dev::bugs.
+// Seeded bugs (docs/DRIVERS.md, scull seeded bugs), one bit each in scull_dev::bugs.
 enum : unsigned {
   // B1: scull_write() runs without the device lock; two writers both find a
   // NULL slot and both allocate (the book's memory-leak race).
@@ -50,7 +50,7 @@ enum : unsigned {
   // B3: scull_write()'s -EFAULT path calls up() and then up() again at out:.
   SCULL_BUG_DOUBLE_UP = 1u << 2,
   // B4: scull_open() trims a write-only open without the device lock
-  // (SEED-002's chapter-3 listing).
+  // (SEED-002's chapter-3 listing; docs/DRIVERS.md, Sources).
   SCULL_BUG_UNLOCKED_TRIM = 1u << 3,
   // B5: read/write snapshot dev->quantum and dev->qset before taking the
   // lock. This is what LDD3 itself does; the default takes them under it.
@@ -93,7 +93,7 @@ struct scull_module {
   int scull_major = SCULL_MAJOR;
   int scull_minor = 0;
   int scull_nr_devs = SCULL_NR_DEVS;  // number of bare scull devices
-  // Written by ioctl with no lock (drivers.md 1.5), read by trim.
+  // Written by ioctl with no lock (docs/DRIVERS.md, scull locking rules), read by trim.
   Shared<int> scull_quantum{SCULL_QUANTUM};
   Shared<int> scull_qset{SCULL_QSET};
   Shared<int> scull_p_buffer{SCULL_P_BUFFER};  // pipe.c

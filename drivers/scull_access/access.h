@@ -4,7 +4,7 @@
 // blocking open) and scullpriv (a private device per controlling tty).
 //
 // Reads side by side with martinezjavier/ldd3 scull/access.c. Behaviour:
-// ../shared/specs/drivers.md section 2. The devices are bare scull devices
+// docs/DRIVERS.md, scull access-control devices. The devices are bare scull devices
 // (struct scull_dev): read, write, llseek and ioctl are scull's
 // (//drivers/scull); only open and release are defined here.
 //
@@ -22,7 +22,8 @@
 //     NULL for no tty).
 //   * Bug mask: scull_access_module::bugs. With 0 the code is LDD3's, which
 //     includes P1 (scullpriv allocates with GFP_KERNEL under a spinlock).
-//     Each SCULL_A_BUG_* bit seeds one classic bug of drivers.md 2.x at the
+//     Each SCULL_A_BUG_* bit seeds one classic bug (docs/DRIVERS.md, scull access-control
+//     seeded bugs) at the
 //     places marked `BUG <id>` in access.cc; SCULL_A_FIX_P1 fixes P1.
 
 #ifndef KMC_DRIVERS_SCULL_ACCESS_ACCESS_H_

@@ -254,8 +254,8 @@ int scull_p_fasync(int fd, struct file *filp, int mode) {
 
 }  // namespace
 
-// scull_p_read as SEED-002 prints it (seeds/002_9e5dc3dd4f393068.txt, "Blocking
-// I/O"), line for line. Two defects against pipe.c: the empty-pipe loop
+// scull_p_read as SEED-002 prints it (the reading notes' "Blocking I/O"; see
+// docs/DRIVERS.md, Sources), line for line. Two defects against pipe.c: the empty-pipe loop
 // up()s twice, and nothing follows the second down_interruptible() (the
 // seed's `if` has no statement before the closing brace; the nearest legal
 // reading is an empty one). Not seeded by a bit: it is a different text.

@@ -4,7 +4,7 @@
 // Reads side by side with martinezjavier/ldd3 scull/pipe.c in its semaphore
 // version (LDD3-orig: `struct semaphore sem`, down_interruptible()/up(); the
 // maintained port has the same logic over a struct mutex). Behaviour:
-// ../shared/specs/drivers.md section 3.
+// docs/DRIVERS.md, scullpipe.
 //
 // Differences from the C original, all forced by the model checker:
 //   * The module globals live in struct scull_p_module, which a model owns
@@ -24,7 +24,7 @@
 //     NULL.
 //   * Each device carries a bug mask (SCULL_P_BUG_* below). With
 //     dev->bugs == 0 the driver is LDD3's; each bit seeds one classic bug of
-//     drivers.md 3.5 at the places marked `BUG PBn` in scullpipe.cc.
+//     docs/DRIVERS.md (scullpipe seeded bugs) at the places marked `BUG PBn` in scullpipe.cc.
 //   * scull_p_read_seed002() is scull_p_read as SEED-002's reading notes
 //     print it (two up()s, no return after the second down_interruptible()).
 
@@ -38,7 +38,7 @@ namespace kmc::drivers::scullpipe {
 
 using namespace kmc::kernel;  // NOLINT: kernel spelling
 
-// Seeded bugs (drivers.md 3.5), one bit each in scull_pipe::bugs.
+// Seeded bugs (docs/DRIVERS.md, scullpipe seeded bugs), one bit each in scull_pipe::bugs.
 enum : unsigned {
   // PB2: scull_p_read() tests `rp == wp` with `if`, not `while`: after a
   // wake-up it does not re-test under the lock, so a reader that lost the
@@ -102,7 +102,7 @@ ssize_t scull_p_read(struct file *filp, char __user *buf, size_t count, loff_t *
 ssize_t scull_p_write(struct file *filp, const char __user *buf, size_t count, loff_t *f_pos);
 unsigned int scull_p_poll(struct file *filp, poll_table *wait);
 
-// SEED-002's scull_p_read, verbatim (seeds/002_9e5dc3dd4f393068.txt): it
+// SEED-002's scull_p_read, verbatim (docs/DRIVERS.md, Sources): it
 // up()s twice when the pipe is empty, and nothing follows the second
 // down_interruptible(). Not LDD3's code; the model scullpipe/seed_read.
 ssize_t scull_p_read_seed002(struct file *filp, char __user *buf, size_t count, loff_t *f_pos);

@@ -1,5 +1,5 @@
 // scullpriv on RCU: a variant of LDD3's scullpriv (access.c, "cloned on
-// open": one private scull device per controlling tty; drivers.md 2.4) whose
+// open": one private scull device per controlling tty; docs/DRIVERS.md) whose
 // device list is read-mostly:
 //   * open looks the tty's device up under rcu_read_lock() with
 //     list_for_each_entry_rcu() and takes a reference (atomic_inc_not_zero:
