@@ -265,6 +265,26 @@ KMC_MODEL("scull/sleep_under_spinlock") {
 }
 
 // ---------------------------------------------------------------------------
+// B10: an unchecked kmalloc() in scull_write; with allocation failures
+// explored, the memset() of the missing array is a NULL dereference.
+
+using UncheckedKmalloc = Scull<SCULL_BUG_UNCHECKED_KMALLOC>;
+
+KMC_MODEL("scull/unchecked_kmalloc") {
+  auto f = m.Fixture<UncheckedKmalloc>();
+  m.Describe("B10: scull_write does not check kmalloc(); a failed allocation is written through");
+  m.Expect(Verdict::kKernelOops);
+  m.Enable(kAllocFailure);
+  f.Task("writer", 0, [](UncheckedKmalloc& s) {
+    file filp = Open(s, O_WRONLY);
+    const ssize_t n = Pwrite(filp, "abcd", 0);
+    KMC_ASSERT(n == 4 || n == -ENOMEM);
+    Close(s, filp);
+  });
+  f.Check([](UncheckedKmalloc& s) { s.Unload(); });
+}
+
+// ---------------------------------------------------------------------------
 // B3: the -EFAULT path of write calls up() twice.
 
 using DoubleUp = Scull<SCULL_BUG_DOUBLE_UP>;

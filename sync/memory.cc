@@ -78,7 +78,10 @@ page* alloc_pages(gfp_t flags, unsigned order, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   if (!(flags & (GFP_ATOMIC | GFP_NOWAIT))) rt.MightSleep("alloc_pages", loc);
   if (MayFail(loc, "alloc_page")) return nullptr;
+  // MAX_ORDER: larger requests fail, as in the kernel.
+  if (order > 10) return nullptr;
   void* mem = rt.Allocate(PAGE_SIZE << order, (flags & __GFP_ZERO) != 0, true, loc);
+  if (mem == nullptr) return nullptr;
   internal::Handle h{0, 0};
   PageState& s = rt.Object<PageState>(h);
   s.desc.virt = mem;

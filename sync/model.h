@@ -23,6 +23,7 @@
 #ifndef KMC_SYNC_MODEL_H_
 #define KMC_SYNC_MODEL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -96,6 +97,10 @@ class Model {
   Model& MaxExecutions(uint64_t n) { max_executions_ = n; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
+  // The kernel stack size (THREAD_SIZE, 16 KiB on x86-64): a task, handler
+  // or softirq whose frames reach deeper at a kernel call is a kernel stack
+  // overflow. 0 turns the check off.
+  Model& KernelStackSize(size_t bytes) { kernel_stack_size_ = bytes; return *this; }
 
   template <class F>
   class FixtureBuilder {
@@ -140,6 +145,7 @@ class Model {
   int cpus() const { return cpus_; }
   int signals_per_task() const { return signals_per_task_; }
   unsigned depth_limit() const { return depth_limit_; }
+  size_t kernel_stack_size() const { return kernel_stack_size_; }
   int kernel_threads() const { return kthreads_; }
   uint64_t max_executions() const { return max_executions_; }
   bool softirq_daemons() const { return softirqd_; }
@@ -163,6 +169,7 @@ class Model {
   int cpus_ = 2;
   int signals_per_task_ = 1;
   unsigned depth_limit_ = 20000;
+  size_t kernel_stack_size_ = 16 * 1024;
   int kthreads_ = 0;
   uint64_t max_executions_ = 0;
   bool softirqd_ = false;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/internal/crash.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
 
@@ -21,6 +22,8 @@ using internal::Runtime;
 
 constexpr const char* kRule =
     "==================================================================";
+// Longer tokens are printed for --token_file rather than on a command line.
+constexpr size_t kMaxShellToken = 100000;
 constexpr const char* kThinRule =
     "------------------------------------------------------------------";
 
@@ -78,13 +81,36 @@ std::string EncodeToken(const Model& model, SearchMode mode, int bound,
   if (mode != SearchMode::kRandom) {
     size_t n = 0;
     in >> n;
+    // Run-length encoded: a run of three or more equal decisions is written
+    // once with "r<count>" (a 200,000-step livelock stays short).
     std::string nodes;
+    std::string prev;
+    size_t run = 0;
+    auto flush = [&] {
+      if (run == 0) return;
+      if (run >= 3) {
+        if (!nodes.empty()) nodes += "-";
+        nodes += prev + "r" + std::to_string(run);
+      } else {
+        for (size_t k = 0; k < run; ++k) {
+          if (!nodes.empty()) nodes += "-";
+          nodes += prev;
+        }
+      }
+    };
     for (size_t i = 0; i < n; ++i) {
       unsigned count = 0, index = 0, type = 0;
       in >> count >> index >> type;
-      if (!nodes.empty()) nodes += "-";
-      nodes += std::to_string(count) + static_cast<char>('a' + type) + std::to_string(index);
+      std::string node = std::to_string(count) + static_cast<char>('a' + type) + std::to_string(index);
+      if (run > 0 && node == prev) {
+        ++run;
+        continue;
+      }
+      flush();
+      prev = node;
+      run = 1;
     }
+    flush();
     body += "." + (nodes.empty() ? std::string("0") : nodes);
   }
   return body + "." + Hex(Fnv1a(body) & 0xffff, 4);
@@ -162,9 +188,19 @@ std::optional<Token> DecodeToken(const Model& model, std::string_view text, std:
   }
   if (parts.size() != 5) return fail("missing or extra fields");
   std::string state = std::to_string(t.iteration) + " ";
-  std::vector<std::string> nodes;
+  std::string nodes;  // " <count> <index> <type>" per decision
+  uint64_t node_count = 0;
   if (parts[4] != "0") {
+    constexpr uint64_t kMaxDecisions = uint64_t{1} << 22;
     for (std::string_view node : Split(parts[4], '-')) {
+      uint64_t repeat = 1;
+      const size_t r = node.find('r');
+      if (r != std::string_view::npos) {
+        if (!ParseU64(node.substr(r + 1), kMaxDecisions, &repeat) || repeat < 2) {
+          return fail("bad repeat count in '" + std::string(node) + "'");
+        }
+        node = node.substr(0, r);
+      }
       size_t p = 0;
       while (p < node.size() && node[p] >= '0' && node[p] <= '9') ++p;
       if (p == 0 || p + 1 >= node.size()) return fail("bad decision '" + std::string(node) + "'");
@@ -175,12 +211,14 @@ std::optional<Token> DecodeToken(const Model& model, std::string_view text, std:
           !ParseU64(node.substr(p + 1), 4096, &index) || count == 0 || index >= count) {
         return fail("bad decision '" + std::string(node) + "'");
       }
-      nodes.push_back(std::to_string(count) + " " + std::to_string(index) + " " +
-                      std::to_string(type - 'a'));
+      if (node_count + repeat > kMaxDecisions) return fail("it holds too many decisions");
+      const std::string one = " " + std::to_string(count) + " " + std::to_string(index) + " " +
+                              std::to_string(type - 'a');
+      for (uint64_t k = 0; k < repeat; ++k) nodes += one;
+      node_count += repeat;
     }
   }
-  state += std::to_string(nodes.size());
-  for (const auto& n : nodes) state += " " + n;
+  state += std::to_string(node_count) + nodes;
   t.engine_state = state;
   return t;
 }
@@ -243,7 +281,13 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
     s += "\n";
   }
   if (!r.replay.empty()) {
-    s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+    if (r.replay.size() > kMaxShellToken) {
+      // One argument may not exceed 128 KiB (MAX_ARG_STRLEN) on Linux.
+      s += "replay:   save the token below to a file and run: bazel run //:kmc -- replay " +
+           model.name() + " --token_file=FILE\ntoken:    " + r.replay + "\n";
+    } else {
+      s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+    }
   }
   s += kRule;
   s += "\n";
@@ -368,17 +412,21 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     return r;
   }
   rt.StartRun(&model, options.progress);
+  rt.set_progress_lines(options.progress_lines);
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   const EngineOutcome o = internal::RunEngine(req);
   r.executions = rt.executions();
   if (rt.budget_hit()) {
+    const bool stopped = rt.stopped();
     rt.EndRun();
     r.verdict = Verdict::kClean;
     r.complete = false;
+    r.interrupted = stopped;
     r.message = "no bug found in the first " + std::to_string(r.executions) +
-                " executions (search budget reached; not a proof)";
+                (stopped ? " executions (interrupted; not a proof)"
+                         : " executions (search budget reached; not a proof)");
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
     return r;
@@ -423,6 +471,34 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   return r;
 }
 
+bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode* mode,
+                         int* bound, std::string* error) {
+  std::optional<Token> t = DecodeToken(model, token, error);
+  if (!t) return false;
+  *mode = t->mode;
+  *bound = t->bound;
+  return true;
+}
+
+std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
+                              const std::string& engine_state) {
+  return EncodeToken(model, mode, bound, engine_state);
+}
+
+std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdict,
+                              const std::string& headline, const std::string& details,
+                              uint64_t iteration) {
+  PendingReport rep;
+  rep.verdict = verdict;
+  rep.headline = headline;
+  rep.details = details;
+  Result copy = r;
+  copy.verdict = verdict;
+  return FormatReport(model, copy, rep, iteration);
+}
+
+void SetWatchdogSeconds(double seconds) { internal::SetWatchdogSeconds(seconds); }
+
 std::string ResultToJson(const Result& r) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
@@ -439,6 +515,7 @@ std::string ResultToJson(const Result& r) {
   s += ", \"seconds\": " + std::string(secs);
   s += ", \"replay\": " + (r.replay.empty() ? std::string("null") : JsonString(r.replay));
   s += ", \"message\": " + JsonString(r.message);
+  if (r.interrupted) s += ", \"interrupted\": true";
   s += "}";
   return s;
 }

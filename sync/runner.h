@@ -19,6 +19,7 @@ struct RunOptions {
   std::optional<uint64_t> executions;  // executions for kRandom
   uint64_t seed = 1;                   // first seed for kRandom
   bool progress = false;               // progress lines on stderr
+  bool progress_lines = false;         // as plain lines (stderr is not a terminal)
   // Stop an exhaustive or bounded search after this many executions (the
   // result is then not complete). Default: the model's budget, if any.
   std::optional<uint64_t> max_executions;
@@ -38,6 +39,9 @@ struct Result {
   std::string replay;        // replay token, empty when clean
   std::string message;       // the headline, e.g. "BUG: spinlock recursion ..."
   std::string report;        // the full report (headline, tasks, interleaving)
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
+  // Fields added here must also travel through sync/worker.cc's
+  // (de)serialization (worker_test compares both ways of running).
 };
 
 Result CheckModel(const Model& model, const RunOptions& options);
@@ -46,6 +50,26 @@ Result CheckModel(const Model& model, const RunOptions& options);
 // foreign token returns nullopt and sets *error.
 std::optional<Result> ReplayModel(const Model& model, std::string_view token,
                                   std::string* error);
+
+// Decodes a replay token without running anything: its search mode and
+// bound, or false and *error.
+bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode* mode,
+                         int* bound, std::string* error);
+
+// The replay token of an engine decision path ("<iteration> <n> (<count>
+// <index> <type>)*", or "<iteration>" for a random search).
+std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
+                              const std::string& engine_state);
+
+// The report of a failure found outside the normal path (a worker that is
+// about to die inside a replayed execution), from the current trace.
+std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdict,
+                              const std::string& headline, const std::string& details,
+                              uint64_t iteration);
+
+// Host time a task may run without reaching a scheduling point before the
+// watchdog reports a soft lockup (default 5 s; 0 turns it off).
+void SetWatchdogSeconds(double seconds);
 
 // One JSON object for a result (fields: model, expected, verdict, match,
 // search, complete, executions, seconds, replay, message).

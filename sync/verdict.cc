@@ -19,6 +19,9 @@ std::string_view VerdictName(Verdict v) {
     case Verdict::kUninitializedRead: return "uninitialized read";
     case Verdict::kNondeterministic: return "nondeterministic model";
     case Verdict::kModelError: return "model error";
+    case Verdict::kKernelOops: return "kernel oops";
+    case Verdict::kStackOverflow: return "stack overflow";
+    case Verdict::kSoftLockup: return "soft lockup";
   }
   return "?";
 }

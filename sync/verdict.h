@@ -33,6 +33,9 @@ enum class Verdict : uint8_t {
   kUninitializedRead,
   kNondeterministic,
   kModelError,
+  kKernelOops,     // a fault in driver code: NULL/wild pointer, divide error, abort
+  kStackOverflow,  // a task's stack went past THREAD_SIZE or hit its guard page
+  kSoftLockup,     // a task ran past the watchdog budget without a scheduling point
 };
 
 inline constexpr Verdict kAllVerdicts[] = {
@@ -44,6 +47,8 @@ inline constexpr Verdict kAllVerdicts[] = {
     Verdict::kAssertionFailed, Verdict::kInvalidContext,
     Verdict::kLockMisuse,     Verdict::kUninitializedRead,
     Verdict::kNondeterministic, Verdict::kModelError,
+    Verdict::kKernelOops,     Verdict::kStackOverflow,
+    Verdict::kSoftLockup,
 };
 
 // Human-readable name, e.g. "data race", "use after free".

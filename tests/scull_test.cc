@@ -75,6 +75,19 @@ TEST(ScullModels, SleepUnderSpinlock) {
 
 TEST(ScullModels, DoubleUp) { ExpectReplayReproduces("scull/double_up"); }
 
+// B10: the failed kmalloc() is found as the kernel's NULL-dereference oops at
+// the memset() that uses the pointer, after the interleaving that made the
+// allocation fail.
+TEST(ScullModels, UncheckedKmalloc) {
+  ExpectReplayReproduces("scull/unchecked_kmalloc");
+  const Result r = ::kmc::testing::Check("scull/unchecked_kmalloc");
+  EXPECT_EQ(r.verdict, Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000000");
+  EXPECT_TRUE(Contains(r.report, "#PF: supervisor write access in kernel mode")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "RIP: scull_write (memset at drivers/scull/scull.cc:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "kmalloc fails (injected): returns NULL")) << r.report;
+}
+
 TEST(ScullModels, SnapshotBeforeLock) { ExpectReplayReproduces("scull/snapshot_before_lock"); }
 
 TEST(ScullModels, IoctlExchange) { ExpectReplayReproduces("scull/ioctl_exchange"); }
@@ -393,6 +406,16 @@ TEST(ScullUnit, AllocationFailuresLeakNothing) {
     KMC_ASSERT(n == 4 || n == -ENOMEM);
     KMC_ASSERT(n == 4 ? d.dev->size.get() == 12 : d.dev->size.get() == 0);
     KMC_ASSERT(filp.f_pos == (n == 4 ? 12 : 8));
+  });
+  EXPECT_CLEAN(s.Run());
+}
+
+TEST(ScullFixed, CheckedKmallocFailsCleanly) {  // B10 cleared
+  Scenario<> s("fixed/checked_kmalloc", kAllocFailure);
+  s.Task("writer", [](auto& d) {
+    file filp = Open(d, O_WRONLY);
+    const ssize_t n = Pwrite(filp, "abcd", 0);
+    KMC_ASSERT(n == 4 || n == -ENOMEM);
   });
   EXPECT_CLEAN(s.Run());
 }

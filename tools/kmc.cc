@@ -3,18 +3,28 @@
 //   kmc list
 //   kmc check <model>... | --all  [--search=exhaustive|bounded|random]
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
-//   kmc replay <model> <token>
+//             [--watchdog=SECONDS] [--progress] [--nofork]
+//   kmc replay <model> <token> | --token_file=FILE
+//
+// Each model runs in a worker process (sync/worker.h), so a model that
+// crashes, hangs or exits ends with a verdict of its own and the next model
+// still runs. --json prints the array as results arrive and always closes it.
 //
 // Exit status: 0 when every checked model's verdict matches its expectation,
 // 1 when one does not (or a replay reproduces a verdict the model does not
-// expect), 2 on a usage error (unknown model or flag, malformed token).
+// expect), 2 on a usage error (unknown model or flag, malformed token),
+// 130/143 when SIGINT/SIGTERM stopped the run (the results so far printed).
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +33,7 @@
 #include "absl/flags/usage.h"
 #include "sync/model.h"
 #include "sync/runner.h"
+#include "sync/worker.h"
 
 ABSL_FLAG(bool, all, false, "check every model");
 ABSL_FLAG(std::string, search, "", "search mode: exhaustive, bounded or random (default: the model's)");
@@ -33,7 +44,14 @@ ABSL_FLAG(int64_t, max_executions, -1,
           "stop an exhaustive/bounded search after this many executions (not a proof then)");
 ABSL_FLAG(bool, json, false, "print one JSON array of results");
 ABSL_FLAG(bool, verbose, false, "print the full report of every failing model, not only of mismatches");
-ABSL_FLAG(bool, progress, true, "show progress on stderr when it is a terminal");
+ABSL_FLAG(bool, progress, false,
+          "show progress on stderr (default: only when stderr is a terminal; "
+          "--noprogress never)");
+ABSL_FLAG(double, watchdog, 5.0,
+          "host seconds a task may run without a scheduling point before it is a soft "
+          "lockup (0: off)");
+ABSL_FLAG(bool, fork, true, "run each model in a worker process (crash isolation)");
+ABSL_FLAG(std::string, token_file, "", "replay: read the token from this file");
 
 namespace {
 
@@ -42,24 +60,54 @@ constexpr const char* kUsage =
     "  kmc list\n"
     "  kmc check <model>... | --all [--search=exhaustive|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
-    "  kmc replay <model> <token>\n";
+    "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork]\n"
+    "  kmc replay <model> <token> | --token_file=FILE\n"
+    "flags:\n"
+    "  --search      exhaustive, bounded or random (default: each model's own)\n"
+    "  --bound       context bound of --search=bounded, 0..64\n"
+    "  --executions  executions of --search=random, 1..2^62-1\n"
+    "  --seed        first seed of --search=random, 0..2^62-1 (seed + executions < 2^62)\n"
+    "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
+    "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
+    "  --json        one JSON array of results, printed as they complete\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
   std::exit(2);
 }
 
+// Flags given on the command line (not defaults).
+std::set<std::string> g_given;
+bool g_progress_negated = false;
+
+// Parses a decimal unsigned integer; false when it is not one or exceeds max.
+bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  uint64_t x = 0;
+  for (char c : v) {
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (x > (UINT64_MAX - d) / 10) return false;
+    x = x * 10 + d;
+  }
+  if (x > max) return false;
+  *out = x;
+  return true;
+}
+
 // Rejects unknown flags and malformed values before Abseil sees them, so a
 // usage error always exits with status 2.
 void PrevalidateFlags(int argc, char** argv) {
-  const std::vector<std::string> bools = {"all", "json", "verbose", "progress"};
-  const std::vector<std::string> valued = {"search", "bound", "executions", "seed",
-                                           "max_executions"};
+  const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork"};
+  const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
+                                           "max_executions", "watchdog", "token_file"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") break;
     if (a.rfind("-", 0) != 0 || a == "-") continue;
-    if (a == "--help" || a == "-h" || a == "--helpfull") Usage("help");
+    if (a == "--help" || a == "-h" || a == "--helpfull") {
+      std::printf("%s", kUsage);
+      std::exit(0);
+    }
     std::string body = a.substr(a.rfind("--", 0) == 0 ? 2 : 1);
     std::string name = body.substr(0, body.find('='));
     const bool has_value = body.find('=') != std::string::npos;
@@ -74,6 +122,8 @@ void PrevalidateFlags(int argc, char** argv) {
       if (has_value && (negated || (value != "true" && value != "false"))) {
         Usage("bad value for --" + name + ": " + value);
       }
+      g_given.insert(name);
+      if (name == "progress") g_progress_negated = negated || value == "false";
       continue;
     }
     if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
@@ -83,21 +133,75 @@ void PrevalidateFlags(int argc, char** argv) {
       if (i + 1 >= argc) Usage("--" + name + " needs a value");
       value = argv[++i];
     }
+    g_given.insert(name);
     if (name == "search") {
       if (value != "exhaustive" && value != "bounded" && value != "random") {
         Usage("bad value for --search: " + value + " (exhaustive, bounded or random)");
       }
+    } else if (name == "token_file") {
+      if (value.empty()) Usage("--token_file needs a file name");
+    } else if (name == "watchdog") {
+      char* end = nullptr;
+      const double d = value.empty() ? -1 : std::strtod(value.c_str(), &end);
+      if (value.empty() || end == nullptr || *end != '\0' || !(d >= 0) || d > 86400) {
+        Usage("bad value for --watchdog: " + value + " (seconds, 0 to 86400; 0 turns it off)");
+      }
     } else {
-      if (value.empty() || value.size() > 18 ||
-          value.find_first_not_of("0123456789") != std::string::npos) {
+      constexpr uint64_t kBelow62 = (uint64_t{1} << 62) - 1;
+      const uint64_t max = name == "bound"        ? 64
+                           : name == "executions" ? kBelow62
+                           : name == "seed"       ? kBelow62
+                                                  : static_cast<uint64_t>(INT64_MAX);
+      uint64_t v = 0;
+      if (!ParseUnsigned(value, UINT64_MAX, &v)) {
         Usage("bad value for --" + name + ": " + value + " (a non-negative integer)");
       }
-      if (name == "bound" && std::stoll(value) > 64) Usage("--bound must be at most 64");
-      if ((name == "executions" || name == "max_executions") && std::stoll(value) == 0) {
+      if (v > max) {
+        Usage("--" + name + " must be at most " + std::to_string(max) +
+              (name == "bound" ? "" : name == "max_executions" ? " (2^63-1)" : " (2^62-1)"));
+      }
+      if ((name == "executions" || name == "max_executions") && v == 0) {
         Usage("--" + name + " must be positive");
       }
     }
   }
+}
+
+// A flag that does not apply to the search a model runs is a usage error.
+void CheckFlagsApply(const std::vector<const kmc::Model*>& models,
+                     std::optional<kmc::SearchMode> search) {
+  struct Rule {
+    const char* flag;
+    bool (*applies)(kmc::SearchMode);
+    const char* where;
+  };
+  const Rule rules[] = {
+      {"bound", [](kmc::SearchMode m) { return m == kmc::SearchMode::kBounded; }, "--search=bounded"},
+      {"executions", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
+      {"seed", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
+      {"max_executions", [](kmc::SearchMode m) { return m != kmc::SearchMode::kRandom; },
+       "--search=exhaustive or --search=bounded"},
+  };
+  for (const Rule& rule : rules) {
+    if (g_given.count(rule.flag) == 0) continue;
+    for (const kmc::Model* m : models) {
+      const kmc::SearchMode mode = search.value_or(m->default_search());
+      if (!rule.applies(mode)) {
+        Usage(std::string("--") + rule.flag + " applies only to " + rule.where + "; " +
+              (search ? "the search asked for is " + std::string(kmc::SearchModeName(mode))
+                      : "model " + m->name() + " runs " +
+                            (mode == kmc::SearchMode::kExhaustive ? "an " : "a ") +
+                            kmc::SearchModeName(mode) + " search (give --search)"));
+      }
+    }
+  }
+}
+
+volatile sig_atomic_t g_signal = 0;
+
+void OnSignal(int sig) {
+  g_signal = sig;
+  kmc::InterruptWorkers(sig);
 }
 
 std::string Pad(std::string s, size_t w) {
@@ -135,50 +239,73 @@ int Check(const std::vector<std::string>& names) {
   if (search == "exhaustive") options.search = kmc::SearchMode::kExhaustive;
   if (search == "bounded") options.search = kmc::SearchMode::kBounded;
   if (search == "random") options.search = kmc::SearchMode::kRandom;
+  CheckFlagsApply(models, options.search);
   if (absl::GetFlag(FLAGS_bound) >= 0) options.bound = absl::GetFlag(FLAGS_bound);
   if (absl::GetFlag(FLAGS_executions) > 0) options.executions = absl::GetFlag(FLAGS_executions);
   if (absl::GetFlag(FLAGS_max_executions) > 0) {
     options.max_executions = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_executions));
   }
   options.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
-  options.progress = absl::GetFlag(FLAGS_progress) && isatty(2);
+  for (const kmc::Model* m : models) {
+    if (options.search.value_or(m->default_search()) != kmc::SearchMode::kRandom) continue;
+    const uint64_t executions = options.executions.value_or(m->default_executions());
+    if (options.seed >= (uint64_t{1} << 62) - executions) {
+      Usage("--seed plus the executions (" + std::to_string(executions) + ") must stay below 2^62");
+    }
+  }
+  const bool terminal = isatty(2) != 0;
+  if (g_given.count("progress") != 0) {
+    options.progress = !g_progress_negated;
+  } else {
+    options.progress = terminal;
+  }
+  options.progress_lines = options.progress && !terminal;
   const bool json = absl::GetFlag(FLAGS_json);
   const bool verbose = absl::GetFlag(FLAGS_verbose);
+  const bool fork = absl::GetFlag(FLAGS_fork);
 
   bool all_match = true;
   std::vector<kmc::Result> results;
-  if (!json) {
+  if (json) {
+    std::printf("[\n");
+  } else {
     std::printf("%s %s %s %s %s %s %s %s\n", Pad("MODEL", 40).c_str(), Pad("EXPECTED", 30).c_str(),
                 Pad("VERDICT", 22).c_str(), Pad("MATCH", 5).c_str(), Pad("SEARCH", 13).c_str(),
                 Pad("COMPLETE", 8).c_str(), Pad("EXECUTIONS", 10).c_str(), "SECONDS");
-    std::fflush(stdout);
   }
+  std::fflush(stdout);
   for (const kmc::Model* m : models) {
-    kmc::Result r = kmc::CheckModel(*m, options);
+    // A signal that arrived before this model started still gives it a
+    // result of its own (no executions, interrupted), then the run stops.
+    kmc::Result r = fork ? kmc::CheckModelIsolated(*m, options) : kmc::CheckModel(*m, options);
+    if (g_signal != 0 && r.verdict == kmc::Verdict::kClean && !r.complete) r.interrupted = true;
     all_match = all_match && r.match;
-    if (!json) {
-      std::string search = kmc::SearchModeName(r.search);
-      if (r.search == kmc::SearchMode::kBounded) search += "(" + std::to_string(r.bound) + ")";
+    if (json) {
+      std::printf("%s  %s", results.empty() ? "" : ",\n", kmc::ResultToJson(r).c_str());
+    } else {
+      std::string mode = kmc::SearchModeName(r.search);
+      if (r.search == kmc::SearchMode::kBounded) mode += "(" + std::to_string(r.bound) + ")";
       std::printf("%s %s %s %s %s %s %10llu %7.2f\n", Pad(r.model, 40).c_str(),
                   Pad(r.expected.ToString(), 30).c_str(),
                   Pad(std::string(kmc::VerdictName(r.verdict)), 22).c_str(),
-                  Pad(r.match ? "yes" : "NO", 5).c_str(), Pad(search, 13).c_str(),
-                  Pad(r.complete ? "yes" : "no", 8).c_str(),
+                  Pad(r.match ? "yes" : "NO", 5).c_str(), Pad(mode, 13).c_str(),
+                  Pad(r.complete ? "yes" : r.interrupted ? "stopped" : "no", 8).c_str(),
                   static_cast<unsigned long long>(r.executions), r.seconds);
-      std::fflush(stdout);
     }
+    std::fflush(stdout);
     results.push_back(std::move(r));
+    if (g_signal != 0) break;
   }
   if (json) {
-    std::printf("[\n");
-    for (size_t i = 0; i < results.size(); ++i) {
-      std::printf("  %s%s\n", kmc::ResultToJson(results[i]).c_str(), i + 1 < results.size() ? "," : "");
-    }
-    std::printf("]\n");
+    std::printf("%s]\n", results.empty() ? "" : "\n");
   } else {
     size_t matched = 0;
     for (const auto& r : results) matched += r.match ? 1 : 0;
     std::printf("\n%zu of %zu models match their expected verdict.\n", matched, results.size());
+    if (g_signal != 0) {
+      std::printf("interrupted by %s after %zu of %zu models: not a proof.\n",
+                  g_signal == SIGINT ? "SIGINT" : "SIGTERM", results.size(), models.size());
+    }
     const bool single = results.size() == 1;
     for (const auto& r : results) {
       if (r.report.empty()) continue;
@@ -187,15 +314,32 @@ int Check(const std::vector<std::string>& names) {
       }
     }
   }
+  std::fflush(stdout);
+  if (g_signal != 0) return 128 + g_signal;
   return all_match ? 0 : 1;
 }
 
-int Replay(const std::vector<std::string>& args) {
+int Replay(std::vector<std::string> args) {
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (!token_file.empty()) {
+    if (args.size() != 1) Usage("replay --token_file=FILE needs a model and no token");
+    std::ifstream in(token_file);
+    if (!in) Usage("cannot read --token_file " + token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string token = text.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ' || token.back() == '\r')) {
+      token.pop_back();
+    }
+    args.push_back(token);
+  }
   if (args.size() != 2) Usage("replay needs a model and a token");
   const kmc::Model* m = kmc::FindModel(args[0]);
   if (m == nullptr) Usage("unknown model '" + args[0] + "' (kmc list shows them)");
   std::string error;
-  std::optional<kmc::Result> r = kmc::ReplayModel(*m, args[1], &error);
+  std::optional<kmc::Result> r = absl::GetFlag(FLAGS_fork)
+                                     ? kmc::ReplayModelIsolated(*m, args[1], &error)
+                                     : kmc::ReplayModel(*m, args[1], &error);
   if (!r) {
     std::fprintf(stderr, "kmc: %s\n", error.c_str());
     return 2;
@@ -210,6 +354,12 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   PrevalidateFlags(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  kmc::SetWatchdogSeconds(absl::GetFlag(FLAGS_watchdog));
+  struct sigaction sa = {};
+  sa.sa_handler = &OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   if (positional.size() < 2) Usage("no command given");
   const std::string command = positional[1];
   std::vector<std::string> args;

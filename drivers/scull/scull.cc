@@ -211,7 +211,8 @@ ssize_t scull_write(struct file *filp, const char __user *buf, size_t count, lof
   if (dptr == nullptr) goto out;
   if (!dptr->data.get()) {
     dptr->data = kmalloc(qset * sizeof(scull_qptr), GFP_KERNEL);
-    if (!dptr->data.get()) goto out;
+    // BUG B10: the failed allocation goes unnoticed
+    if (!(dev->bugs & SCULL_BUG_UNCHECKED_KMALLOC) && !dptr->data.get()) goto out;
     kmc_memset(dptr->data.get(), 0, qset * sizeof(scull_qptr));
   }
   if (!dptr->data.get()[s_pos].get()) {

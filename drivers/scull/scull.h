@@ -58,6 +58,9 @@ enum : unsigned {
   // PB8-style: the device is guarded by a spinlock_t (dev->lock) instead of
   // the semaphore, held across allocations and user copies.
   SCULL_BUG_SPINLOCK = 1u << 5,
+  // scull_write() does not check the kmalloc() of a quantum set's pointer
+  // array; when it fails, memset() writes through NULL.
+  SCULL_BUG_UNCHECKED_KMALLOC = 1u << 6,
 };
 
 // One slot of a quantum set's pointer array: a quantum of dev->quantum

@@ -21,6 +21,7 @@
 #ifndef KMC_SYNC_INTERNAL_ENGINE_H_
 #define KMC_SYNC_INTERNAL_ENGINE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <source_location>
 
@@ -145,6 +146,43 @@ bool VarStore(VarCell* cell);
 bool EngineDiverged(std::string* why);
 // Fraction of an exhaustive search tree explored so far, or -1.
 double SearchFraction();
+
+// ---------------------------------------------------------------------------
+// Stacks, progress and the flight recorder (sync/internal/crash.cc uses them).
+//
+// Every engine thread runs on a stack of its own, mmap'd with a PROT_NONE
+// guard region below it; freed when the engine's context ends.
+
+inline constexpr size_t kStackBytes = 256 * 1024;      // usable, per engine thread
+inline constexpr size_t kStackGuardBytes = 64 * 1024;  // PROT_NONE, below it
+
+// The engine thread whose stack guard holds `addr` (and the guard's lowest
+// address in *guard_lo), or -1.
+int StackGuardThread(const void* addr, uintptr_t* guard_lo);
+
+// Scheduling points, parks and choices taken so far by this process (the
+// watchdog's sign of life).
+uint64_t ProgressCount();
+
+// The decision path of the running execution, written as decisions are made
+// into memory the caller provides (shared with a parent process), so that a
+// process that dies in the middle of an execution leaves behind the path
+// that reproduces it.
+struct FlightRecorder {
+  struct Node {
+    uint16_t count;
+    uint16_t index;
+    uint8_t type;
+  };
+  volatile uint64_t progress;    // ProgressCount() mirror
+  volatile uint64_t executions;  // executions started by the current search
+  volatile uint32_t depth;       // decisions of the running execution
+  volatile uint32_t overflow;    // the path did not fit
+  uint32_t capacity;             // nodes[] entries
+  Node nodes[1];                 // really `capacity` entries
+};
+void SetFlightRecorder(FlightRecorder* recorder);
+FlightRecorder* GetFlightRecorder();
 
 // ---------------------------------------------------------------------------
 // Running the engine over the current Runtime model.

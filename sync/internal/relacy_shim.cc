@@ -15,6 +15,7 @@
 // new/delete then goes straight to malloc/free, and reports and traces built
 // during a simulation survive it.
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sync/internal/crash.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
 
@@ -51,6 +53,64 @@
 #pragma push_macro("VAR")
 #pragma push_macro("VAR_T")
 #pragma push_macro("TLS_T")
+// Relacy's fibers run on 64 KiB malloc'd stacks with no guard, never freed.
+// Its platform header is read first with its two stack functions renamed
+// out of the way; the shim's own versions below replace them for
+// context.hpp.
+#define create_fiber RelacyCreateFiberUnused
+#define delete_fiber RelacyDeleteFiberUnused
+#include <relacy/platform.hpp>
+#undef create_fiber
+#undef delete_fiber
+
+namespace kmc::internal {
+// Engine-thread stacks: kStackBytes usable bytes above a kStackGuardBytes
+// PROT_NONE region (large, so that a frame with big locals lands in it
+// rather than past it; kmc is built with -fstack-clash-protection too).
+constexpr size_t kFiberStack = kStackBytes;
+constexpr size_t kFiberGuard = kStackGuardBytes;
+struct FiberStack {
+  uintptr_t guard = 0;  // lowest address of the guard region; 0: free slot
+};
+// Live stacks of the running context (at most kMaxThreads, a few spare).
+FiberStack g_fiber_stacks[16];
+}  // namespace kmc::internal
+
+inline void create_fiber(fiber_t& fib, void (*ufnc)(void*), void* uctx) {
+  using namespace kmc::internal;  // NOLINT: the shim's own fiber stacks
+  void* base = mmap(nullptr, kFiberGuard + kFiberStack, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED || mprotect(base, kFiberGuard, PROT_NONE) != 0) {
+    std::fprintf(stderr, "kmc: cannot map a %zu KiB engine-thread stack\n", kFiberStack / 1024);
+    std::abort();
+  }
+  for (FiberStack& st : g_fiber_stacks) {
+    if (st.guard == 0) {
+      st.guard = reinterpret_cast<uintptr_t>(base);
+      break;
+    }
+  }
+  getcontext(&fib.fib);
+  fib.fib.uc_stack.ss_sp = static_cast<char*>(base) + kFiberGuard;
+  fib.fib.uc_stack.ss_size = kFiberStack;
+  fib.fib.uc_link = nullptr;
+  ucontext_t tmp;
+  fiber_ctx_t ctx = {ufnc, uctx, &fib.jmp, &tmp};
+  makecontext(&fib.fib, reinterpret_cast<void (*)()>(fiber_start_fnc), 1, &ctx);
+  swapcontext(&tmp, &fib.fib);
+}
+
+inline void delete_fiber(fiber_t& fib) {
+  using namespace kmc::internal;  // NOLINT: the shim's own fiber stacks
+  if (fib.fib.uc_stack.ss_sp == nullptr) return;
+  const uintptr_t guard = reinterpret_cast<uintptr_t>(fib.fib.uc_stack.ss_sp) - kFiberGuard;
+  for (FiberStack& st : g_fiber_stacks) {
+    if (st.guard == guard) st.guard = 0;
+  }
+  munmap(reinterpret_cast<void*>(guard), kFiberGuard + kFiberStack);
+  fib.fib.uc_stack.ss_sp = nullptr;
+}
+
 #include <relacy/relacy.hpp>
 #undef new
 #undef delete
@@ -149,6 +209,13 @@ Clocks ClocksOfN(rl::thread_info_base* base) {
 
 Clocks (*g_clocks_of)(rl::thread_info_base*) = nullptr;
 
+FlightRecorder* g_recorder = nullptr;
+uint64_t g_progress = 0;
+
+void Progress() {
+  ++g_progress;
+  if (g_recorder != nullptr) g_recorder->progress = g_progress;
+}
 
 // A tree-search scheduler (Relacy's full search, or its context-bound
 // search) whose replay state is validated instead of trusted: a replay
@@ -179,6 +246,7 @@ class KmcTreeScheduler
     switches_remain_ = this->params_.context_bound;
     // Relacy's own version calls its rand_impl directly; ours validates.
     this->stree_depth_ = 0;
+    if (g_recorder != nullptr) g_recorder->depth = 0;
     const unsigned index = Decide(this->running_threads_count, rl::sched_type_sched);
     return this->running_threads[index];
   }
@@ -261,6 +329,17 @@ class KmcTreeScheduler
       }
       result = n.index_;
     }
+    if (FlightRecorder* fr = g_recorder) {
+      const size_t d = this->stree_depth_;
+      if (d < fr->capacity) {
+        fr->nodes[d] = FlightRecorder::Node{static_cast<uint16_t>(limit),
+                                            static_cast<uint16_t>(result),
+                                            static_cast<uint8_t>(t)};
+        fr->depth = static_cast<uint32_t>(d + 1);
+      } else {
+        fr->overflow = 1;
+      }
+    }
     this->stree_depth_ += 1;
     g_engine.depth = this->stree_depth_;
     return result;
@@ -286,6 +365,8 @@ struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
     g_next_store_id = 1;
     g_last_load = LoadFrom{};
+    if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
+    Progress();
     Runtime::Get().BeginExecution();
   }
   void thread(unsigned index) { Runtime::Get().RunThread(static_cast<int>(index)); }
@@ -400,6 +481,7 @@ void SchedulePoint(const void* /*object*/, const char* /*op*/, Access /*access*/
   // The object and access kind are part of the interface so that a
   // partial-order scheduler can tell independent steps apart; Relacy's
   // schedulers treat every point alike.
+  Progress();
   rl::ctx().sched();
 }
 
@@ -407,6 +489,7 @@ AtomicSection::AtomicSection() { rl::ctx().disable_preemption(); }
 AtomicSection::~AtomicSection() { rl::ctx().enable_preemption(); }
 
 unsigned Choose(unsigned n) {
+  Progress();
   if (n <= 1) return 0;
   return rl::ctx().rand(n, rl::sched_type_user);
 }
@@ -415,7 +498,9 @@ WakeReason Park(bool timed, const Loc& loc) {
   rl::context& c = rl::ctx();
   const int th = c.current_thread();
   g_engine.parked[th] = true;
+  Progress();
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
+  Progress();
   g_engine.parked[th] = false;
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
@@ -692,6 +777,22 @@ bool EngineDiverged(std::string* why) {
   return true;
 }
 
+int StackGuardThread(const void* addr, uintptr_t* guard_lo) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  for (const FiberStack& st : g_fiber_stacks) {
+    if (st.guard != 0 && a >= st.guard && a < st.guard + kFiberGuard) {
+      *guard_lo = st.guard;
+      return std::max(CurrentThread(), 0);
+    }
+  }
+  return -1;
+}
+
+uint64_t ProgressCount() { return g_progress; }
+
+void SetFlightRecorder(FlightRecorder* recorder) { g_recorder = recorder; }
+FlightRecorder* GetFlightRecorder() { return g_recorder; }
+
 double SearchFraction() {
   if (g_engine.tree == nullptr || g_engine.tree_fraction == nullptr) return -1;
   return g_engine.tree_fraction(g_engine.tree);
@@ -732,7 +833,11 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   }
   params.initial_state = req.initial_state.c_str();
   std::string state;
-  rl::test_result_e res = RunThreads(threads, params, &state);
+  rl::test_result_e res;
+  {
+    CrashGuard crash_guard;
+    res = RunThreads(threads, params, &state);
+  }
   out.engine_verdict = FromRelacy(res);
   out.stop_iteration = params.stop_iteration;
   out.state = state;

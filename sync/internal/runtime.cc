@@ -4,17 +4,22 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <utility>
 
 namespace kmc::internal {
 namespace {
 
+constexpr uintptr_t kNullPage = 4096;
+constexpr size_t kKmallocMaxSize = size_t{4} << 20;
 constexpr uint32_t kPoisonEpoch = 0x5a5a5a5au;  // kmalloc poison
 constexpr uint32_t kFreedEpoch = 0x6b6b6b6bu;   // POISON_FREE
 constexpr unsigned char kPoisonUninit = 0x5a;
@@ -69,6 +74,13 @@ std::string FormatLoc(const Loc& loc) {
   return std::string(loc.file_name()) + ":" + std::to_string(loc.line());
 }
 
+namespace {
+volatile sig_atomic_t g_stop_requested = 0;
+}  // namespace
+
+void Runtime::RequestStop() { g_stop_requested = 1; }
+bool Runtime::stop_requested() { return g_stop_requested != 0; }
+
 Runtime& Runtime::Get() {
   static Runtime* rt = new Runtime();
   return *rt;
@@ -83,13 +95,14 @@ void Runtime::StartRun(const Model* model, bool progress) {
   replaying_ = false;
   budget_ = 0;
   budget_hit_ = false;
+  stopped_ = false;
   executions_ = 0;
   run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
 }
 
 void Runtime::EndRun() {
-  if (progress_) std::fprintf(stderr, "\r\033[K");
+  if (progress_ && !progress_lines_) std::fprintf(stderr, "\r\033[K");
   AbandonExecution();
 }
 
@@ -199,22 +212,32 @@ void Runtime::BeginExecution() {
 
   if (progress_ && (executions_ & 1023) == 0) {
     const double now = Now();
-    if (now - last_progress_ >= 0.5) {
+    if (now - last_progress_ >= (progress_lines_ ? 10.0 : 0.5)) {
       last_progress_ = now;
       const double rate = executions_ / std::max(1e-9, now - run_start_);
       const double frac = SearchFraction();
+      // A terminal line is redrawn in place; a log gets one line each time.
+      const char* start = progress_lines_ ? "" : "\r\033[K";
+      const char* end = progress_lines_ ? "\n" : "";
       if (frac >= 0) {
-        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.0f/s, %.2f%% of the tree",
+        std::fprintf(stderr, "%s[kmc] %s: %llu executions, %.0f/s, %.2f%% of the tree%s", start,
                      model_->name().c_str(), static_cast<unsigned long long>(executions_), rate,
-                     frac * 100);
+                     frac * 100, end);
       } else {
-        std::fprintf(stderr, "\r\033[K[kmc] %s: %llu executions, %.0f/s", model_->name().c_str(),
-                     static_cast<unsigned long long>(executions_), rate);
+        std::fprintf(stderr, "%s[kmc] %s: %llu executions, %.0f/s%s", start,
+                     model_->name().c_str(), static_cast<unsigned long long>(executions_), rate,
+                     end);
       }
       std::fflush(stderr);
     }
   }
 
+  if (g_stop_requested && !replaying_) {
+    executions_ -= 1;
+    budget_hit_ = true;
+    stopped_ = true;
+    FailExecution(Verdict::kClean, "search interrupted", Loc::current());
+  }
   if (budget_ != 0 && executions_ > budget_) {
     // Ends the search: the runner reads budget_hit() and reports an
     // incomplete clean result, not a failure.
@@ -243,8 +266,28 @@ void Runtime::RunThread(int thread) {
   // ran on the CPU before it.
   if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) WaitForCpu(t);
   t.at_step = false;
+  t.stack_top = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   switch (t.kind) {
-    case TaskKind::kTask: model_->tasks()[thread].body(fixture_); break;
+    case TaskKind::kTask:
+    {
+      // Reported once the handler is left (Fail does not return, and the
+      // exception must not stay caught forever).
+      std::string thrown;
+      bool threw = false;
+      try {
+        model_->tasks()[thread].body(fixture_);
+      } catch (const std::exception& e) {
+        threw = true;
+        thrown = std::string(": ") + e.what();
+      } catch (...) {
+        threw = true;
+      }
+      if (threw) {
+        Fail(Verdict::kModelError, "kmc: " + Who() + " ended with an uncaught C++ exception" + thrown,
+             "Kernel code has no exceptions; a model's task must not throw.\n", Loc());
+      }
+      break;
+    }
     case TaskKind::kKthread: RunKthreadSlot(t); break;
     case TaskKind::kIrq: RunIrqSource(t); break;
     case TaskKind::kSoftirqd: RunSoftirqd(t); break;
@@ -392,6 +435,24 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   if (t != nullptr) {
     t->last_loc = loc;
     t->has_last_loc = true;
+    const size_t limit = model_ ? model_->kernel_stack_size() : 0;
+    if (limit != 0 && t->stack_top != 0 && CurrentThread() >= 0) {
+      const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+      if (here < t->stack_top && t->stack_top - here > limit) {
+        const size_t used = t->stack_top - here;
+        const size_t limit_used = limit;
+        t->stack_top = 0;  // one report
+        Fail(Verdict::kStackOverflow,
+             "BUG: kernel stack overflow: " + Who() + " went past its " +
+                 std::to_string(limit_used) + "-byte stack (THREAD_SIZE)",
+             "Frames of " + t->name + "/" + std::to_string(t->pid) + " (" + CtxName(t->ctx) +
+                 ") used " + std::to_string(used) + " bytes when it reached " +
+                 std::string(op) + " at " + FormatLoc(loc) + " " + ShortFunction(loc) +
+                 " (the deepest driver frame); the kernel's stack is " +
+                 std::to_string(limit_used) + " bytes (Model::KernelStackSize).\n",
+             loc);
+      }
+    }
   }
   if (replaying_) {
     std::string why;
@@ -615,6 +676,11 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
 void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                           const Loc* loc, const char* what) {
   if (!InSimulation()) return;
+  if (reinterpret_cast<uintptr_t>(addr) < kNullPage) {
+    const TaskState* t = CurrentOrNull();
+    NullDereference(addr, write, write ? "write" : "read",
+                    loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
+  }
   Block* b = FindBlock(addr);
   if (b != nullptr && b->freed) {
     const TaskState* t = CurrentOrNull();
@@ -645,6 +711,7 @@ void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, 
 void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* op,
                                const Loc& loc) {
   if (!InSimulation() || n == 0) return;
+  if (reinterpret_cast<uintptr_t>(p) < kNullPage) NullDereference(p, write, op, loc);
   Block* b = FindBlock(p);
   if (b == nullptr) return;
   if (b->freed) ReportUseAfterFree(*b, p, n, write, loc);
@@ -676,9 +743,35 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
 // ---------------------------------------------------------------------------
 // Heap.
 
+void Runtime::NullDereference(const void* addr, bool write, const char* op, const Loc& loc) {
+  char head[96];
+  std::snprintf(head, sizeof head, "BUG: kernel NULL pointer dereference, address: %016llx",
+                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(addr)));
+  const TaskState* t = CurrentOrNull();
+  std::string details = std::string("#PF: supervisor ") + (write ? "write" : "read") +
+                        " access in kernel mode\n#PF: error_code(0x000" + (write ? "2" : "0") +
+                        ") - not-present page\nOops: 000" + (write ? "2" : "0") +
+                        " [#1] PREEMPT SMP\n";
+  if (t != nullptr) {
+    details += "CPU: " + std::to_string(t->cpu) + " PID: " + std::to_string(t->pid) +
+               " Comm: " + t->name + "\n";
+  }
+  details += "RIP: " + ShortFunction(loc) + " (" + op + " at " + FormatLoc(loc) + ")\n";
+  Fail(Verdict::kKernelOops, head, details, loc);
+}
+
 void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
+  // Larger than the kernel's KMALLOC_MAX_SIZE (4 MiB): kmalloc fails.
+  if (size > kKmallocMaxSize && !is_page) {
+    Note("kmalloc(" + std::to_string(size) + ") fails: larger than KMALLOC_MAX_SIZE", loc);
+    return nullptr;
+  }
   const size_t real = size == 0 ? 1 : size;
   void* p = std::malloc(real);
+  if (p == nullptr) {
+    Note("allocation of " + std::to_string(size) + " bytes fails: host out of memory", loc);
+    return nullptr;
+  }
   std::memset(p, zero ? 0 : kPoisonUninit, real);
   Block b;
   b.base = reinterpret_cast<uintptr_t>(p);

@@ -84,6 +84,7 @@ struct TaskState {
   Loc wait_loc;
   Loc last_loc;
   bool has_last_loc = false;
+  uintptr_t stack_top = 0;  // frame address where the engine thread's body began
   // Suspended where resuming goes straight to WaitForCpu(): at a Step's
   // scheduling point, or a task or kernel thread not started yet. The
   // scheduler does not pick such a thread while its CPU is taken by another
@@ -191,10 +192,18 @@ class Runtime {
   uint64_t executions() const { return executions_; }
   const Model* model() const { return model_; }
   void set_replaying(bool r) { replaying_ = r; }
+  // Progress as plain lines every few seconds (stderr is not a terminal).
+  void set_progress_lines(bool on) { progress_lines_ = on; }
   // Executions after which the search stops (0: none); budget_hit() tells
   // whether the last run stopped there.
   void set_budget(uint64_t n) { budget_ = n; }
   bool budget_hit() const { return budget_hit_; }
+  // Asks the running search to stop before its next execution (SIGINT,
+  // SIGTERM); async-signal-safe. The run then ends like a budget stop, with
+  // stopped() set. Cleared by StartRun().
+  static void RequestStop();
+  static bool stop_requested();
+  bool stopped() const { return stopped_; }
 
   // --- Report produced by the last failing execution ---------------------
   const PendingReport& report() const { return report_; }
@@ -288,6 +297,12 @@ class Runtime {
   void CheckKernelRange(const void* p, size_t n, bool write, const char* op,
                         const Loc& loc);
 
+  // A kernel access through a pointer into the NULL page (kmc_memset,
+  // copy_*_user, a Shared field of a NULL struct pointer): the kernel's
+  // NULL-dereference oops at the driver line. Does not return.
+  [[noreturn]] void NullDereference(const void* addr, bool write, const char* op,
+                                    const Loc& loc);
+
   // Heap.
   void* Allocate(size_t size, bool zero, bool is_page, const Loc& loc);
   void Free(const void* p, bool is_page, const char* fn, const Loc& loc);
@@ -343,9 +358,11 @@ class Runtime {
 
   const Model* model_ = nullptr;
   bool progress_ = false;
+  bool progress_lines_ = false;
   bool replaying_ = false;
   uint64_t budget_ = 0;
   bool budget_hit_ = false;
+  bool stopped_ = false;
   uint64_t executions_ = 0;
   uint32_t epoch_ = 0;
   void* fixture_ = nullptr;

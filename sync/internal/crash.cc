@@ -1,0 +1,251 @@
+// kmc: crashes, stack overflows and hangs inside a simulated execution
+// (see crash.h).
+
+#include "sync/internal/crash.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "sync/internal/engine.h"
+#include "sync/internal/runtime.h"
+
+namespace kmc::internal {
+namespace {
+
+constexpr size_t kAltStackSize = 256 * 1024;
+constexpr int kTicksPerBudget = 4;
+// Engine-thread stacks are shown at kernel-like addresses (the real ones
+// change from run to run, and a report must not).
+constexpr uint64_t kFakeStackBase = 0xffffc90000000000ull;
+
+double g_watchdog_seconds = 5.0;
+LastWordsFn g_last_words = nullptr;
+volatile sig_atomic_t g_handling = 0;  // a crash is being reported
+volatile sig_atomic_t g_armed = 0;     // the watchdog is on
+uint64_t g_last_progress = 0;
+int g_stuck_ticks = 0;
+timer_t g_timer;
+bool g_timer_created = false;
+pid_t g_timer_pid = 0;  // timers are not inherited by fork()ed workers
+bool g_installed = false;
+thread_local bool t_altstack = false;
+
+std::string Hex16(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+bool InTask() { return InSimulation() && CurrentThread() >= 0; }
+
+[[noreturn]] void Die(int sig) {
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+// An event the process cannot resume from: the last words hook reports it,
+// or the process dies the way it would have without kmc.
+[[noreturn]] void Unrecoverable(int sig, Verdict v, const std::string& headline,
+                                const std::string& details) {
+  if (g_last_words != nullptr) {
+    LastWordsFn fn = g_last_words;
+    g_last_words = nullptr;
+    fn(v, headline, details);
+  }
+  if (sig == 0) {
+    std::fprintf(stderr, "kmc: %s\n%s", headline.c_str(), details.c_str());
+    _exit(70);
+  }
+  Die(sig);
+}
+
+void OnFault(int sig, siginfo_t* si, void* ucv) {
+  if (g_handling) Die(sig);  // a fault while reporting a fault
+  g_handling = 1;
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(si->si_addr);
+  Verdict v = Verdict::kKernelOops;
+  std::string headline;
+  std::string details;
+  if (sig == SIGSEGV || sig == SIGBUS) {
+    uintptr_t lo = 0;
+    const int guard_thread = StackGuardThread(si->si_addr, &lo);
+    if (guard_thread >= 0) {
+      v = Verdict::kStackOverflow;
+      const uint64_t fake = kFakeStackBase + static_cast<uint64_t>(guard_thread) * 0x100000;
+      headline = "BUG: stack guard page was hit at " + Hex16(fake + (addr - lo)) +
+                 " (stack is " + Hex16(fake + kStackGuardBytes) + ".." +
+                 Hex16(fake + kStackGuardBytes + kStackBytes) + ")";
+      details = "kernel stack overflow (page fault): 0000 [#1] PREEMPT SMP\n" + OopsTaskLines();
+    } else {
+      unsigned long err = 0;
+#if defined(__x86_64__)
+      err = static_cast<unsigned long>(
+          static_cast<ucontext_t*>(ucv)->uc_mcontext.gregs[REG_ERR]);
+#endif
+      (void)ucv;
+      err &= ~4ul;  // a kernel-mode access
+      const bool write = (err & 2) != 0;
+      headline = addr < 4096 ? "BUG: kernel NULL pointer dereference, address: " + Hex16(addr)
+                             : "BUG: unable to handle page fault for address: " + Hex16(addr);
+      char code[80];
+      std::snprintf(code, sizeof code, "#PF: error_code(0x%04lx) - %s\nOops: %04lx [#1] PREEMPT SMP\n",
+                    err, (err & 1) ? "permissions violation" : "not-present page", err);
+      details = std::string("#PF: supervisor ") + (write ? "write" : "read") +
+                " access in kernel mode\n" + code + OopsTaskLines();
+    }
+  } else if (sig == SIGFPE) {
+    headline = "divide error: 0000 [#1] PREEMPT SMP";
+    details = OopsTaskLines();
+  } else if (sig == SIGILL) {
+    headline = "invalid opcode: 0000 [#1] PREEMPT SMP";
+    details = OopsTaskLines();
+  } else {
+    headline = "Kernel panic - not syncing: abort() called";
+    details = OopsTaskLines();
+  }
+  // abort() may come from a corrupted heap: never resumed in-process.
+  if (sig != SIGABRT && InTask()) {
+    Runtime::Get().Fail(v, headline, details, Loc());
+  }
+  Unrecoverable(sig, v, headline, details);
+}
+
+void OnTick(int, siginfo_t*, void*) {
+  if (!g_armed || g_handling) return;
+  const uint64_t p = ProgressCount();
+  if (p != g_last_progress) {
+    g_last_progress = p;
+    g_stuck_ticks = 0;
+    return;
+  }
+  if (++g_stuck_ticks < kTicksPerBudget) return;
+  // Only a model's task can be stuck: the engine's own work between
+  // scheduling points (the end of a 200,000-step execution, a report) may
+  // take long and is not a lockup. A hang outside a task (a fixture
+  // constructor, the final check) is left to the worker's parent.
+  Runtime& rt = Runtime::Get();
+  TaskState* t = InTask() && rt.running() ? rt.CurrentOrNull() : nullptr;
+  if (t == nullptr) {
+    g_stuck_ticks = 0;
+    return;
+  }
+  g_handling = 1;
+  const int secs = static_cast<int>(std::ceil(g_watchdog_seconds));
+  const std::string headline = "watchdog: BUG: soft lockup - CPU#" + std::to_string(t->cpu) +
+                               " stuck for " + std::to_string(secs) + "s! [" + t->name + ":" +
+                               std::to_string(t->pid) + "]";
+  char budget[32];
+  std::snprintf(budget, sizeof budget, "%g", g_watchdog_seconds);
+  const std::string details =
+      std::string("The task reached no scheduling point within the watchdog budget of host time (") +
+      budget +
+      " s, --watchdog): it spins without calling a kernel primitive, or blocks in something "
+      "the engine does not see (a host std::mutex, a system call).\n" + OopsTaskLines();
+  rt.Fail(Verdict::kSoftLockup, headline, details, Loc());
+}
+
+void OnExit(int status, void*) {
+  if (!InTask() || g_handling) return;
+  g_handling = 1;
+  const TaskState* t = Runtime::Get().CurrentOrNull();
+  const std::string who = t ? t->name + "/" + std::to_string(t->pid) : "a task";
+  Unrecoverable(0, Verdict::kModelError,
+                "kmc: " + who + " called exit(" + std::to_string(status) +
+                    ") inside a simulated execution",
+                "A model's tasks must return; exit() would end the checker. " + OopsTaskLines());
+}
+
+void Install() {
+  if (!t_altstack) {
+    void* mem = mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem != MAP_FAILED) {
+      stack_t ss = {};
+      ss.ss_sp = mem;
+      ss.ss_size = kAltStackSize;
+      if (sigaltstack(&ss, nullptr) == 0) t_altstack = true;
+    }
+  }
+  if (g_installed) return;
+  g_installed = true;
+  struct sigaction sa = {};
+  sa.sa_sigaction = &OnFault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &sa, nullptr);
+  struct sigaction tick = {};
+  tick.sa_sigaction = &OnTick;
+  tick.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
+  sigemptyset(&tick.sa_mask);
+  sigaction(SIGALRM, &tick, nullptr);
+  on_exit(&OnExit, nullptr);
+}
+
+}  // namespace
+
+std::string OopsTaskLines() {
+  Runtime& rt = Runtime::Get();
+  const TaskState* t = InTask() ? rt.CurrentOrNull() : nullptr;
+  if (t == nullptr) return "CPU: 0 PID: 100 Comm: insmod\n";
+  std::string s = "CPU: " + std::to_string(t->cpu) + " PID: " + std::to_string(t->pid) +
+                  " Comm: " + t->name + " (" + CtxName(t->ctx) + ")\n";
+  if (t->has_last_loc) {
+    s += "last kernel call before the fault: " + FormatLoc(t->last_loc) + " " +
+         ShortFunction(t->last_loc) + "\n";
+  }
+  return s;
+}
+
+CrashGuard::CrashGuard() {
+  Install();
+  g_handling = 0;
+  g_last_progress = ProgressCount();
+  g_stuck_ticks = 0;
+  if (g_watchdog_seconds <= 0) return;
+  if (!g_timer_created || g_timer_pid != getpid()) {
+    struct sigevent sev = {};
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGALRM;
+    sev._sigev_un._tid = static_cast<pid_t>(gettid());
+    if (timer_create(CLOCK_MONOTONIC, &sev, &g_timer) != 0) return;
+    g_timer_created = true;
+    g_timer_pid = getpid();
+  }
+  const double period = g_watchdog_seconds / kTicksPerBudget;
+  struct itimerspec its = {};
+  its.it_interval.tv_sec = static_cast<time_t>(period);
+  its.it_interval.tv_nsec = static_cast<long>((period - std::floor(period)) * 1e9);
+  if (its.it_interval.tv_sec == 0 && its.it_interval.tv_nsec < 1000000) its.it_interval.tv_nsec = 1000000;
+  its.it_value = its.it_interval;
+  g_armed = 1;
+  timer_settime(g_timer, 0, &its, nullptr);
+}
+
+CrashGuard::~CrashGuard() {
+  g_armed = 0;
+  if (g_timer_created && g_timer_pid == getpid()) {
+    struct itimerspec its = {};
+    timer_settime(g_timer, 0, &its, nullptr);
+  }
+}
+
+void SetWatchdogSeconds(double seconds) { g_watchdog_seconds = seconds; }
+double WatchdogSeconds() { return g_watchdog_seconds; }
+void SetLastWords(LastWordsFn fn) { g_last_words = fn; }
+
+}  // namespace kmc::internal

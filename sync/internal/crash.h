@@ -1,0 +1,56 @@
+// kmc: crashes, stack overflows and hangs inside a simulated execution.
+//
+// While the engine runs (RunEngine), kmc catches what would otherwise kill
+// or hang the checker and turns it into a failing execution with a verdict
+// of its own, so the normal path (replay with tracing, report, next model)
+// goes on:
+//   * SIGSEGV/SIGBUS in a task: the kernel's oops wording ("BUG: kernel NULL
+//     pointer dereference, address: ...", "BUG: unable to handle page fault
+//     for address: ..."), or a stack overflow when the address lies in the
+//     guard region below the task's stack; SIGFPE ("divide error"), SIGILL
+//     ("invalid opcode"). The handler runs on an alternate signal stack and
+//     ends the execution like any other failure.
+//   * the watchdog: a task that reaches no scheduling point within the budget
+//     of host time ends with the kernel's soft-lockup text.
+// What cannot be resumed (abort(), exit() inside a task, a fault outside a
+// simulated task, a second fault while reporting one) is handed to the
+// process's "last words" hook when a worker process has set one (see
+// sync/worker.h); otherwise the process dies as before.
+
+#ifndef KMC_SYNC_INTERNAL_CRASH_H_
+#define KMC_SYNC_INTERNAL_CRASH_H_
+
+#include <string>
+
+#include "sync/verdict.h"
+
+namespace kmc::internal {
+
+// Installs the handlers (once per process) and arms the watchdog while
+// alive. One per RunEngine call.
+class CrashGuard {
+ public:
+  CrashGuard();
+  ~CrashGuard();
+  CrashGuard(const CrashGuard&) = delete;
+  CrashGuard& operator=(const CrashGuard&) = delete;
+};
+
+// Host time a task may run without reaching a scheduling point (seconds).
+void SetWatchdogSeconds(double seconds);
+double WatchdogSeconds();
+
+// Called, at most once, when the process is about to die inside an
+// execution with an event it cannot resume from; it should report and
+// _exit(). Runs in a signal handler or an atexit handler.
+using LastWordsFn = void (*)(Verdict verdict, const std::string& headline,
+                             const std::string& details);
+void SetLastWords(LastWordsFn fn);
+
+// "CPU: 0 PID: 101 Comm: reader" and the task's last kernel call, for oops
+// details.
+std::string OopsTaskLines();
+
+}  // namespace kmc::internal
+
+#endif  // KMC_SYNC_INTERNAL_CRASH_H_

@@ -1,0 +1,452 @@
+// kmc: checking a model in a worker process (see worker.h).
+
+#include "sync/worker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "sync/internal/crash.h"
+#include "sync/internal/engine.h"
+#include "sync/internal/runtime.h"
+
+namespace kmc {
+namespace {
+
+using internal::FlightRecorder;
+
+constexpr uint32_t kRecorderCapacity = 1u << 20;  // decisions of one execution
+
+volatile sig_atomic_t g_child_pid = 0;
+volatile sig_atomic_t g_interrupt_sig = 0;
+
+// --- Results over a pipe ---------------------------------------------------
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutStr(std::string* out, const std::string& s) {
+  PutU64(out, s.size());
+  out->append(s);
+}
+
+struct In {
+  const std::string& buf;
+  size_t pos = 0;
+  bool ok = true;
+  uint64_t U64() {
+    if (pos + 8 > buf.size()) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(buf[pos + i])) << (8 * i);
+    pos += 8;
+    return v;
+  }
+  std::string Str() {
+    const uint64_t n = U64();
+    if (!ok || n > buf.size() - pos) {
+      ok = false;
+      return "";
+    }
+    std::string s = buf.substr(pos, n);
+    pos += n;
+    return s;
+  }
+};
+
+// kind: 'R' the child's result, 'D' its last words (it is about to die).
+std::string Serialize(const Result& r, char kind) {
+  std::string body;
+  PutU64(&body, static_cast<uint64_t>(kind));
+  PutU64(&body, static_cast<uint64_t>(r.verdict));
+  PutU64(&body, static_cast<uint64_t>(r.search));
+  PutU64(&body, static_cast<uint64_t>(r.bound));
+  PutU64(&body, r.seed);
+  PutU64(&body, r.complete ? 1 : 0);
+  PutU64(&body, r.executions);
+  PutU64(&body, r.interrupted ? 1 : 0);
+  PutStr(&body, r.replay);
+  PutStr(&body, r.message);
+  PutStr(&body, r.report);
+  std::string msg;
+  PutU64(&msg, body.size());
+  return msg + body;
+}
+
+bool Deserialize(const std::string& buf, Result* r, char* kind) {
+  In in{buf};
+  const uint64_t size = in.U64();
+  if (!in.ok || size != buf.size() - 8) return false;
+  *kind = static_cast<char>(in.U64());
+  r->verdict = static_cast<Verdict>(in.U64());
+  r->search = static_cast<SearchMode>(in.U64());
+  r->bound = static_cast<int>(in.U64());
+  r->seed = in.U64();
+  r->complete = in.U64() != 0;
+  r->executions = in.U64();
+  r->interrupted = in.U64() != 0;
+  r->replay = in.Str();
+  r->message = in.Str();
+  r->report = in.Str();
+  return in.ok && in.pos == buf.size();
+}
+
+void WriteAll(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+// --- The child -------------------------------------------------------------
+
+int g_out_fd = -1;
+const Model* g_model = nullptr;
+Result g_base;               // what the child knows before it starts
+bool g_dying_report = false;  // replaying: last words carry the traced report
+uint64_t g_iteration = 0;
+
+void ChildLastWords(Verdict v, const std::string& headline, const std::string& details) {
+  Result r = g_base;
+  r.verdict = v;
+  r.message = headline;
+  if (FlightRecorder* fr = internal::GetFlightRecorder()) r.executions = fr->executions;
+  if (g_dying_report && g_model != nullptr) {
+    r.report = FormatDyingReport(*g_model, r, v, headline, details, g_iteration);
+  } else {
+    r.report = details;  // the parent replays the path for the interleaving
+  }
+  WriteAll(g_out_fd, Serialize(r, 'D'));
+  _exit(0);
+}
+
+void ChildStop(int) { internal::Runtime::RequestStop(); }
+
+// --- The parent ------------------------------------------------------------
+
+struct Outcome {
+  bool got = false;  // a message arrived
+  char kind = 0;
+  Result r;
+  int status = 0;
+  bool hung = false;         // killed by the parent's watchdog
+  bool interrupted = false;  // SIGINT/SIGTERM arrived while it ran
+  // The flight recorder when the child ended.
+  uint64_t executions = 0;
+  std::string path;  // "<n> (<count> <index> <type>)*", empty when it did not fit
+};
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint64_t iteration,
+                 const std::function<Result()>& work) {
+  Outcome out;
+  const size_t shm_size = sizeof(FlightRecorder) + kRecorderCapacity * sizeof(FlightRecorder::Node);
+  void* shm = mmap(nullptr, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  int fds[2];
+  if (shm == MAP_FAILED || pipe2(fds, O_CLOEXEC) != 0) {
+    // No isolation possible: run in-process.
+    if (shm != MAP_FAILED) munmap(shm, shm_size);
+    out.got = true;
+    out.kind = 'R';
+    out.r = work();
+    return out;
+  }
+  auto* rec = static_cast<FlightRecorder*>(shm);
+  rec->capacity = kRecorderCapacity;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGINT, &ChildStop);
+    signal(SIGTERM, &ChildStop);
+    if (g_interrupt_sig != 0) internal::Runtime::RequestStop();
+    internal::SetFlightRecorder(rec);
+    g_out_fd = fds[1];
+    g_model = &model;
+    g_base = base;
+    g_dying_report = dying_report;
+    g_iteration = iteration;
+    internal::SetLastWords(&ChildLastWords);
+    const Result r = work();
+    internal::SetLastWords(nullptr);
+    WriteAll(fds[1], Serialize(r, 'R'));
+    _exit(0);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    munmap(shm, shm_size);
+    out.got = true;
+    out.kind = 'R';
+    out.r = work();
+    return out;
+  }
+  g_child_pid = pid;
+  std::string buf;
+  const double budget = internal::WatchdogSeconds();
+  const double patience = budget > 0 ? 2 * budget + 1 : 0;
+  uint64_t last_progress = rec->progress;
+  double last_change = Now();
+  bool forwarded = false;
+  double forwarded_at = 0;
+  for (;;) {
+    pollfd p = {fds[0], POLLIN, 0};
+    const int n = poll(&p, 1, 100);
+    if (n > 0) {
+      char chunk[65536];
+      const ssize_t got = read(fds[0], chunk, sizeof chunk);
+      if (got > 0) {
+        buf.append(chunk, static_cast<size_t>(got));
+        continue;
+      }
+      if (got == 0) break;
+      if (errno != EINTR && errno != EAGAIN) break;
+    }
+    const double now = Now();
+    if (g_interrupt_sig != 0) {
+      out.interrupted = true;
+      if (!forwarded) {
+        kill(pid, SIGTERM);
+        forwarded = true;
+        forwarded_at = now;
+      } else if (now - forwarded_at > 5) {
+        kill(pid, SIGKILL);
+      }
+    }
+    if (rec->progress != last_progress) {
+      last_progress = rec->progress;
+      last_change = now;
+    } else if (patience > 0 && now - last_change > patience && !out.hung) {
+      out.hung = true;
+      kill(pid, SIGKILL);
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child_pid = 0;
+  out.status = status;
+  out.executions = rec->executions;
+  if (!rec->overflow) {
+    const uint32_t depth = rec->depth;
+    out.path = std::to_string(depth);
+    for (uint32_t i = 0; i < depth && i < rec->capacity; ++i) {
+      const auto& node = rec->nodes[i];
+      out.path += " " + std::to_string(node.count) + " " + std::to_string(node.index) + " " +
+                  std::to_string(node.type);
+    }
+  }
+  munmap(shm, shm_size);
+  if (!buf.empty()) {
+    Result r = base;
+    char kind = 0;
+    if (Deserialize(buf, &r, &kind)) {
+      out.got = true;
+      out.kind = kind;
+      out.r = r;
+    }
+  }
+  return out;
+}
+
+std::string SignalName(int sig) {
+  const char* name = sigabbrev_np(sig);
+  return name ? std::string("SIG") + name : "signal " + std::to_string(sig);
+}
+
+// The report when no worker could produce one: headline, details, what is
+// known, the token.
+std::string FallbackReport(const Model& model, const Result& r, const std::string& details) {
+  std::string s = "==================================================================\n";
+  s += r.message + "\n------------------------------------------------------------------\n";
+  s += details;
+  if (!details.empty() && details.back() != '\n') s += "\n";
+  s += "\nmodel:    " + model.name() + "\n";
+  s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
+       model.expected().ToString() + ")\n";
+  s += "(the worker process died before it could record the interleaving)\n";
+  if (!r.replay.empty()) {
+    s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+  }
+  s += "==================================================================\n";
+  return s;
+}
+
+// What a worker that died without a message amounts to.
+void DescribeDeath(const Outcome& o, Result* r, std::string* details) {
+  if (o.hung) {
+    const int secs = static_cast<int>(internal::WatchdogSeconds() + 0.999);
+    r->verdict = Verdict::kSoftLockup;
+    r->message = "watchdog: BUG: soft lockup - CPU#0 stuck for " + std::to_string(secs) +
+                 "s! [kmc-worker]";
+    *details = "The worker made no progress for twice the watchdog budget and was killed: "
+               "something blocked outside a simulated task (a fixture constructor, the final "
+               "check, or a host lock).\n";
+  } else if (WIFSIGNALED(o.status)) {
+    r->verdict = Verdict::kKernelOops;
+    r->message = "kmc: the worker died of " + SignalName(WTERMSIG(o.status)) +
+                 " inside an execution";
+    *details = "The fault happened where kmc could not turn it into a report (outside a "
+               "simulated task, or while reporting another fault).\n";
+  } else {
+    r->verdict = Verdict::kModelError;
+    r->message = "kmc: the worker exited with status " +
+                 std::to_string(WIFEXITED(o.status) ? WEXITSTATUS(o.status) : -1) +
+                 " in the middle of an execution";
+    *details = "Something called exit() or _exit() outside a simulated task.\n";
+  }
+}
+
+Result BaseResult(const Model& model, const RunOptions& options) {
+  Result r;
+  r.model = model.name();
+  r.expected = model.expected();
+  r.search = options.search.value_or(model.default_search());
+  r.bound = r.search == SearchMode::kBounded ? options.bound.value_or(model.default_bound()) : 0;
+  r.seed = r.search == SearchMode::kRandom ? (options.seed == 0 ? 1 : options.seed) : 0;
+  return r;
+}
+
+uint64_t TokenIteration(std::string_view token) {
+  // kmc1.<mode>.<hash>.<iteration>...
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    pos = token.find('.', pos);
+    if (pos == std::string_view::npos) return 0;
+    ++pos;
+  }
+  uint64_t v = 0;
+  while (pos < token.size() && token[pos] >= '0' && token[pos] <= '9') {
+    v = v * 10 + static_cast<uint64_t>(token[pos++] - '0');
+  }
+  return v;
+}
+
+// Replays `token` in a worker; a worker that dies gives its last words.
+Result ReplayInWorker(const Model& model, const Result& base, const std::string& token,
+                      const std::string& fallback_details) {
+  const uint64_t iteration = TokenIteration(token);
+  Result replay_base = base;
+  replay_base.replay = token;
+  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token] {
+    std::string error;
+    std::optional<Result> r = ReplayModel(model, token, &error);
+    if (!r) {
+      Result bad;
+      bad.verdict = Verdict::kModelError;
+      bad.message = "kmc: " + error;
+      return bad;
+    }
+    return *r;
+  });
+  Result r = replay_base;
+  r.executions = iteration;
+  if (o.got) {
+    r.verdict = o.r.verdict;
+    r.message = o.r.message;
+    r.report = o.r.report;
+    if (o.kind == 'R') r.executions = o.r.executions;
+  } else {
+    std::string details = fallback_details;
+    DescribeDeath(o, &r, &details);
+    r.report = FallbackReport(model, r, details);
+  }
+  r.match = r.expected.Contains(r.verdict);
+  return r;
+}
+
+}  // namespace
+
+Result CheckModelIsolated(const Model& model, const RunOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result base = BaseResult(model, options);
+  Outcome o = RunChild(model, base, false, 0, [&model, &options] { return CheckModel(model, options); });
+  Result r = base;
+  if (o.got && o.kind == 'R') {
+    r = o.r;
+    r.model = base.model;
+    r.expected = base.expected;
+  } else {
+    // The worker died in the middle of an execution: its recorded path is
+    // the replay token, and a fresh worker replays it for the report.
+    std::string details;
+    if (o.got) {
+      r.verdict = o.r.verdict;
+      r.message = o.r.message;
+      details = o.r.report;
+    } else {
+      DescribeDeath(o, &r, &details);
+    }
+    r.executions = o.executions;
+    r.complete = false;
+    if (o.interrupted && !o.got) {
+      r.verdict = Verdict::kClean;
+      r.interrupted = true;
+      r.message = "no bug found in the first " + std::to_string(o.executions) +
+                  " executions (interrupted; not a proof)";
+    } else if (!o.path.empty() || r.search == SearchMode::kRandom) {
+      const uint64_t iteration =
+          r.search == SearchMode::kRandom ? r.seed + o.executions - 1 : o.executions;
+      std::string state = std::to_string(iteration);
+      if (r.search != SearchMode::kRandom) state += " " + o.path;
+      r.replay = EncodeReplayToken(model, r.search, r.bound, state);
+      const Result replayed = ReplayInWorker(model, r, r.replay, details);
+      r.verdict = replayed.verdict;
+      r.message = replayed.message;
+      r.report = replayed.report;
+    } else {
+      r.report = FallbackReport(model, r, details + "(the decision path was too long to record)\n");
+    }
+  }
+  if (o.interrupted) r.interrupted = true;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.match = r.expected.Contains(r.verdict);
+  return r;
+}
+
+std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
+                                          std::string* error) {
+  // Decoded in the parent: a bad token is a usage error, not a crash.
+  RunOptions options;
+  SearchMode mode = SearchMode::kExhaustive;
+  int bound = 0;
+  if (!ValidateReplayToken(model, token, &mode, &bound, error)) return std::nullopt;
+  options.search = mode;
+  options.bound = bound;
+  options.seed = TokenIteration(token);
+  const auto t0 = std::chrono::steady_clock::now();
+  Result base = BaseResult(model, options);
+  Result r = ReplayInWorker(model, base, std::string(token), "");
+  r.replay = std::string(token);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+void InterruptWorkers(int sig) {
+  g_interrupt_sig = sig;
+  internal::Runtime::RequestStop();
+  const pid_t pid = g_child_pid;
+  if (pid > 0) kill(pid, SIGTERM);
+}
+
+}  // namespace kmc

@@ -1,0 +1,269 @@
+// `kmc check --all --json` over the faulty models (tests/kmc_faulty): a
+// crash, a hang, stack overflows, abort() and exit() among healthy models.
+// Every model is reported, the JSON array parses, and the exit status says
+// a verdict did not match. SIGTERM in the middle of a search still closes
+// the JSON, with the interrupted model's executions, and exits 143.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+std::string KmcFaulty() {
+  std::vector<std::string> candidates;
+  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
+    candidates.push_back(std::string(srcdir) + "/kmc/tests/kmc_faulty");
+  }
+  candidates.push_back("tests/kmc_faulty");
+  for (const auto& c : candidates) {
+    if (access(c.c_str(), X_OK) == 0) return c;
+  }
+  return "";
+}
+
+// Runs kmc_faulty with `args`; stdout in *out. With term_after_bytes > 0,
+// sends SIGTERM once that much of stdout has arrived.
+int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_after_bytes = 0) {
+  const std::string bin = KmcFaulty();
+  if (bin.empty()) {
+    ADD_FAILURE() << "kmc_faulty not found";
+    return -1;
+  }
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(bin.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  bool sent = false;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) {
+    out->append(buf, static_cast<size_t>(n));
+    if (term_after_bytes > 0 && !sent && out->size() >= term_after_bytes) {
+      kill(pid, SIGTERM);
+      sent = true;
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A small strict JSON parser: an array of flat objects whose values are
+// strings, numbers, true, false or null. Fills one map per object.
+class Json {
+ public:
+  explicit Json(const std::string& s) : s_(s) {}
+  bool ParseArray(std::vector<std::map<std::string, std::string>>* out) {
+    Ws();
+    if (!Eat('[')) return false;
+    Ws();
+    if (Eat(']')) return End();
+    for (;;) {
+      std::map<std::string, std::string> obj;
+      if (!Object(&obj)) return false;
+      out->push_back(obj);
+      Ws();
+      if (Eat(']')) return End();
+      if (!Eat(',')) return false;
+      Ws();
+    }
+  }
+
+ private:
+  bool End() {
+    Ws();
+    return p_ == s_.size();
+  }
+  void Ws() {
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\n' || s_[p_] == '\t' || s_[p_] == '\r')) ++p_;
+  }
+  bool Eat(char c) {
+    if (p_ < s_.size() && s_[p_] == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  bool String(std::string* v) {
+    if (!Eat('"')) return false;
+    while (p_ < s_.size() && s_[p_] != '"') {
+      if (static_cast<unsigned char>(s_[p_]) < 0x20) return false;
+      if (s_[p_] == '\\') {
+        ++p_;
+        if (p_ >= s_.size()) return false;
+        const char e = s_[p_];
+        if (e == 'u') {
+          if (p_ + 4 >= s_.size()) return false;
+          p_ += 4;
+          v->push_back('?');
+        } else if (std::string("\"\\/bfnrt").find(e) != std::string::npos) {
+          v->push_back(e == 'n' ? '\n' : e);
+        } else {
+          return false;
+        }
+        ++p_;
+        continue;
+      }
+      v->push_back(s_[p_++]);
+    }
+    return Eat('"');
+  }
+  bool Value(std::string* v) {
+    if (p_ < s_.size() && s_[p_] == '"') return String(v);
+    for (const char* word : {"true", "false", "null"}) {
+      if (s_.compare(p_, std::string(word).size(), word) == 0) {
+        *v = word;
+        p_ += std::string(word).size();
+        return true;
+      }
+    }
+    const size_t start = p_;
+    while (p_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[p_])) || s_[p_] == '.' || s_[p_] == '-')) ++p_;
+    *v = s_.substr(start, p_ - start);
+    return p_ > start;
+  }
+  bool Object(std::map<std::string, std::string>* obj) {
+    if (!Eat('{')) return false;
+    Ws();
+    if (Eat('}')) return true;
+    for (;;) {
+      Ws();
+      std::string key, value;
+      if (!String(&key)) return false;
+      Ws();
+      if (!Eat(':')) return false;
+      Ws();
+      if (!Value(&value)) return false;
+      (*obj)[key] = value;
+      Ws();
+      if (Eat('}')) return true;
+      if (!Eat(',')) return false;
+    }
+  }
+  const std::string& s_;
+  size_t p_ = 0;
+};
+
+TEST(FaultyCliTest, CheckAllReportsEveryFaultyModelWithValidJson) {
+  std::string out;
+  const int rc = RunKmc({"check", "--all", "--json", "--watchdog=0.25", "--max_executions=2000"}, &out);
+  EXPECT_EQ(rc, 1) << out;  // robust_test/crash_expected_clean does not match
+  std::vector<std::map<std::string, std::string>> results;
+  ASSERT_TRUE(Json(out).ParseArray(&results)) << out;
+  std::map<std::string, std::map<std::string, std::string>> by_model;
+  for (const auto& r : results) by_model[r.at("model")] = r;
+  std::string listed;
+  ASSERT_EQ(RunKmc({"list"}, &listed), 0);
+  size_t models = 0;
+  for (size_t pos = listed.find("\nrobust_test/"); pos != std::string::npos;
+       pos = listed.find("\nrobust_test/", pos + 1)) {
+    ++models;
+  }
+  EXPECT_EQ(results.size(), models) << out;
+  const std::map<std::string, std::string> expected = {
+      {"robust_test/clean_counter", "clean"},
+      {"robust_test/null_write", "kernel oops"},
+      {"robust_test/abort", "kernel oops"},
+      {"robust_test/exit", "model error"},
+      {"robust_test/runaway_recursion", "stack overflow"},
+      {"robust_test/deep_kernel_stack", "stack overflow"},
+      {"robust_test/spin_without_schedule_point", "soft lockup"},
+      {"robust_test/host_mutex", "soft lockup"},
+      {"robust_test/crash_expected_clean", "kernel oops"},
+      {"robust_test/huge_kmalloc", "clean"},
+  };
+  for (const auto& [model, verdict] : expected) {
+    ASSERT_EQ(by_model.count(model), 1u) << model << " missing in\n" << out;
+    EXPECT_EQ(by_model[model]["verdict"], verdict) << model;
+    EXPECT_EQ(by_model[model]["match"], model == "robust_test/crash_expected_clean" ? "false" : "true")
+        << model;
+  }
+  EXPECT_NE(by_model["robust_test/abort"]["replay"], "null");
+}
+
+TEST(FaultyCliTest, SigtermClosesTheJsonAndExits143) {
+  std::string out;
+  // "[\n" is printed before the search starts; SIGTERM then arrives during
+  // (or just before) the search, which takes hours to finish.
+  const int rc = RunKmc({"check", "robust_test/long_search", "--json"}, &out, 2);
+  EXPECT_EQ(rc, 143) << out;
+  std::vector<std::map<std::string, std::string>> results;
+  ASSERT_TRUE(Json(out).ParseArray(&results)) << out;
+  ASSERT_EQ(results.size(), 1u) << out;
+  EXPECT_EQ(results[0]["complete"], "false");
+  EXPECT_EQ(results[0]["interrupted"], "true") << out;
+  EXPECT_EQ(results[0]["verdict"], "clean");
+}
+
+TEST(FaultyCliTest, FlagsThatDoNotApplyAreErrors) {
+  std::string out;
+  EXPECT_EQ(RunKmc({"check", "--bound=3", "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--search=random", "--max_executions=5", "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--search=exhaustive", "--seed=5", "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--executions=5", "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--search=bounded", "--bound=2", "robust_test/clean_counter"}, &out), 0);
+}
+
+TEST(FaultyCliTest, NumericFlagsTakeTheirWholeRange) {
+  std::string out;
+  // A 19-digit seed is valid (below 2^62 with the executions).
+  EXPECT_EQ(RunKmc({"check", "--search=random", "--executions=3", "--seed=1234567890123456789",
+                    "--json", "robust_test/clean_counter"}, &out), 0) << out;
+  EXPECT_NE(out.find("\"seed\": 1234567890123456789"), std::string::npos) << out;
+  // Past the real limit: a usage error that names it.
+  EXPECT_EQ(RunKmc({"check", "--search=random", "--executions=3", "--seed=4611686018427387903",
+                    "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--max_executions=9223372036854775807", "robust_test/clean_counter"}, &out), 0);
+  EXPECT_EQ(RunKmc({"check", "--max_executions=9223372036854775808", "robust_test/clean_counter"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--watchdog=x", "robust_test/clean_counter"}, &out), 2);
+}
+
+TEST(FaultyCliTest, ReplayReadsATokenFile) {
+  std::string json;
+  ASSERT_EQ(RunKmc({"check", "robust_test/null_write", "--json"}, &json), 0) << json;
+  const std::string key = "\"replay\": \"";
+  const size_t at = json.find(key);
+  ASSERT_NE(at, std::string::npos) << json;
+  const std::string token = json.substr(at + key.size(), json.find('"', at + key.size()) - at - key.size());
+  const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string file = dir + "/token.txt";
+  FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fprintf(f, "%s\n", token.c_str());
+  std::fclose(f);
+  std::string by_file, by_arg;
+  EXPECT_EQ(RunKmc({"replay", "robust_test/null_write", "--token_file=" + file}, &by_file), 0);
+  EXPECT_EQ(RunKmc({"replay", "robust_test/null_write", token}, &by_arg), 0);
+  EXPECT_EQ(by_file, by_arg);
+  EXPECT_NE(by_file.find("BUG: kernel NULL pointer dereference"), std::string::npos) << by_file;
+}
+
+TEST(FaultyCliTest, HelpExitsZero) {
+  std::string out;
+  EXPECT_EQ(RunKmc({"--help"}, &out), 0);
+  EXPECT_NE(out.find("usage:"), std::string::npos) << out;
+}
+
+}  // namespace

@@ -1,0 +1,181 @@
+// Faulty models (tests/robust_test_models.cc): every way a model can crash,
+// overflow its stack or hang ends with a verdict of its own, in-process
+// where the fault can be resumed from and in a worker process always; the
+// next model still runs; the replay token reproduces the report.
+
+#include <optional>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+#include "sync/worker.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using testing::Contains;
+
+// A short watchdog: the hanging models never reach a scheduling point, so
+// any budget catches them; 0.25 s keeps the suite fast.
+class RobustTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SetWatchdogSeconds(0.25); }
+  void TearDown() override { SetWatchdogSeconds(5); }
+};
+
+const Model& M(const std::string& name) {
+  const Model* m = FindModel(name);
+  EXPECT_NE(m, nullptr) << name;
+  return *m;
+}
+
+// In-process check, then the same model in a worker: same verdict, same
+// report; the token replays to the same report both ways.
+Result ExpectSameBothWays(const std::string& name, Verdict verdict) {
+  const Result in = CheckModel(M(name), {});
+  EXPECT_EQ(in.verdict, verdict) << in.report;
+  EXPECT_TRUE(in.match) << in.report;
+  const Result iso = CheckModelIsolated(M(name), {});
+  EXPECT_EQ(iso.verdict, verdict) << iso.report;
+  EXPECT_EQ(iso.message, in.message);
+  EXPECT_EQ(iso.report, in.report);
+  EXPECT_EQ(iso.replay, in.replay);
+  if (!in.replay.empty()) {
+    std::string error;
+    std::optional<Result> again = ReplayModel(M(name), in.replay, &error);
+    EXPECT_TRUE(again.has_value()) << error;
+    if (again) {
+      EXPECT_EQ(again->report, in.report);
+    }
+    std::optional<Result> again_iso = ReplayModelIsolated(M(name), in.replay, &error);
+    EXPECT_TRUE(again_iso.has_value()) << error;
+    if (again_iso) {
+      EXPECT_EQ(again_iso->report, in.report);
+    }
+  }
+  // The next model still runs, in the same process.
+  EXPECT_CLEAN(CheckModel(M("robust_test/clean_counter"), {}));
+  return in;
+}
+
+TEST_F(RobustTest, NullWriteIsAKernelOops) {
+  const Result r = ExpectSameBothWays("robust_test/null_write", Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000008");
+  EXPECT_TRUE(Contains(r.report, "#PF: supervisor write access in kernel mode")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "Comm: writer")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "interleaving (")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "replay:   bazel run //:kmc -- replay robust_test/null_write kmc1."))
+      << r.report;
+}
+
+TEST_F(RobustTest, NullStructFieldIsAKernelOopsAtTheDriverLine) {
+  const Result r = ExpectSameBothWays("robust_test/null_struct_field", Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000000");
+  EXPECT_TRUE(Contains(r.report, "robust_test_models.cc:")) << r.report;
+}
+
+TEST_F(RobustTest, WildPointerIsAPageFault) {
+  const Result r = ExpectSameBothWays("robust_test/wild_pointer", Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "BUG: unable to handle page fault for address: 00000000dead0000");
+  EXPECT_TRUE(Contains(r.report, "#PF: supervisor read access in kernel mode")) << r.report;
+}
+
+TEST_F(RobustTest, DivideByZeroIsADivideError) {
+  const Result r = ExpectSameBothWays("robust_test/divide_error", Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "divide error: 0000 [#1] PREEMPT SMP");
+}
+
+TEST_F(RobustTest, RunawayRecursionHitsTheGuardPage) {
+  const Result r = ExpectSameBothWays("robust_test/runaway_recursion", Verdict::kStackOverflow);
+  EXPECT_TRUE(Contains(r.message, "BUG: stack guard page was hit at ffffc900")) << r.message;
+  EXPECT_TRUE(Contains(r.report, "kernel stack overflow (page fault)")) << r.report;
+}
+
+TEST_F(RobustTest, HugeLocalsHitTheGuardPage) {
+  ExpectSameBothWays("robust_test/huge_locals", Verdict::kStackOverflow);
+}
+
+TEST_F(RobustTest, KernelStackLimitIsChecked) {
+  const Result r = ExpectSameBothWays("robust_test/deep_kernel_stack", Verdict::kStackOverflow);
+  EXPECT_TRUE(Contains(r.message, "BUG: kernel stack overflow: deep/")) << r.message;
+  EXPECT_TRUE(Contains(r.message, "16384-byte stack (THREAD_SIZE)")) << r.message;
+  EXPECT_TRUE(Contains(r.report, "(the deepest driver frame)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "KernelRecurse")) << r.report;
+  EXPECT_CLEAN(CheckModel(M("robust_test/shallow_kernel_stack"), {}));
+  EXPECT_CLEAN(CheckModel(M("robust_test/deep_kernel_stack_64k"), {}));
+}
+
+TEST_F(RobustTest, UncaughtExceptionIsAModelError) {
+  const Result r = ExpectSameBothWays("robust_test/uncaught_exception", Verdict::kModelError);
+  EXPECT_TRUE(Contains(r.message, "uncaught C++ exception: boom")) << r.message;
+}
+
+TEST_F(RobustTest, SpinWithoutSchedulingPointIsASoftLockup) {
+  const Result r =
+      ExpectSameBothWays("robust_test/spin_without_schedule_point", Verdict::kSoftLockup);
+  EXPECT_EQ(r.message, "watchdog: BUG: soft lockup - CPU#0 stuck for 1s! [spinner:101]");
+}
+
+TEST_F(RobustTest, HostMutexHeldAcrossASchedulingPointIsASoftLockup) {
+  const Result r = ExpectSameBothWays("robust_test/host_mutex", Verdict::kSoftLockup);
+  EXPECT_TRUE(Contains(r.report, "host std::mutex")) << r.report;
+}
+
+TEST_F(RobustTest, HugeKmallocReturnsNull) {
+  EXPECT_CLEAN(CheckModel(M("robust_test/huge_kmalloc"), {}));
+}
+
+// abort() and exit() cannot be resumed from: only a worker survives them,
+// and its replay worker's last words are the report.
+TEST_F(RobustTest, AbortInATaskIsReportedByTheWorker) {
+  const Result r = CheckModelIsolated(M("robust_test/abort"), {});
+  EXPECT_EQ(r.verdict, Verdict::kKernelOops) << r.report;
+  EXPECT_EQ(r.message, "Kernel panic - not syncing: abort() called");
+  EXPECT_TRUE(Contains(r.report, "Comm: aborter")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "interleaving (")) << r.report;
+  ASSERT_FALSE(r.replay.empty());
+  std::string error;
+  std::optional<Result> again = ReplayModelIsolated(M("robust_test/abort"), r.replay, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->report, r.report);
+  EXPECT_CLEAN(CheckModelIsolated(M("robust_test/clean_counter"), {}));
+}
+
+TEST_F(RobustTest, ExitInATaskIsReportedByTheWorker) {
+  const Result r = CheckModelIsolated(M("robust_test/exit"), {});
+  EXPECT_EQ(r.verdict, Verdict::kModelError) << r.report;
+  EXPECT_TRUE(Contains(r.message, "quitter/101 called exit(0)")) << r.message;
+  ASSERT_FALSE(r.replay.empty());
+  std::string error;
+  std::optional<Result> again = ReplayModelIsolated(M("robust_test/exit"), r.replay, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->report, r.report);
+}
+
+// A 200,000-step livelock: the run-length encoded token stays short enough
+// for a command line, and replays to the same report.
+TEST_F(RobustTest, LongLivelockTokenIsShort) {
+  const Result r = CheckModel(M("robust_test/long_livelock"), {});
+  EXPECT_EQ(r.verdict, Verdict::kLivelock) << r.message;
+  EXPECT_LT(r.replay.size(), 4096u) << r.replay.substr(0, 400);
+  std::string error;
+  std::optional<Result> again = ReplayModel(M("robust_test/long_livelock"), r.replay, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->report, r.report);
+}
+
+// A clean and a failing shipped-style model give the same JSON in a worker
+// as in-process (every Result field travels through the worker's pipe).
+TEST_F(RobustTest, WorkerResultsEqualInProcessResults) {
+  for (const char* name : {"robust_test/clean_counter", "robust_test/null_write"}) {
+    Result in = CheckModel(M(name), {});
+    Result iso = CheckModelIsolated(M(name), {});
+    in.seconds = iso.seconds = 0;
+    EXPECT_EQ(ResultToJson(iso), ResultToJson(in));
+  }
+}
+
+}  // namespace
+}  // namespace kmc
