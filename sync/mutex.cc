@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sync/internal/prims.h"
+#include "sync/lockdep.h"
 
 namespace kmc::kernel {
 namespace {
@@ -16,6 +17,8 @@ using internal::TaskState;
 struct MutexState : internal::SyncState {
   int owner = -1;  // engine thread, -1 when unlocked; -2 setup/exit code
   Loc owner_loc;
+  bool destroyed = false;  // mutex_destroy() (until the next mutex_init())
+  Loc destroy_loc;
 };
 
 int Me() { return internal::CurrentThread() >= 0 && Runtime::Get().running()
@@ -45,12 +48,32 @@ void Acquired(MutexState& s, mutex* lock, const Loc& loc) {
   internal::SyncAcquire(s, loc);
 }
 
-int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc) {
+internal::lockdep::Acquisition MutexDep(int subclass = 0, const void* nest = nullptr,
+                                        bool trylock = false) {
+  internal::lockdep::Acquisition a;
+  a.type = "struct mutex";
+  a.wait = internal::lockdep::kWaitSleep;
+  a.subclass = subclass;
+  a.nest_lock = nest;
+  a.trylock = trylock;
+  return a;
+}
+
+int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc,
+               int subclass = 0, const void* nest = nullptr) {
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   MutexState& s = State(lock, loc);
   rt.Step(lock, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
+  if (s.destroyed) {
+    rt.Fail(Verdict::kLockMisuse, "DEBUG_LOCKS_WARN_ON(lock->magic != lock)",
+            internal::TaskTag(rt.Current()) + " takes " + s.name + " at " +
+                internal::FormatLoc(loc) + " after mutex_destroy() at " +
+                internal::FormatLoc(s.destroy_loc) + "\n",
+            loc);
+  }
+  internal::lockdep::Acquire(lock, s.name, MutexDep(subclass, nest), loc);
   if (s.owner == Me()) {
     TaskState& t = rt.Current();
     rt.Fail(Verdict::kDeadlock, "WARNING: possible recursive locking detected",
@@ -67,6 +90,7 @@ int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc) 
   }
   if (!internal::SleepForGrant(s, lock, std::string(fn) + "(" + s.name + ")", interruptible,
                                loc)) {
+    internal::lockdep::Release(lock);
     return -EINTR;
   }
   Acquired(s, lock, loc);
@@ -77,6 +101,7 @@ int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc) 
 
 void mutex_init_named(mutex* lock, const char* name, const Loc& loc) {
   Runtime& rt = Runtime::Get();
+  internal::lockdep::Init(lock, name, "mutex_init", internal::lockdep::kWaitSleep, loc);
   MutexState& s = rt.Object<MutexState>(lock->h);
   if (s.initialized && s.owner != -1) {
     rt.Fail(Verdict::kLockMisuse, "WARNING: held lock freed!",
@@ -92,6 +117,36 @@ void mutex_init_named(mutex* lock, const char* name, const Loc& loc) {
 
 void mutex_lock(mutex* lock, const Loc& loc) { LockCommon(lock, "mutex_lock", false, loc); }
 
+void mutex_lock_nested(mutex* lock, int subclass, const Loc& loc) {
+  LockCommon(lock, "mutex_lock_nested", false, loc, subclass);
+}
+
+int mutex_lock_interruptible_nested(mutex* lock, int subclass, const Loc& loc) {
+  return LockCommon(lock, "mutex_lock_interruptible_nested", true, loc, subclass);
+}
+
+int mutex_lock_killable_nested(mutex* lock, int subclass, const Loc& loc) {
+  return LockCommon(lock, "mutex_lock_killable_nested", true, loc, subclass);
+}
+
+void mutex_lock_nest_lock_impl(mutex* lock, const void* nest, const Loc& loc) {
+  LockCommon(lock, "mutex_lock_nest_lock", false, loc, 0, nest);
+}
+
+void mutex_destroy(mutex* lock, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  MutexState& s = State(lock, loc);
+  rt.Note(std::string("mutex_destroy(") + s.name + ")", loc);
+  if (s.owner != -1) {
+    rt.Fail(Verdict::kLockMisuse, "DEBUG_LOCKS_WARN_ON(mutex_is_locked(lock))",
+            "mutex_destroy() of " + s.name + " at " + internal::FormatLoc(loc) +
+                " while it is locked (taken at " + internal::FormatLoc(s.owner_loc) + ")\n",
+            loc);
+  }
+  s.destroyed = true;
+  s.destroy_loc = loc;
+}
+
 int mutex_lock_interruptible(mutex* lock, const Loc& loc) {
   return LockCommon(lock, "mutex_lock_interruptible", true, loc);
 }
@@ -106,6 +161,7 @@ int mutex_trylock(mutex* lock, const Loc& loc) {
   rt.Step(lock, "mutex_trylock", s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
   if (s.owner != -1) return 0;
+  internal::lockdep::Acquire(lock, s.name, MutexDep(0, nullptr, true), loc);
   Acquired(s, lock, loc);
   return 1;
 }

@@ -33,6 +33,16 @@ int mutex_lock_killable(mutex* lock, const Loc& loc = Loc::current());
 // Return: 1 when acquired, 0 when contended.
 int mutex_trylock(mutex* lock, const Loc& loc = Loc::current());
 void mutex_unlock(mutex* lock, const Loc& loc = Loc::current());
+// Lockdep annotations (sync/lockdep.h).
+void mutex_lock_nested(mutex* lock, int subclass, const Loc& loc = Loc::current());
+int mutex_lock_interruptible_nested(mutex* lock, int subclass, const Loc& loc = Loc::current());
+int mutex_lock_killable_nested(mutex* lock, int subclass, const Loc& loc = Loc::current());
+void mutex_lock_nest_lock_impl(mutex* lock, const void* nest, const Loc& loc);
+#define mutex_lock_nest_lock(lock, nest) \
+  ::kmc::kernel::mutex_lock_nest_lock_impl((lock), (nest), std::source_location::current())
+// mutex_destroy(): the mutex must be unlocked, and is unusable until the next
+// mutex_init() (with CONFIG_DEBUG_MUTEXES a later lock warns).
+void mutex_destroy(mutex* lock, const Loc& loc = Loc::current());
 bool mutex_is_locked(mutex* lock, const Loc& loc = Loc::current());
 
 }  // namespace kmc::kernel

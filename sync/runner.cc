@@ -11,6 +11,7 @@
 #include "sync/internal/crash.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
+#include "sync/lockdep.h"
 
 namespace kmc {
 namespace {
@@ -316,9 +317,30 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
 // Re-runs the failing execution named by `state` with tracing on and fills
 // the report; returns false (and sets a nondeterminism verdict) when the
 // re-run does not reproduce `first`.
+//
+// `seeds` are the replay states of earlier executions whose lock history a
+// lockdep prediction depends on: they are run first, untraced, so that the
+// failing execution meets the same dependency graph.
 void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
-                uint64_t iteration, const PendingReport* first, Result* r) {
+                uint64_t iteration, const PendingReport* first, Result* r,
+                const std::vector<std::string>& seeds = {}) {
   Runtime& rt = Runtime::Get();
+  internal::lockdep::BeginSearch();
+  for (const std::string& seed : seeds) {
+    EngineRequest sreq = req;
+    sreq.initial_state = seed;
+    if (sreq.search == SearchMode::kRandom) {
+      std::istringstream in(seed);
+      uint64_t it = 1;
+      in >> it;
+      sreq.first_iteration = it;
+      sreq.executions = 1;
+    }
+    rt.StartRun(&model, false);
+    rt.set_budget(1);
+    internal::RunEngine(sreq);
+    rt.EndRun();
+  }
   rt.StartRun(&model, false);
   rt.set_replaying(true);
   req.initial_state = state;
@@ -413,11 +435,33 @@ Result CheckModel(const Model& model, const RunOptions& options) {
   }
   rt.StartRun(&model, options.progress);
   rt.set_progress_lines(options.progress_lines);
+  internal::lockdep::BeginSearch();
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   const EngineOutcome o = internal::RunEngine(req);
   r.executions = rt.executions();
+  const internal::lockdep::Prediction prediction = internal::lockdep::SearchPrediction();
+  if (prediction.valid && o.error.empty() && o.engine_verdict == Verdict::kClean) {
+    // No execution failed, but lockdep predicted a deadlock from the lock
+    // history of passing ones: replay the executions that recorded the
+    // dependencies, then the one that completed the prediction.
+    const bool budget_hit = rt.budget_hit();
+    rt.EndRun();
+    std::vector<std::string> seeds(prediction.states.begin(), prediction.states.end() - 1);
+    for (const std::string& st : prediction.states) {
+      if (!r.replay.empty()) r.replay += "+";
+      r.replay += EncodeToken(model, req.search, req.bound, st);
+    }
+    PendingReport first;
+    first.verdict = Verdict::kPossibleDeadlock;
+    first.headline = prediction.headline;
+    ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, &r, seeds);
+    r.complete = req.search == SearchMode::kExhaustive && !budget_hit;
+    r.seconds = Seconds(t0);
+    r.match = r.expected.Contains(r.verdict);
+    return r;
+  }
   if (rt.budget_hit()) {
     const bool stopped = rt.stopped();
     rt.EndRun();
@@ -453,7 +497,22 @@ Result CheckModel(const Model& model, const RunOptions& options) {
 }
 
 std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error) {
-  std::optional<Token> t = DecodeToken(model, token, error);
+  // A lockdep prediction names several executions, joined by '+': those
+  // that recorded the dependencies, then the one that completed the cycle.
+  std::vector<std::string> seeds;
+  std::optional<Token> t;
+  for (std::string_view part : Split(token, '+')) {
+    std::optional<Token> next = DecodeToken(model, part, error);
+    if (!next) return std::nullopt;
+    if (t) {
+      if (next->mode != t->mode || next->bound != t->bound) {
+        *error = "malformed replay token: its executions come from different searches";
+        return std::nullopt;
+      }
+      seeds.push_back(t->engine_state);
+    }
+    t = next;
+  }
   if (!t) return std::nullopt;
   Result r;
   r.model = model.name();
@@ -465,7 +524,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   r.replay = std::string(token);
   r.executions = t->iteration;
   const auto t0 = std::chrono::steady_clock::now();
-  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, &r);
+  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, &r, seeds);
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;
@@ -473,8 +532,17 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
 
 bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode* mode,
                          int* bound, std::string* error) {
-  std::optional<Token> t = DecodeToken(model, token, error);
-  if (!t) return false;
+  // A lockdep prediction's token is several executions joined by '+'.
+  std::optional<Token> t;
+  for (std::string_view part : Split(token, '+')) {
+    std::optional<Token> next = DecodeToken(model, part, error);
+    if (!next) return false;
+    if (t && (next->mode != t->mode || next->bound != t->bound)) {
+      *error = "malformed replay token: its executions come from different searches";
+      return false;
+    }
+    t = next;
+  }
   *mode = t->mode;
   *bound = t->bound;
   return true;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sync/internal/prims.h"
+#include "sync/lockdep.h"
 
 namespace kmc::kernel {
 namespace {
@@ -58,6 +59,24 @@ void WakeWaiters(RwsemState& s, const Loc& loc) {
   }
 }
 
+internal::lockdep::Acquisition RwsemDep(bool read, int subclass = 0, const void* nest = nullptr,
+                                        bool trylock = false) {
+  internal::lockdep::Acquisition a;
+  a.type = "struct rw_semaphore";
+  a.wait = internal::lockdep::kWaitSleep;
+  a.read = read ? internal::lockdep::kRead : internal::lockdep::kExclusive;
+  a.subclass = subclass;
+  a.nest_lock = nest;
+  a.trylock = trylock;
+  return a;
+}
+
+// The task holds the semaphore now (held-lock list: reports, exit checks).
+void Held(rw_semaphore* sem, const RwsemState& s, bool read, const Loc& loc) {
+  internal::PushHeld(Runtime::Get().Current(), sem, s.name, "struct rw_semaphore", loc);
+  Runtime::Get().Current().held.back().variant = read ? "down_read" : "down_write";
+}
+
 bool Sleep(RwsemState& s, rw_semaphore* sem, bool writer, const char* fn, bool interruptible,
            const Loc& loc) {
   s.is_writer.push_back(writer);
@@ -69,31 +88,37 @@ bool Sleep(RwsemState& s, rw_semaphore* sem, bool writer, const char* fn, bool i
     (void)before;
     s.is_writer.resize(s.waiters.size());
     WakeWaiters(s, loc);
+    internal::lockdep::Release(sem);
   }
   return ok;
 }
 
-int DownRead(rw_semaphore* sem, const char* fn, bool interruptible, const Loc& loc) {
+int DownRead(rw_semaphore* sem, const char* fn, bool interruptible, const Loc& loc,
+             int subclass = 0) {
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   RwsemState& s = State(sem, loc);
   rt.Step(sem, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
+  internal::lockdep::Acquire(sem, s.name, RwsemDep(true, subclass), loc);
   if (s.writer == -1 && s.waiters.empty()) {
     s.readers += 1;
   } else if (!Sleep(s, sem, false, fn, interruptible, loc)) {
     return -EINTR;
   }
+  Held(sem, s, true, loc);
   internal::SyncAcquire(s, loc);
   return 0;
 }
 
-int DownWrite(rw_semaphore* sem, const char* fn, bool interruptible, const Loc& loc) {
+int DownWrite(rw_semaphore* sem, const char* fn, bool interruptible, const Loc& loc,
+              int subclass = 0, const void* nest = nullptr) {
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   RwsemState& s = State(sem, loc);
   rt.Step(sem, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
+  internal::lockdep::Acquire(sem, s.name, RwsemDep(false, subclass, nest), loc);
   if (s.writer == Me()) {
     rt.Fail(Verdict::kDeadlock, "WARNING: possible recursive locking detected",
             internal::TaskTag(rt.Current()) + " is trying to acquire lock:\n  " + s.name +
@@ -108,6 +133,7 @@ int DownWrite(rw_semaphore* sem, const char* fn, bool interruptible, const Loc& 
   }
   s.writer = Me();
   s.writer_loc = loc;
+  Held(sem, s, false, loc);
   internal::SyncAcquire(s, loc);
   return 0;
 }
@@ -120,7 +146,7 @@ void init_rwsem_named(rw_semaphore* sem, const char* name, const Loc& loc) {
   s.initialized = true;
   s.name = name;
   sem->name = name;
-  (void)loc;
+  internal::lockdep::Init(sem, name, "init_rwsem", internal::lockdep::kWaitSleep, loc);
 }
 
 void down_read(rw_semaphore* sem, const Loc& loc) { DownRead(sem, "down_read", false, loc); }
@@ -136,6 +162,8 @@ int down_read_trylock(rw_semaphore* sem, const Loc& loc) {
   internal::AtomicSection section;
   if (s.writer != -1 || !s.waiters.empty()) return 0;
   s.readers += 1;
+  internal::lockdep::Acquire(sem, s.name, RwsemDep(true, 0, nullptr, true), loc);
+  Held(sem, s, true, loc);
   internal::SyncAcquire(s, loc);
   return 1;
 }
@@ -151,12 +179,22 @@ void up_read(rw_semaphore* sem, const Loc& loc) {
                 ") at:\n  " + internal::FormatLoc(loc) + "\nbut there are no more locks to release!\n",
             loc);
   }
+  internal::PopHeld(rt.Current(), sem);
   internal::SyncRelease(s, loc);
   s.readers -= 1;
   if (s.readers == 0) WakeWaiters(s, loc);
 }
 
 void down_write(rw_semaphore* sem, const Loc& loc) { DownWrite(sem, "down_write", false, loc); }
+void down_read_nested(rw_semaphore* sem, int subclass, const Loc& loc) {
+  DownRead(sem, "down_read_nested", false, loc, subclass);
+}
+void down_write_nested(rw_semaphore* sem, int subclass, const Loc& loc) {
+  DownWrite(sem, "down_write_nested", false, loc, subclass);
+}
+void down_write_nest_lock_impl(rw_semaphore* sem, const void* nest, const Loc& loc) {
+  DownWrite(sem, "down_write_nest_lock", false, loc, 0, nest);
+}
 
 int down_write_killable(rw_semaphore* sem, const Loc& loc) {
   return DownWrite(sem, "down_write_killable", true, loc);
@@ -170,6 +208,8 @@ int down_write_trylock(rw_semaphore* sem, const Loc& loc) {
   if (s.writer != -1 || s.readers != 0 || !s.waiters.empty()) return 0;
   s.writer = Me();
   s.writer_loc = loc;
+  internal::lockdep::Acquire(sem, s.name, RwsemDep(false, 0, nullptr, true), loc);
+  Held(sem, s, false, loc);
   internal::SyncAcquire(s, loc);
   return 1;
 }
@@ -185,6 +225,7 @@ void up_write(rw_semaphore* sem, const Loc& loc) {
                 ") at:\n  " + internal::FormatLoc(loc) + "\nbut it does not hold it for write\n",
             loc);
   }
+  internal::PopHeld(rt.Current(), sem);
   internal::SyncRelease(s, loc);
   s.writer = -1;
   WakeWaiters(s, loc);

@@ -37,6 +37,12 @@ int down_write_killable(rw_semaphore* sem, const Loc& loc = Loc::current());
 int down_write_trylock(rw_semaphore* sem, const Loc& loc = Loc::current());
 void up_write(rw_semaphore* sem, const Loc& loc = Loc::current());
 void downgrade_write(rw_semaphore* sem, const Loc& loc = Loc::current());
+// Lockdep annotations (sync/lockdep.h).
+void down_read_nested(rw_semaphore* sem, int subclass, const Loc& loc = Loc::current());
+void down_write_nested(rw_semaphore* sem, int subclass, const Loc& loc = Loc::current());
+void down_write_nest_lock_impl(rw_semaphore* sem, const void* nest, const Loc& loc);
+#define down_write_nest_lock(sem, nest) \
+  ::kmc::kernel::down_write_nest_lock_impl((sem), (nest), std::source_location::current())
 
 }  // namespace kmc::kernel
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sync/internal/prims.h"
+#include "sync/lockdep.h"
 
 namespace kmc::kernel {
 namespace {
@@ -33,12 +34,24 @@ SemState& State(semaphore* sem, const Loc& loc) {
   return s;
 }
 
+// A semaphore initialized with a count of 1 is used as a sleeping lock:
+// lockdep tracks it like a mutex (an up() by another task releases it for
+// its holder). Counting semaphores are not locks and are not tracked.
+internal::lockdep::Acquisition SemDep(bool trylock = false) {
+  internal::lockdep::Acquisition a;
+  a.type = "struct semaphore";
+  a.wait = internal::lockdep::kWaitSleep;
+  a.trylock = trylock;
+  return a;
+}
+
 int DownCommon(semaphore* sem, const char* fn, bool interruptible, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   SemState& s = State(sem, loc);
   rt.Step(sem, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
+  if (sem->initial == 1) internal::lockdep::Acquire(sem, s.name, SemDep(), loc);
   if (s.count > 0) {
     s.count -= 1;
     internal::SyncAcquire(s, loc);
@@ -46,6 +59,7 @@ int DownCommon(semaphore* sem, const char* fn, bool interruptible, const Loc& lo
   }
   if (!internal::SleepForGrant(s, sem, std::string(fn) + "(" + s.name + ")", interruptible,
                                loc)) {
+    internal::lockdep::Release(sem);
     return -EINTR;
   }
   internal::SyncAcquire(s, loc);
@@ -63,6 +77,9 @@ void sema_init_named(semaphore* sem, int val, const char* name, const Loc& loc) 
   s.name = name;
   sem->name = name;
   sem->initial = val;
+  if (val == 1) {
+    internal::lockdep::Init(sem, name, "sema_init", internal::lockdep::kWaitSleep, loc);
+  }
   rt.Note(std::string("sema_init(") + name + ", " + std::to_string(val) + ")", loc);
 }
 
@@ -83,6 +100,7 @@ int down_trylock(semaphore* sem, const Loc& loc) {
   internal::AtomicSection section;
   if (s.count > 0) {
     s.count -= 1;
+    if (sem->initial == 1) internal::lockdep::Acquire(sem, s.name, SemDep(true), loc);
     internal::SyncAcquire(s, loc);
     return 0;
   }
@@ -94,6 +112,7 @@ void up(semaphore* sem, const Loc& loc) {
   SemState& s = State(sem, loc);
   rt.Step(sem, "up", s.name, Access::kRelease, loc);
   internal::AtomicSection section;
+  if (sem->initial == 1) internal::lockdep::ReleaseAnywhere(sem);
   internal::SyncRelease(s, loc);
   if (internal::GrantFirst(s, loc) < 0) s.count += 1;
 }

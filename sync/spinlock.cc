@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sync/internal/prims.h"
+#include "sync/lockdep.h"
 
 namespace kmc::kernel {
 namespace {
@@ -194,7 +195,27 @@ void CheckRelease(TaskState& t, const void* lock, const SpinState& s, Family f, 
 
 // --- spinlock_t ------------------------------------------------------------
 
-unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
+internal::lockdep::Acquisition SpinDep(const char* type, int subclass = 0,
+                                       const void* nest = nullptr) {
+  internal::lockdep::Acquisition a;
+  a.type = type;
+  a.wait = internal::lockdep::kWaitConfig;
+  a.subclass = subclass;
+  a.nest_lock = nest;
+  return a;
+}
+
+// Read side of a queued rwlock for lockdep: recursive only in interrupt
+// context (read_lock_is_recursive()).
+internal::lockdep::Acquisition ReadDep(const TaskState& t) {
+  internal::lockdep::Acquisition a = SpinDep("rwlock_t");
+  a.read = t.ctx == Ctx::kProcess ? internal::lockdep::kRead
+                                  : internal::lockdep::kRecursiveRead;
+  return a;
+}
+
+unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc, int subclass = 0,
+                       const void* nest = nullptr) {
   Runtime& rt = Runtime::Get();
   SpinState& s = State(lock, false, loc);
   const unsigned long flags = EnterFamily(f, loc);
@@ -210,6 +231,7 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc) {
                 internal::FormatLoc(loc) + "\nThe task spins forever on a lock it holds.\n",
             loc);
   }
+  internal::lockdep::Acquire(lock, s.name, SpinDep("spinlock_t", subclass, nest), loc);
   if (s.owner != -1) {
     internal::SleepForGrant(s, lock, std::string(LockName(f)) + "(" + s.name + ")", false, loc);
   }
@@ -260,6 +282,9 @@ int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc) {
   }
   TaskState& t = rt.Current();
   t.preempt_count += 1;
+  internal::lockdep::Acquisition a = SpinDep("spinlock_t");
+  a.trylock = true;
+  internal::lockdep::Acquire(lock, s.name, a, loc);
   Acquired(s, lock, t, f == Family::kBh ? "spin_lock_bh" : "spin_lock", "spinlock_t", loc);
   return 1;
 }
@@ -316,8 +341,14 @@ unsigned long ReadLock(rwlock_t* lock, Family f, const Loc& loc) {
                 internal::FormatLoc(s.owner_loc) + "\n",
             loc);
   }
-  // Readers are recursive: a reader never waits for a queued writer.
-  if (s.owner == -1) {
+  internal::lockdep::Acquire(lock, s.name, ReadDep(t), loc);
+  // A queued rwlock: a reader in process context queues behind a waiting
+  // writer; a reader in interrupt context only waits for a writer that
+  // holds the lock (so an irq handler's read_lock cannot deadlock against
+  // the writer queued behind the reader it interrupted).
+  const bool writer_waiting =
+      std::find(s.is_writer.begin(), s.is_writer.end(), true) != s.is_writer.end();
+  if (s.owner == -1 && (t.ctx != Ctx::kProcess || !writer_waiting)) {
     s.readers.push_back(Me());
   } else {
     s.is_writer.push_back(false);
@@ -368,6 +399,7 @@ unsigned long WriteLock(rwlock_t* lock, Family f, const Loc& loc) {
   std::vector<int> holders = s.readers;
   if (s.owner >= 0) holders.push_back(s.owner);
   CheckCpuRecursion(s, t, holders, loc);
+  internal::lockdep::Acquire(lock, s.name, SpinDep("rwlock_t"), loc);
   if (s.owner == -1 && s.readers.empty() && s.waiters.empty()) {
     s.owner = Me();
   } else {
@@ -409,10 +441,22 @@ void spin_lock_init_named(spinlock_t* lock, const char* name, const Loc& loc) {
   s.initialized = true;
   s.name = name;
   lock->name = name;
-  (void)loc;
+  internal::lockdep::Init(lock, name, "spin_lock_init", internal::lockdep::kWaitConfig, loc);
 }
 
 void spin_lock(spinlock_t* lock, const Loc& loc) { SpinLock(lock, Family::kPlain, loc); }
+void spin_lock_nested(spinlock_t* lock, int subclass, const Loc& loc) {
+  SpinLock(lock, Family::kPlain, loc, subclass);
+}
+void spin_lock_bh_nested(spinlock_t* lock, int subclass, const Loc& loc) {
+  SpinLock(lock, Family::kBh, loc, subclass);
+}
+unsigned long spin_lock_irqsave_nested_impl(spinlock_t* lock, int subclass, const Loc& loc) {
+  return SpinLock(lock, Family::kIrqsave, loc, subclass);
+}
+void spin_lock_nest_lock_impl(spinlock_t* lock, const void* nest, const Loc& loc) {
+  SpinLock(lock, Family::kPlain, loc, 0, nest);
+}
 void spin_unlock(spinlock_t* lock, const Loc& loc) {
   SpinUnlock(lock, Family::kPlain, 0, "spin_unlock", loc);
 }
@@ -453,7 +497,7 @@ void rwlock_init_named(rwlock_t* lock, const char* name, const Loc& loc) {
   s.initialized = true;
   s.name = name;
   lock->name = name;
-  (void)loc;
+  internal::lockdep::Init(lock, name, "rwlock_init", internal::lockdep::kWaitConfig, loc);
 }
 
 void read_lock(rwlock_t* lock, const Loc& loc) { ReadLock(lock, Family::kPlain, loc); }
@@ -502,6 +546,9 @@ int read_trylock(rwlock_t* lock, const Loc& loc) {
   TaskState& t = rt.Current();
   t.preempt_count += 1;
   s.readers.push_back(Me());
+  internal::lockdep::Acquisition a = ReadDep(t);
+  a.trylock = true;
+  internal::lockdep::Acquire(lock, s.name, a, loc);
   internal::PushHeld(t, lock, s.name, "rwlock_t", loc);
   t.held.back().variant = "read_lock";
   internal::SyncAcquire(s, loc);
@@ -516,6 +563,9 @@ int write_trylock(rwlock_t* lock, const Loc& loc) {
   if (s.owner != -1 || !s.readers.empty()) return 0;
   TaskState& t = rt.Current();
   t.preempt_count += 1;
+  internal::lockdep::Acquisition a = SpinDep("rwlock_t");
+  a.trylock = true;
+  internal::lockdep::Acquire(lock, s.name, a, loc);
   Acquired(s, lock, t, "write_lock", "rwlock_t", loc);
   return 1;
 }

@@ -41,6 +41,18 @@ struct spinlock_t {
 
 void spin_lock_init_named(spinlock_t* lock, const char* name, const Loc& loc = Loc::current());
 void spin_lock(spinlock_t* lock, const Loc& loc = Loc::current());
+// Lockdep annotations (sync/lockdep.h): a subclass for a second lock of the
+// same class taken in a fixed order, or the outer lock that serializes
+// taking several locks of one class.
+void spin_lock_nested(spinlock_t* lock, int subclass, const Loc& loc = Loc::current());
+void spin_lock_bh_nested(spinlock_t* lock, int subclass, const Loc& loc = Loc::current());
+unsigned long spin_lock_irqsave_nested_impl(spinlock_t* lock, int subclass, const Loc& loc);
+#define spin_lock_irqsave_nested(lock, flags, subclass)                      \
+  ((flags) = ::kmc::kernel::spin_lock_irqsave_nested_impl((lock), (subclass), \
+                                                          std::source_location::current()))
+void spin_lock_nest_lock_impl(spinlock_t* lock, const void* nest, const Loc& loc);
+#define spin_lock_nest_lock(lock, nest) \
+  ::kmc::kernel::spin_lock_nest_lock_impl((lock), (nest), std::source_location::current())
 void spin_unlock(spinlock_t* lock, const Loc& loc = Loc::current());
 // Return: 1 when acquired, 0 when contended.
 int spin_trylock(spinlock_t* lock, const Loc& loc = Loc::current());

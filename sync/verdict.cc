@@ -7,6 +7,7 @@ std::string_view VerdictName(Verdict v) {
     case Verdict::kClean: return "clean";
     case Verdict::kDataRace: return "data race";
     case Verdict::kDeadlock: return "deadlock";
+    case Verdict::kPossibleDeadlock: return "possible deadlock";
     case Verdict::kLivelock: return "livelock";
     case Verdict::kMemoryLeak: return "memory leak";
     case Verdict::kUseAfterFree: return "use after free";

@@ -21,6 +21,7 @@ enum class Verdict : uint8_t {
   kClean,
   kDataRace,
   kDeadlock,
+  kPossibleDeadlock,  // lockdep's prediction: no explored execution hung
   kLivelock,
   kMemoryLeak,
   kUseAfterFree,
@@ -40,7 +41,8 @@ enum class Verdict : uint8_t {
 
 inline constexpr Verdict kAllVerdicts[] = {
     Verdict::kClean,          Verdict::kDataRace,
-    Verdict::kDeadlock,       Verdict::kLivelock,
+    Verdict::kDeadlock,       Verdict::kPossibleDeadlock,
+    Verdict::kLivelock,
     Verdict::kMemoryLeak,     Verdict::kUseAfterFree,
     Verdict::kDoubleFree,     Verdict::kInvalidFree,
     Verdict::kOutOfBounds,

@@ -328,7 +328,11 @@ Result BaseResult(const Model& model, const RunOptions& options) {
 }
 
 uint64_t TokenIteration(std::string_view token) {
-  // kmc1.<mode>.<hash>.<iteration>...
+  // kmc1.<mode>.<hash>.<iteration>...; of a lockdep prediction's executions
+  // (joined by '+'), the last one is the execution that failed.
+  if (const size_t plus = token.rfind('+'); plus != std::string_view::npos) {
+    token = token.substr(plus + 1);
+  }
   size_t pos = 0;
   for (int i = 0; i < 3; ++i) {
     pos = token.find('.', pos);

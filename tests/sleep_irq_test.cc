@@ -39,7 +39,7 @@ INSTANTIATE_TEST_SUITE_P(
         "completion/complete_all_releases_everyone", "completion/complete_before_init",
         "completion/timeout", "rwsem/readers_and_writer", "rwsem/recursive_read_with_writer",
         "rwsem/downgrade", "kthread/start_work_stop", "irq/irqsave_protects",
-        "irq/plain_spin_lock_vs_handler", "irq/handler_on_other_cpu_is_fine",
+        "irq/plain_spin_lock_vs_handler", "irq/handler_on_other_cpu_predicted",
         "irq/bh_lock_without_bh", "irq/bh_lock_with_bh", "irq/gfp_kernel_in_tasklet",
         "irq/copy_to_user_under_irqsave", "irq/wrong_unlock_variant",
         "irq/restore_unsaved_flags", "irq/tasklet_plain_lock_vs_handler",

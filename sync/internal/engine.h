@@ -144,6 +144,14 @@ bool VarStore(VarCell* cell);
 // True when a replayed execution did not follow its token (the model is
 // nondeterministic, or the token belongs to another model); *why says where.
 bool EngineDiverged(std::string* why);
+// The replay state of the running execution: its iteration and, for a tree
+// search, the decisions it has taken so far (the form EngineOutcome::state
+// has for a failing execution). Called at the end of an execution, it names
+// that execution exactly.
+std::string ExecutionState();
+// The iteration number of the running execution (the one ExecutionState()
+// starts with, "execution N" in reports).
+uint64_t ExecutionNumber();
 // Fraction of an exhaustive search tree explored so far, or -1.
 double SearchFraction();
 

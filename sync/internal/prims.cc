@@ -1,5 +1,7 @@
 #include "sync/internal/prims.h"
 
+#include "sync/lockdep.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -80,6 +82,7 @@ void PushHeld(TaskState& t, const void* lock, const std::string& name, const cha
 }
 
 bool PopHeld(TaskState& t, const void* lock) {
+  lockdep::Release(lock);
   for (size_t i = t.held.size(); i-- > 0;) {
     if (t.held[i].lock == lock) {
       t.held.erase(t.held.begin() + static_cast<long>(i));

@@ -184,6 +184,11 @@ struct EngineState {
   // Progress: the search tree of the running tree scheduler.
   const void* tree = nullptr;
   double (*tree_fraction)(const void*) = nullptr;
+  void (*tree_state)(const void*, std::ostream&) = nullptr;
+  // Iteration number of the running execution (Relacy's current_iter_ is
+  // private): the first one comes from the initial state, then one per before().
+  uint64_t next_iteration = 1;
+  uint64_t iteration = 0;
 };
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
@@ -236,10 +241,12 @@ class KmcTreeScheduler
       : base_t(params, ctx, dynamic_thread_count) {
     g_engine.tree = this;
     g_engine.tree_fraction = &Fraction;
+    g_engine.tree_state = &State;
   }
   ~KmcTreeScheduler() {
     g_engine.tree = nullptr;
     g_engine.tree_fraction = nullptr;
+    g_engine.tree_state = nullptr;
   }
 
   rl::thread_id_t iteration_begin_impl() {
@@ -345,6 +352,17 @@ class KmcTreeScheduler
     return result;
   }
 
+  // The decisions of the running execution so far, in get_state() form.
+  static void State(const void* self, std::ostream& out) {
+    const auto* s = static_cast<const KmcTreeScheduler*>(self);
+    const size_t n = std::min(s->stree_.size(), s->stree_depth_);
+    out << n << " ";
+    for (size_t i = 0; i < n; ++i) {
+      const auto& node = s->stree_[i];
+      out << node.count_ << " " << node.index_ << " " << static_cast<unsigned>(node.type_) << " ";
+    }
+  }
+
   // Fraction of the search tree already explored (mixed-radix position).
   static double Fraction(const void* self) {
     const auto* s = static_cast<const KmcTreeScheduler*>(self);
@@ -367,6 +385,7 @@ struct Suite : rl::test_suite<Suite<N>, N> {
     g_last_load = LoadFrom{};
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
     Progress();
+    g_engine.iteration = g_engine.next_iteration++;
     Runtime::Get().BeginExecution();
   }
   void thread(unsigned index) { Runtime::Get().RunThread(static_cast<int>(index)); }
@@ -792,6 +811,18 @@ uint64_t ProgressCount() { return g_progress; }
 
 void SetFlightRecorder(FlightRecorder* recorder) { g_recorder = recorder; }
 FlightRecorder* GetFlightRecorder() { return g_recorder; }
+std::string ExecutionState() {
+  std::ostringstream out;
+  out << g_engine.iteration << " ";
+  if (g_engine.tree != nullptr && g_engine.tree_state != nullptr) {
+    g_engine.tree_state(g_engine.tree, out);
+  }
+  std::string s = out.str();
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+uint64_t ExecutionNumber() { return g_engine.iteration; }
 
 double SearchFraction() {
   if (g_engine.tree == nullptr || g_engine.tree_fraction == nullptr) return -1;
@@ -832,6 +863,12 @@ EngineOutcome RunEngine(const EngineRequest& req) {
       break;
   }
   params.initial_state = req.initial_state.c_str();
+  {
+    // Relacy starts at the initial state's iteration, or at 1.
+    std::istringstream first(req.initial_state);
+    uint64_t it = 0;
+    g_engine.next_iteration = (first >> it) ? it : 1;
+  }
   std::string state;
   rl::test_result_e res;
   {

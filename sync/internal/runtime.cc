@@ -15,6 +15,8 @@
 #include <string>
 #include <utility>
 
+#include "sync/lockdep.h"
+
 namespace kmc::internal {
 namespace {
 
@@ -254,6 +256,7 @@ void Runtime::BeginExecution() {
          "executions, or object addresses).\n",
          Loc::current());
   }
+  lockdep::BeginExecution();
   fixture_ = model_->MakeFixture();
   phase_ = Phase::kRunning;
 }
@@ -369,6 +372,13 @@ void Runtime::FinishExecution() {
          "kmemleak: " + std::to_string(leaks.size()) +
              " new suspected memory leaks (" + std::to_string(bytes) + " bytes)",
          details, leaks.front()->alloc_loc);
+  }
+  lockdep::FinishExecution();
+  // A replayed prediction: the execution ran to its end without another
+  // failure, and lockdep's splat is what it is replayed for.
+  if (CollectingHistory() && lockdep::ExecutionPredicted()) {
+    Fail(Verdict::kPossibleDeadlock, lockdep::ExecutionHeadline(), lockdep::ExecutionSplat(),
+         lockdep::ExecutionSplatLoc());
   }
   ResetExecution(true);
   phase_ = Phase::kSetup;
@@ -497,8 +507,17 @@ void Runtime::Record(std::string text, const Loc& loc) {
                               std::move(text), loc});
 }
 
+std::string Runtime::LockdepAddendum() const {
+  if (!lockdep::ExecutionPredicted()) return "";
+  return "\nlockdep predicted this deadlock before it happened:\n" +
+         lockdep::ExecutionHeadline() + "\n" + lockdep::ExecutionSplat();
+}
+
 void Runtime::Fail(Verdict v, std::string headline, std::string details,
                    const Loc& loc_in) {
+  if (v == Verdict::kDeadlock && headline != lockdep::ExecutionHeadline()) {
+    details += LockdepAddendum();
+  }
   Loc loc = loc_in;
   if (loc.line() == 0) {
     if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc) loc = t->last_loc;
@@ -533,6 +552,7 @@ void Runtime::ReportEngineFailure(Verdict v) {
     for (const TaskState& t : tasks_) {
       if (t.finished) details += "task " + t.name + ":" + std::to_string(t.pid) + " has exited\n";
     }
+    details += LockdepAddendum();
   } else if (v == Verdict::kLivelock) {
     report_.headline = "kmc: livelock: no task finished within " +
                        std::to_string(model_ ? model_->depth_limit() : 0) +
@@ -821,6 +841,7 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
              "\nFirst freed by " + Who(b->free_task) + " at " + FormatLoc(b->free_loc) + "\n",
          loc);
   }
+  lockdep::CheckFree(p, std::max<size_t>(b->size, 1), fn, loc);
   if (b->is_page != is_page) {
     Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + ShortFunction(loc),
          std::string(fn) + " of object #" + std::to_string(b->seq) + ", which was allocated by " +

@@ -271,6 +271,8 @@ class Runtime {
   static constexpr int kModuleTask = -2;
   std::string Who(int task = -1) const;
   std::string HeldLocksText(const TaskState& t) const;
+  // Lockdep's splat of this execution, for a deadlock report ("" if none).
+  std::string LockdepAddendum() const;
 
   // Objects.
   template <class S>

@@ -1,0 +1,183 @@
+// Lockdep: the models of models/lockdep_models.cc with the kernel's headlines
+// and splat layout, predictions in every search mode, replay of predictions
+// (also across executions), and deadlocks reported with lockdep's splat.
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/runner.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using ::kmc::testing::Contains;
+using ::kmc::testing::ExpectCleanAndComplete;
+using ::kmc::testing::ExpectFailure;
+using ::kmc::testing::ExpectMatch;
+
+struct Splat {
+  const char* model;
+  const char* headline;
+  const char* body;  // a line the splat must contain
+};
+
+class LockdepSplatTest : public ::testing::TestWithParam<Splat> {};
+
+TEST_P(LockdepSplatTest, HeadlineBodyAndReplay) {
+  const Splat& s = GetParam();
+  Result r = ExpectFailure(s.model);
+  EXPECT_EQ(r.message, s.headline) << r.report;
+  EXPECT_TRUE(Contains(r.report, s.body)) << r.report;
+}
+
+constexpr const char* kCircular = "WARNING: possible circular locking dependency detected";
+constexpr const char* kRecursive = "WARNING: possible recursive locking detected";
+constexpr const char* kInconsistent = "WARNING: inconsistent lock state";
+constexpr const char* kCycleBody =
+    "which lock already depends on the new lock.\n\n\n"
+    "the existing dependency chain (in reverse order) is:\n";
+constexpr const char* kScenario2 =
+    " Possible unsafe locking scenario:\n\n"
+    "       CPU0                    CPU1\n"
+    "       ----                    ----\n"
+    "  lock(B);\n"
+    "                               lock(A);\n"
+    "                               lock(B);\n"
+    "  lock(A);\n\n"
+    " *** DEADLOCK ***\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, LockdepSplatTest,
+    ::testing::Values(
+        Splat{"lockdep/ABBA_spin", kCircular, kScenario2},
+        Splat{"lockdep/ABBA_wlock", kCircular, kScenario2},
+        Splat{"lockdep/ABBA_rlock", kCircular, kCycleBody},
+        Splat{"lockdep/ABBA_mutex", kCircular, "-> #1 (B){+.+.}-{4:4}:"},
+        Splat{"lockdep/ABBA_wsem", kCircular, kScenario2},
+        Splat{"lockdep/ABBA_rsem", kCircular, kCycleBody},
+        Splat{"lockdep/ABBA_sem", kCircular, kScenario2},
+        Splat{"lockdep/ABBA_mutex_rwsem", kCircular, "(&b){++++}-{4:4}"},
+        Splat{"lockdep/ABBCCA_spin", kCircular, "Chain exists of:\n  A --> B --> C\n"},
+        Splat{"lockdep/ABBCCA_mutex", kCircular, "-> #2 (C)"},
+        Splat{"lockdep/ABBCCA_wsem", kCircular, "Chain exists of:\n  A --> B --> C\n"},
+        Splat{"lockdep/ABBCCDDA_spin", kCircular, "Chain exists of:\n  A --> C --> D\n"},
+        Splat{"lockdep/ABBCCDDA_mutex", kCircular, "-> #3 (D)"},
+        Splat{"lockdep/ABBA_two_tasks_serialized", kCircular, kScenario2},
+        Splat{"lockdep/ABBA_across_executions", kCircular, kCycleBody},
+        Splat{"lockdep/AA_spin_same_class", kRecursive,
+              "       CPU0\n       ----\n  lock(&x);\n  lock(&x);\n\n *** DEADLOCK ***\n\n"
+              " May be due to missing lock nesting notation\n"},
+        Splat{"lockdep/AA_rlock_process", kRecursive, "but task is already holding lock:"},
+        Splat{"lockdep/AA_mutex_same_lock", kRecursive, "lock(&parent);\n  lock(&parent);"},
+        Splat{"lockdep/nest_lock_not_taken", "WARNING: Nested lock was not taken",
+              "nest lock"},
+        Splat{"irq/handler_on_other_cpu_predicted", kInconsistent,
+              "inconsistent {HARDIRQ-ON-W} -> {IN-HARDIRQ-W} usage.\n"
+              "irq/gpio/301 [HC1[1]:SC0[0]:HE0:SE0] takes:"},
+        Splat{"lockdep/irq_in_then_on", kInconsistent,
+              "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage."},
+        Splat{"lockdep/softirq_on_vs_in", kInconsistent,
+              "inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage."},
+        Splat{"lockdep/wlock_vs_irq_reader", kInconsistent, "{HARDIRQ-ON-W} -> {IN-HARDIRQ-R}"},
+        Splat{"lockdep/hardirq_safe_unsafe",
+              "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+              "  lock(&b);\n"
+              "                               local_irq_disable();\n"
+              "                               lock(&a);\n"
+              "                               lock(&b);\n"
+              "  <Interrupt>\n"
+              "    lock(&a);\n"},
+        Splat{"lockdep/softirq_safe_unsafe",
+              "WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected",
+              "but this new dependency connects a SOFTIRQ-irq-safe lock:"},
+        Splat{"lockdep/irq_inversion_forwards",
+              "WARNING: possible irq lock inversion dependency detected",
+              "but this lock took another, HARDIRQ-unsafe lock in the past:"},
+        Splat{"lockdep/irq_inversion_backwards",
+              "WARNING: possible irq lock inversion dependency detected",
+              "but this lock was taken by another, HARDIRQ-safe lock in the past:"},
+        Splat{"lockdep/held_lock_kfree", "WARNING: held lock freed!",
+              "with a lock still held there!"},
+        Splat{"lockdep/held_lock_reinit", "WARNING: held lock freed!",
+              "re-initializes a lock that is held"}),
+    [](const ::testing::TestParamInfo<Splat>& info) {
+      std::string n = info.param.model;
+      for (char& c : n) {
+        if (c == '/') c = '_';
+      }
+      return n;
+    });
+
+class LockdepCleanTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LockdepCleanTest, CleanAndComplete) { ExpectCleanAndComplete(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(Models, LockdepCleanTest,
+                         ::testing::Values("lockdep/AB_AB_clean", "lockdep/ABBA_trylock_clean",
+                                           "lockdep/AA_spin_nested",
+                                           "lockdep/AA_mutex_nest_lock",
+                                           "lockdep/AA_rlock_hardirq", "lockdep/set_class_clean",
+                                           "lockdep/softirq_bh_clean",
+                                           "lockdep/irqsave_everywhere_clean",
+                                           "lockdep/rlock_irq_readers_clean"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string n = info.param;
+                           for (char& c : n) {
+                             if (c == '/') c = '_';
+                           }
+                           return n;
+                         });
+
+// A prediction names, in its replay token, every execution whose lock history
+// it needs: here the one with A -> B (allocation succeeded) and the one with
+// B -> A (allocation failed).
+TEST(LockdepTest, PredictionAcrossExecutionsReplaysBoth) {
+  Result r = ExpectMatch("lockdep/ABBA_across_executions");
+  EXPECT_EQ(r.verdict, Verdict::kPossibleDeadlock);
+  EXPECT_TRUE(Contains(r.replay, "+")) << r.replay;
+  EXPECT_TRUE(Contains(r.report, "execution 1)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "execution 2)")) << r.report;
+}
+
+// A replay token of one execution alone does not carry the other half.
+TEST(LockdepTest, OneHalfAloneReplaysClean) {
+  Result r = ExpectMatch("lockdep/ABBA_across_executions");
+  const std::string last = r.replay.substr(r.replay.find('+') + 1);
+  std::string error;
+  std::optional<Result> again = ReplayModel(*FindModel(r.model), last, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->verdict, Verdict::kNondeterministic) << again->report;
+}
+
+// Predictions do not depend on the search mode: a bounded or random search
+// that never reaches a hang still reports the cycle.
+TEST(LockdepTest, PredictsInEverySearchMode) {
+  for (const char* model : {"lockdep/ABBA_spin", "lockdep/ABBCCDDA_mutex",
+                            "lockdep/ABBA_two_tasks_serialized", "lockdep/hardirq_safe_unsafe"}) {
+    Result b = ExpectMatch(model, testing::Bounded(0));
+    EXPECT_EQ(b.verdict, Verdict::kPossibleDeadlock) << model;
+    RunOptions random;
+    random.search = SearchMode::kRandom;
+    random.executions = 20;
+    Result x = ExpectMatch(model, random);
+    EXPECT_EQ(x.verdict, Verdict::kPossibleDeadlock) << model;
+    std::string error;
+    std::optional<Result> again = ReplayModel(*FindModel(model), x.replay, &error);
+    ASSERT_TRUE(again.has_value()) << error;
+    EXPECT_EQ(again->report, x.report);
+  }
+}
+
+// A search that reaches the hang reports a deadlock, with lockdep's splat.
+TEST(LockdepTest, RealDeadlockCarriesTheSplat) {
+  Result r = ExpectFailure("lockdep/ABBA_two_tasks");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock);
+  EXPECT_TRUE(Contains(r.report, "lockdep predicted this deadlock before it happened:\n" +
+                                     std::string(kCircular)))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, kCycleBody)) << r.report;
+}
+
+}  // namespace
+}  // namespace kmc
