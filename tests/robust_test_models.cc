@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <string>
 
 #include "sync/kernel.h"
@@ -250,6 +251,17 @@ KMC_MODEL("robust_test/long_livelock") {
     }
   });
   f.Task("bystander", 1, [](Many& x) { atomic_set(&x.n, 0); });
+}
+
+KMC_MODEL("robust_test/host_thread") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("a task starts a host std::thread (the engine cannot see it)");
+  m.Expect(Verdict::kModelError);
+  f.Task("spawner", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    std::thread t([&d] { d.zero = 1; });
+    t.join();
+  });
 }
 
 KMC_MODEL("robust_test/huge_kmalloc") {

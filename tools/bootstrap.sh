@@ -8,6 +8,7 @@ PACKAGES=(
   bazel-bootstrap    # Bazel 4.2.3 at /usr/bin/bazel (pulls in a JDK)
   bazel-rules-java   # /usr/share/bazel/rules/java, used as @rules_java
   g++                # GCC 12
+  clang              # clang 14: tools/fuzz/run.sh (libFuzzer), --config=clang
   relacy-dev         # /usr/include/relacy
   libabsl-dev        # Abseil 20220623, static libabsl_*.a
   libgtest-dev       # GoogleTest 1.12.1

@@ -3,6 +3,8 @@
 
 #include "sync/internal/crash.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -47,6 +49,7 @@ std::string Hex16(uint64_t v) {
 }
 
 bool InTask() { return InSimulation() && CurrentThread() >= 0; }
+
 
 [[noreturn]] void Die(int sig) {
   signal(sig, SIG_DFL);
@@ -249,3 +252,23 @@ double WatchdogSeconds() { return g_watchdog_seconds; }
 void SetLastWords(LastWordsFn fn) { g_last_words = fn; }
 
 }  // namespace kmc::internal
+
+// Host threads inside a model: a std::thread (pthread_create) started by a
+// task runs outside the engine, which then neither schedules nor sees it.
+// This definition interposes on the C library's for the whole program; a
+// call from a simulated task is a model error, any other call goes through.
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                              void* (*start)(void*), void* arg) {
+  using Fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  static Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "pthread_create"));
+  if (kmc::internal::InSimulation() && kmc::internal::CurrentThread() >= 0) {
+    kmc::internal::Runtime& rt = kmc::internal::Runtime::Get();
+    rt.Fail(kmc::Verdict::kModelError,
+            "kmc: " + rt.Who() + " started a host thread (std::thread/pthread_create)",
+            "A host thread runs outside the engine: it is neither scheduled nor checked, and "
+            "its interleavings are not explored. Use kthread_run() or another task.\n",
+            kmc::internal::Loc());
+  }
+  if (real == nullptr) return EAGAIN;
+  return real(thread, attr, start, arg);
+}

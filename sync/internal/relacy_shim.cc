@@ -63,6 +63,13 @@
 #undef create_fiber
 #undef delete_fiber
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define KMC_ASAN_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define KMC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace kmc::internal {
 // Engine-thread stacks: kStackBytes usable bytes above a kStackGuardBytes
 // PROT_NONE region (large, so that a frame with big locals lands in it
@@ -90,6 +97,7 @@ inline void create_fiber(fiber_t& fib, void (*ufnc)(void*), void* uctx) {
       break;
     }
   }
+  KMC_ASAN_UNPOISON(static_cast<char*>(base) + kFiberGuard, kFiberStack);
   getcontext(&fib.fib);
   fib.fib.uc_stack.ss_sp = static_cast<char*>(base) + kFiberGuard;
   fib.fib.uc_stack.ss_size = kFiberStack;
@@ -107,6 +115,9 @@ inline void delete_fiber(fiber_t& fib) {
   for (FiberStack& st : g_fiber_stacks) {
     if (st.guard == guard) st.guard = 0;
   }
+  // Frames abandoned on this stack (a failed execution never returns) leave
+  // AddressSanitizer's poison behind; the next mapping may reuse the range.
+  KMC_ASAN_UNPOISON(fib.fib.uc_stack.ss_sp, kFiberStack);
   munmap(reinterpret_cast<void*>(guard), kFiberGuard + kFiberStack);
   fib.fib.uc_stack.ss_sp = nullptr;
 }

@@ -1,0 +1,100 @@
+// kmc's command-line flag scanner (see flags.h).
+
+#include "tools/flags.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace kmc::cli {
+
+// Parses a decimal unsigned integer; false when it is not one or exceeds max.
+bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  uint64_t x = 0;
+  for (char c : v) {
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (x > (UINT64_MAX - d) / 10) return false;
+    x = x * 10 + d;
+  }
+  if (x > max) return false;
+  *out = x;
+  return true;
+}
+
+std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
+  const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork"};
+  const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
+                                           "max_executions", "watchdog", "token_file"};
+  const size_t argc = args.size();
+  for (size_t i = 0; i < argc; ++i) {
+    std::string a = args[i];
+    if (a == "--") break;
+    if (a.rfind("-", 0) != 0 || a == "-") continue;
+    if (a == "--help" || a == "-h" || a == "--helpfull") {
+      out->help = true;
+      return "";
+    }
+    std::string body = a.substr(a.rfind("--", 0) == 0 ? 2 : 1);
+    std::string name = body.substr(0, body.find('='));
+    const bool has_value = body.find('=') != std::string::npos;
+    std::string value = has_value ? body.substr(body.find('=') + 1) : "";
+    bool negated = false;
+    if (name.rfind("no", 0) == 0 &&
+        std::find(bools.begin(), bools.end(), name.substr(2)) != bools.end()) {
+      negated = true;
+      name = name.substr(2);
+    }
+    if (std::find(bools.begin(), bools.end(), name) != bools.end()) {
+      if (has_value && (negated || (value != "true" && value != "false"))) {
+        return "bad value for --" + name + ": " + value;
+      }
+      out->given.insert(name);
+      if (name == "progress") out->progress_negated = negated || value == "false";
+      continue;
+    }
+    if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
+      return "unknown flag " + a;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) return "--" + name + " needs a value";
+      value = args[++i];
+    }
+    out->given.insert(name);
+    if (name == "search") {
+      if (value != "exhaustive" && value != "bounded" && value != "random") {
+        return "bad value for --search: " + value + " (exhaustive, bounded or random)";
+      }
+    } else if (name == "token_file") {
+      if (value.empty()) return "--token_file needs a file name";
+    } else if (name == "watchdog") {
+      char* end = nullptr;
+      const double d = value.empty() ? -1 : std::strtod(value.c_str(), &end);
+      if (value.empty() || end == nullptr || *end != '\0' || !(d >= 0) || d > 86400) {
+        return "bad value for --watchdog: " + value + " (seconds, 0 to 86400; 0 turns it off)";
+      }
+    } else {
+      constexpr uint64_t kBelow62 = (uint64_t{1} << 62) - 1;
+      const uint64_t max = name == "bound"        ? 64
+                           : name == "executions" ? kBelow62
+                           : name == "seed"       ? kBelow62
+                                                  : static_cast<uint64_t>(INT64_MAX);
+      uint64_t v = 0;
+      if (!ParseUnsigned(value, UINT64_MAX, &v)) {
+        return "bad value for --" + name + ": " + value + " (a non-negative integer)";
+      }
+      if (v > max) {
+        return "--" + name + " must be at most " + std::to_string(max) +
+              (name == "bound" ? "" : name == "max_executions" ? " (2^63-1)" : " (2^62-1)");
+      }
+      if ((name == "executions" || name == "max_executions") && v == 0) {
+        return "--" + name + " must be positive";
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace kmc::cli
