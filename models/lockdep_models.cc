@@ -554,5 +554,284 @@ KMC_MODEL("lockdep/held_lock_reinit") {
   f.Check([](Heap& h) { kfree(h.obj); });
 }
 
+
+// --- Wait types: raw_spinlock_t < spinlock_t, local_lock_t < sleeping locks -------
+
+struct Raw {
+  raw_spinlock_t l;
+  Raw() { raw_spin_lock_init(&l); }
+  void Lock() { raw_spin_lock(&l); }
+  void Unlock() { raw_spin_unlock(&l); }
+};
+KMC_MODEL("lockdep/ABBA_raw_spin") { CycleModel<Raw, 2>(m, "raw_spinlock_t"); }
+
+struct WaitTypes {
+  raw_spinlock_t raw;
+  spinlock_t spin;
+  local_lock_t llock;
+  mutex mtx;
+  Shared<int> count{0};
+  WaitTypes() {
+    raw_spin_lock_init(&raw);
+    spin_lock_init(&spin);
+    local_lock_init(&llock);
+    mutex_init(&mtx);
+  }
+};
+
+KMC_MODEL("lockdep/raw_inside_spin_clean") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("a raw_spinlock_t inside a spinlock_t: a spinning lock inside a sleeping-on-RT one");
+  m.Expect(Verdict::kClean);
+  f.Task("t", 0, [](WaitTypes& w) {
+    spin_lock(&w.spin);
+    raw_spin_lock(&w.raw);
+    w.count = w.count + 1;
+    raw_spin_unlock(&w.raw);
+    spin_unlock(&w.spin);
+  });
+}
+
+KMC_MODEL("lockdep/spin_inside_raw") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("a spinlock_t inside a raw_spinlock_t: it would sleep on PREEMPT_RT");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("t", 0, [](WaitTypes& w) {
+    raw_spin_lock(&w.raw);
+    spin_lock(&w.spin);
+    spin_unlock(&w.spin);
+    raw_spin_unlock(&w.raw);
+  });
+}
+
+KMC_MODEL("lockdep/local_lock_inside_raw") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("a local_lock_t inside a raw_spinlock_t");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("t", 0, [](WaitTypes& w) {
+    unsigned long flags;
+    raw_spin_lock_irqsave(&w.raw, flags);
+    local_lock(&w.llock);
+    local_unlock(&w.llock);
+    raw_spin_unlock_irqrestore(&w.raw, flags);
+  });
+}
+
+struct PerCpu {
+  local_lock_t lock[2];
+  Shared<int> count[2];
+  PerCpu() {
+    for (local_lock_t& l : lock) local_lock_init(&l);
+    for (Shared<int>& c : count) c = 0;
+  }
+};
+KMC_MODEL("lockdep/local_lock_per_cpu_clean") {
+  auto f = m.Fixture<PerCpu>();
+  m.Describe("each CPU's task and handler update that CPU's counter under its local_lock_t");
+  m.Expect(Verdict::kClean);
+  for (int cpu = 0; cpu < 2; ++cpu) {
+    f.Task("t" + std::to_string(cpu), cpu, [cpu](PerCpu& p) {
+      unsigned long flags;
+      local_lock_irqsave(&p.lock[cpu], flags);
+      p.count[cpu] = p.count[cpu] + 1;
+      local_unlock_irqrestore(&p.lock[cpu], flags);
+    });
+  }
+  f.Irq("timer", 0, 1, [](PerCpu& p) {
+    local_lock(&p.lock[0]);
+    p.count[0] = p.count[0] + 1;
+    local_unlock(&p.lock[0]);
+  });
+  f.Check([](PerCpu& p) { KMC_ASSERT(p.count[0] == 2 && p.count[1] == 1); });
+}
+
+KMC_MODEL("lockdep/local_lock_sleep") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_lock() inside local_lock(): preemption is disabled");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("t", 0, [](WaitTypes& w) {
+    local_lock(&w.llock);
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+    local_unlock(&w.llock);
+  });
+}
+
+KMC_MODEL("lockdep/preempt_disable_clean") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("a preempt_disable() section that does not sleep");
+  m.Expect(Verdict::kClean);
+  f.Task("t", 0, [](WaitTypes& w) {
+    preempt_disable();
+    w.count = w.count + 1;
+    preempt_enable();
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+  });
+}
+
+KMC_MODEL("lockdep/preempt_disable_sleep") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_lock() between preempt_disable() and preempt_enable()");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("t", 0, [](WaitTypes& w) {
+    preempt_disable();
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+    preempt_enable();
+  });
+}
+
+KMC_MODEL("lockdep/preempt_enable_unbalanced") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("preempt_enable() without preempt_disable()");
+  m.Expect(Verdict::kLockMisuse);
+  f.Task("t", 0, [](WaitTypes&) { preempt_enable(); });
+}
+
+KMC_MODEL("lockdep/rcu_sched_clean") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("an RCU-sched reader that does not sleep");
+  m.Expect(Verdict::kClean);
+  f.Task("t", 0, [](WaitTypes& w) {
+    rcu_read_lock_sched();
+    w.count = w.count + 1;
+    rcu_read_unlock_sched();
+  });
+}
+
+KMC_MODEL("lockdep/rcu_sched_sleep") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_lock() inside rcu_read_lock_sched()");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("t", 0, [](WaitTypes& w) {
+    rcu_read_lock_sched();
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+    rcu_read_unlock_sched();
+  });
+}
+
+// --- mutex_destroy ------------------------------------------------------------------
+
+KMC_MODEL("lockdep/mutex_destroy_clean") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_destroy() of an unlocked mutex at teardown");
+  m.Expect(Verdict::kClean);
+  f.Task("t", 0, [](WaitTypes& w) {
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+  });
+  f.Check([](WaitTypes& w) { mutex_destroy(&w.mtx); });
+}
+
+KMC_MODEL("lockdep/mutex_destroy_locked") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_destroy() of a mutex the task holds");
+  m.Expect(Verdict::kLockMisuse);
+  f.Task("t", 0, [](WaitTypes& w) {
+    mutex_lock(&w.mtx);
+    mutex_destroy(&w.mtx);
+    mutex_unlock(&w.mtx);
+  });
+}
+
+KMC_MODEL("lockdep/mutex_lock_after_destroy") {
+  auto f = m.Fixture<WaitTypes>();
+  m.Describe("mutex_lock() of a destroyed mutex");
+  m.Expect(Verdict::kLockMisuse);
+  f.Task("t", 0, [](WaitTypes& w) {
+    mutex_destroy(&w.mtx);
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+  });
+}
+
+// --- Blocking while !TASK_RUNNING, locks held returning to user space ---------------
+
+struct Waiter {
+  wait_queue_head_t q;
+  mutex mtx;
+  rw_semaphore sem;
+  Waiter() {
+    init_waitqueue_head(&q);
+    mutex_init(&mtx);
+    init_rwsem(&sem);
+  }
+};
+
+KMC_MODEL("lockdep/blocking_op_not_running") {
+  auto f = m.Fixture<Waiter>();
+  m.Describe("mutex_lock() between prepare_to_wait() and schedule()");
+  m.Expect(Verdict::kInvalidContext);
+  f.Task("reader", 0, [](Waiter& w) {
+    DEFINE_WAIT(wait);
+    prepare_to_wait(&w.q, &wait, TASK_INTERRUPTIBLE);
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+    finish_wait(&w.q, &wait);
+  });
+}
+
+KMC_MODEL("lockdep/blocking_op_after_finish_wait_clean") {
+  auto f = m.Fixture<Waiter>();
+  m.Describe("the same mutex_lock() after finish_wait()");
+  m.Expect(Verdict::kClean);
+  f.Task("reader", 0, [](Waiter& w) {
+    DEFINE_WAIT(wait);
+    prepare_to_wait(&w.q, &wait, TASK_INTERRUPTIBLE);
+    finish_wait(&w.q, &wait);
+    mutex_lock(&w.mtx);
+    mutex_unlock(&w.mtx);
+  });
+}
+
+KMC_MODEL("lockdep/rwsem_held_returning_to_user") {
+  auto f = m.Fixture<Waiter>();
+  m.Describe("a system call returns with an rw_semaphore held for read");
+  m.Expect(Verdict::kLockMisuse);
+  f.Task("reader", 0, [](Waiter& w) { down_read(&w.sem); });
+}
+
+// --- Queued rwlocks -----------------------------------------------------------------
+
+KMC_MODEL("lockdep/qrwlock_reader_behind_writer") {
+  auto f = m.Fixture<RwIrq>();
+  m.Describe(
+      "a process-context reader re-takes a queued rwlock while a writer waits: the second "
+      "read_lock() queues behind the writer, which waits for the first");
+  m.Expect(Verdict::kDeadlock);
+  f.Task("reader", 0, [](RwIrq& x) {
+    read_lock(&x.rw);
+    read_lock(&x.rw);
+    read_unlock(&x.rw);
+    read_unlock(&x.rw);
+  });
+  f.Task("writer", 1, [](RwIrq& x) {
+    write_lock_irq(&x.rw);
+    write_unlock_irq(&x.rw);
+  });
+}
+
+KMC_MODEL("lockdep/qrwlock_irq_reader_passes_writer") {
+  auto f = m.Fixture<RwIrq>();
+  m.Describe(
+      "a handler's read_lock() on the reader's CPU passes the waiting writer (interrupt "
+      "readers are recursive), so it cannot deadlock");
+  m.Expect(Verdict::kClean);
+  f.Task("reader", 0, [](RwIrq& x) {
+    read_lock(&x.rw);
+    read_unlock(&x.rw);
+  });
+  f.Task("writer", 1, [](RwIrq& x) {
+    write_lock_irq(&x.rw);
+    write_unlock_irq(&x.rw);
+  });
+  f.Irq("gpio", 0, 1, [](RwIrq& x) {
+    read_lock(&x.rw);
+    read_unlock(&x.rw);
+  });
+}
+
 }  // namespace
 }  // namespace kmc::models

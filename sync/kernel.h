@@ -19,6 +19,7 @@
 #include "sync/kfifo.h"
 #include "sync/kthread.h"
 #include "sync/list.h"
+#include "sync/local_lock.h"
 #include "sync/lockdep.h"
 #include "sync/mm.h"
 #include "sync/mutex.h"

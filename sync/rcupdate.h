@@ -75,6 +75,11 @@ using rcu_callback_t = void (*)(rcu_head *head);
 
 void rcu_read_lock(const Loc &loc = Loc::current());
 void rcu_read_unlock(const Loc &loc = Loc::current());
+// RCU-sched readers: preemption disabled; since the flavors were merged
+// (v4.20) synchronize_rcu() waits for them as for rcu_read_lock() readers,
+// which in kmc already disable preemption.
+inline void rcu_read_lock_sched(const Loc &loc = Loc::current()) { rcu_read_lock(loc); }
+inline void rcu_read_unlock_sched(const Loc &loc = Loc::current()) { rcu_read_unlock(loc); }
 // True inside a reader section of the current task.
 bool rcu_read_lock_held();
 

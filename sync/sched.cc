@@ -13,6 +13,27 @@ using internal::Runtime;
 
 void might_sleep(const Loc& loc) { Runtime::Get().MightSleep("might_sleep()", loc); }
 
+void preempt_disable(const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  rt.Note("preempt_disable()", loc);
+  rt.Current().preempt_count += 1;
+}
+
+void preempt_enable(const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  internal::TaskState& t = rt.Current();
+  if (t.preempt_count <= 0) {
+    rt.Fail(Verdict::kLockMisuse, "DEBUG_LOCKS_WARN_ON(val > preempt_count())",
+            "preempt_enable() at " + internal::FormatLoc(loc) + " by " + rt.Who() +
+                " without a matching preempt_disable(): preempt_count would underflow\n",
+            loc);
+  }
+  t.preempt_count -= 1;
+  rt.Note("preempt_enable()", loc);
+}
+
+void preempt_enable_no_resched(const Loc& loc) { preempt_enable(loc); }
+
 bool in_atomic() {
   const internal::TaskState& t = Runtime::Get().Current();
   return t.preempt_count > 0 || t.ctx != internal::Ctx::kProcess;

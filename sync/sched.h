@@ -12,6 +12,13 @@ namespace kmc::kernel {
 // "BUG: sleeping function called from invalid context at file:line".
 void might_sleep(const Loc& loc = Loc::current());
 
+// preempt_disable()/preempt_enable(): the task may not sleep in between
+// (might_sleep() reports it); an unbalanced preempt_enable() is reported as
+// lock misuse (DEBUG_PREEMPT's underflow check).
+void preempt_disable(const Loc& loc = Loc::current());
+void preempt_enable(const Loc& loc = Loc::current());
+void preempt_enable_no_resched(const Loc& loc = Loc::current());
+
 // Context queries.
 bool in_atomic();
 bool in_interrupt();

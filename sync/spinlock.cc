@@ -196,10 +196,10 @@ void CheckRelease(TaskState& t, const void* lock, const SpinState& s, Family f, 
 // --- spinlock_t ------------------------------------------------------------
 
 internal::lockdep::Acquisition SpinDep(const char* type, int subclass = 0,
-                                       const void* nest = nullptr) {
+                                       const void* nest = nullptr, bool raw = false) {
   internal::lockdep::Acquisition a;
-  a.type = type;
-  a.wait = internal::lockdep::kWaitConfig;
+  a.type = raw ? "raw_spinlock_t" : type;
+  a.wait = raw ? internal::lockdep::kWaitSpin : internal::lockdep::kWaitConfig;
   a.subclass = subclass;
   a.nest_lock = nest;
   return a;
@@ -215,7 +215,7 @@ internal::lockdep::Acquisition ReadDep(const TaskState& t) {
 }
 
 unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc, int subclass = 0,
-                       const void* nest = nullptr) {
+                       const void* nest = nullptr, bool raw = false) {
   Runtime& rt = Runtime::Get();
   SpinState& s = State(lock, false, loc);
   const unsigned long flags = EnterFamily(f, loc);
@@ -231,11 +231,11 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc, int subclass 
                 internal::FormatLoc(loc) + "\nThe task spins forever on a lock it holds.\n",
             loc);
   }
-  internal::lockdep::Acquire(lock, s.name, SpinDep("spinlock_t", subclass, nest), loc);
+  internal::lockdep::Acquire(lock, s.name, SpinDep("spinlock_t", subclass, nest, raw), loc);
   if (s.owner != -1) {
     internal::SleepForGrant(s, lock, std::string(LockName(f)) + "(" + s.name + ")", false, loc);
   }
-  Acquired(s, lock, t, LockName(f), "spinlock_t", loc);
+  Acquired(s, lock, t, LockName(f), raw ? "raw_spinlock_t" : "spinlock_t", loc);
   return flags;
 }
 
@@ -270,7 +270,7 @@ void SpinUnlock(spinlock_t* lock, Family f, unsigned long flags, const char* fn,
   LeaveFamily(f, flags, loc);
 }
 
-int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc) {
+int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc, bool raw = false) {
   Runtime& rt = Runtime::Get();
   SpinState& s = State(lock, false, loc);
   const unsigned long flags = EnterFamily(f, loc);
@@ -282,10 +282,11 @@ int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc) {
   }
   TaskState& t = rt.Current();
   t.preempt_count += 1;
-  internal::lockdep::Acquisition a = SpinDep("spinlock_t");
+  internal::lockdep::Acquisition a = SpinDep("spinlock_t", 0, nullptr, raw);
   a.trylock = true;
   internal::lockdep::Acquire(lock, s.name, a, loc);
-  Acquired(s, lock, t, f == Family::kBh ? "spin_lock_bh" : "spin_lock", "spinlock_t", loc);
+  Acquired(s, lock, t, f == Family::kBh ? "spin_lock_bh" : "spin_lock",
+           raw ? "raw_spinlock_t" : "spinlock_t", loc);
   return 1;
 }
 
@@ -434,15 +435,64 @@ void WriteUnlock(rwlock_t* lock, Family f, unsigned long flags, const char* fn, 
 
 }  // namespace
 
-void spin_lock_init_named(spinlock_t* lock, const char* name, const Loc& loc) {
+namespace {
+
+void InitSpin(spinlock_t* lock, const char* name, const char* fn, internal::lockdep::WaitType wait,
+              const Loc& loc) {
+  // A re-initialization of a held lock is reported before its state is lost.
+  internal::lockdep::Init(lock, name, fn, wait, loc);
   Runtime& rt = Runtime::Get();
   SpinState& s = rt.Object<SpinState>(lock->h);
   s = SpinState{};
   s.initialized = true;
   s.name = name;
   lock->name = name;
-  internal::lockdep::Init(lock, name, "spin_lock_init", internal::lockdep::kWaitConfig, loc);
 }
+
+}  // namespace
+
+void spin_lock_init_named(spinlock_t* lock, const char* name, const Loc& loc) {
+  InitSpin(lock, name, "spin_lock_init", internal::lockdep::kWaitConfig, loc);
+}
+
+// raw_spinlock_t: the same lock, wait type LD_WAIT_SPIN for lockdep.
+void raw_spin_lock_init_named(raw_spinlock_t* lock, const char* name, const Loc& loc) {
+  InitSpin(&lock->rlock, name, "raw_spin_lock_init", internal::lockdep::kWaitSpin, loc);
+}
+void raw_spin_lock(raw_spinlock_t* lock, const Loc& loc) {
+  SpinLock(&lock->rlock, Family::kPlain, loc, 0, nullptr, true);
+}
+void raw_spin_lock_nested(raw_spinlock_t* lock, int subclass, const Loc& loc) {
+  SpinLock(&lock->rlock, Family::kPlain, loc, subclass, nullptr, true);
+}
+void raw_spin_unlock(raw_spinlock_t* lock, const Loc& loc) {
+  SpinUnlock(&lock->rlock, Family::kPlain, 0, "spin_unlock", loc);
+}
+int raw_spin_trylock(raw_spinlock_t* lock, const Loc& loc) {
+  return SpinTrylock(&lock->rlock, Family::kPlain, "spin_trylock", loc, true);
+}
+void raw_spin_lock_irq(raw_spinlock_t* lock, const Loc& loc) {
+  SpinLock(&lock->rlock, Family::kIrq, loc, 0, nullptr, true);
+}
+void raw_spin_unlock_irq(raw_spinlock_t* lock, const Loc& loc) {
+  SpinUnlock(&lock->rlock, Family::kIrq, 0, "spin_unlock_irq", loc);
+}
+void raw_spin_lock_bh(raw_spinlock_t* lock, const Loc& loc) {
+  SpinLock(&lock->rlock, Family::kBh, loc, 0, nullptr, true);
+}
+void raw_spin_unlock_bh(raw_spinlock_t* lock, const Loc& loc) {
+  SpinUnlock(&lock->rlock, Family::kBh, 0, "spin_unlock_bh", loc);
+}
+unsigned long raw_spin_lock_irqsave_impl(raw_spinlock_t* lock, const Loc& loc) {
+  return SpinLock(&lock->rlock, Family::kIrqsave, loc, 0, nullptr, true);
+}
+void raw_spin_unlock_irqrestore(raw_spinlock_t* lock, unsigned long flags, const Loc& loc) {
+  SpinUnlock(&lock->rlock, Family::kIrqsave, flags, "spin_unlock_irqrestore", loc);
+}
+bool raw_spin_is_locked(raw_spinlock_t* lock, const Loc& loc) {
+  return spin_is_locked(&lock->rlock, loc);
+}
+
 
 void spin_lock(spinlock_t* lock, const Loc& loc) { SpinLock(lock, Family::kPlain, loc); }
 void spin_lock_nested(spinlock_t* lock, int subclass, const Loc& loc) {

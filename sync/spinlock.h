@@ -68,6 +68,33 @@ void spin_lock_bh(spinlock_t* lock, const Loc& loc = Loc::current());
 void spin_unlock_bh(spinlock_t* lock, const Loc& loc = Loc::current());
 int spin_trylock_bh(spinlock_t* lock, const Loc& loc = Loc::current());
 
+// raw_spinlock_t: a spinlock that spins even on PREEMPT_RT, where spinlock_t
+// sleeps. The same variants and debug checks as spinlock_t; for lockdep its
+// wait type is LD_WAIT_SPIN, below spinlock_t's LD_WAIT_CONFIG, so taking a
+// spinlock_t (or any sleeping lock) inside one is "[ BUG: Invalid wait
+// context ]" (CONFIG_PROVE_RAW_LOCK_NESTING).
+struct raw_spinlock_t {
+  spinlock_t rlock;
+};
+#define DEFINE_RAW_SPINLOCK(x) ::kmc::kernel::raw_spinlock_t x { { #x, true, {0, 0} } }
+#define raw_spin_lock_init(l) ::kmc::kernel::raw_spin_lock_init_named((l), #l)
+void raw_spin_lock_init_named(raw_spinlock_t* lock, const char* name,
+                              const Loc& loc = Loc::current());
+void raw_spin_lock(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+void raw_spin_lock_nested(raw_spinlock_t* lock, int subclass, const Loc& loc = Loc::current());
+void raw_spin_unlock(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+int raw_spin_trylock(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+void raw_spin_lock_irq(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+void raw_spin_unlock_irq(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+void raw_spin_lock_bh(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+void raw_spin_unlock_bh(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+unsigned long raw_spin_lock_irqsave_impl(raw_spinlock_t* lock, const Loc& loc);
+#define raw_spin_lock_irqsave(lock, flags) \
+  ((flags) = ::kmc::kernel::raw_spin_lock_irqsave_impl((lock), std::source_location::current()))
+void raw_spin_unlock_irqrestore(raw_spinlock_t* lock, unsigned long flags,
+                                const Loc& loc = Loc::current());
+bool raw_spin_is_locked(raw_spinlock_t* lock, const Loc& loc = Loc::current());
+
 // rwlock_t (include/linux/rwlock.h): readers share, writers exclude; reads
 // are recursive (a reader may re-take the lock even with a writer waiting,
 // unlike rw_semaphore). Same four variants as spinlock_t; same debug checks

@@ -90,6 +90,8 @@ void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool
   }
   t.signal_pending = false;
   t.state = state;
+  t.state_loc = loc;
+  t.state_fn = fn;
   t.wait_object = q;
   t.wait_what = std::string("schedule() after ") + fn + "(" + s.name + ")";
   t.wait_loc = loc;
@@ -237,6 +239,8 @@ void set_current_state(int state, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   rt.Step(nullptr, "set_current_state", "", Access::kWrite, loc);
   rt.Current().state = state;
+  rt.Current().state_loc = loc;
+  rt.Current().state_fn = "set_current_state";
   internal::AtomicSection section;
   internal::Fence(internal::MemOrder::kSeqCst, loc);
 }
@@ -244,6 +248,8 @@ void set_current_state(int state, const Loc& loc) {
 void __set_current_state(int state, const Loc& loc) {
   (void)loc;
   Runtime::Get().Current().state = state;
+  Runtime::Get().Current().state_loc = loc;
+  Runtime::Get().Current().state_fn = "__set_current_state";
 }
 
 void schedule(const Loc& loc) {

@@ -88,7 +88,8 @@ TEST(SemaphoreModels, MissingUpDeadlock) {
   // The report names the task that sleeps forever and what it waits in.
   EXPECT_NE(r.report.find("blocked forever"), std::string::npos) << r.report;
   EXPECT_NE(r.report.find("down(&sem)"), std::string::npos) << r.report;
-  EXPECT_NE(r.report.find("INFO: task waiter:102 blocked forever on CPU#1 in down(&sem) at "
+  EXPECT_NE(r.report.find("INFO: task waiter:102 blocked for more than 120 seconds.\n"
+                          "      task waiter:102 blocked forever on CPU#1 in down(&sem) at "
                           "models/primitives_models.cc:"),
             std::string::npos)
       << r.report;
@@ -108,7 +109,7 @@ TEST(MutexModels, UnlockByNonOwner) {
   // end with the owner exiting with the lock held (LD-08) instead of the
   // thief's unlock; both are lockdep headlines for lock misuse.
   EXPECT_TRUE(StartsWith(r.message, "DEBUG_LOCKS_WARN_ON(__owner_task(owner) != current)") ||
-              StartsWith(r.message, "WARNING: owner/101 still has locks held!"))
+              StartsWith(r.message, "WARNING: lock held when returning to user space!"))
       << r.message;
   EXPECT_NE(r.report.find("&lock"), std::string::npos) << r.report;
 }
@@ -167,7 +168,10 @@ TEST(SpinlockModels, SleepWhileHolding) {
 
 TEST(SpinlockModels, ExitWithLockHeld) {
   Result r = ExpectFailure("spinlock/exit_with_lock_held", Verdict::kLockMisuse);
-  EXPECT_EQ(r.message, "WARNING: t0/101 still has locks held!");
+  EXPECT_EQ(r.message, "WARNING: lock held when returning to user space!");
+  EXPECT_NE(r.report.find("t0/101 is leaving the kernel with locks still held!"),
+            std::string::npos)
+      << r.report;
   EXPECT_NE(r.report.find("&lock (spinlock_t)"), std::string::npos) << r.report;
 }
 

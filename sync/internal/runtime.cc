@@ -316,6 +316,14 @@ void Runtime::TaskFinished(TaskState& t) {
   if (!cpus_.empty() && phase_ == Phase::kRunning) BeforeSchedulePoint(t);
   t.finished = true;
   if (!t.held.empty()) {
+    // A model task is a process making system calls: returning from it is a
+    // return to user space (lockdep_sys_exit()). A kernel thread exits.
+    if (t.kind == TaskKind::kTask) {
+      Fail(Verdict::kLockMisuse, "WARNING: lock held when returning to user space!",
+           t.name + "/" + std::to_string(t.pid) +
+               " is leaving the kernel with locks still held!\n" + HeldLocksText(t),
+           t.held.back().where);
+    }
     Fail(Verdict::kLockMisuse,
          "WARNING: " + t.name + "/" + std::to_string(t.pid) + " still has locks held!",
          HeldLocksText(t), t.held.back().where);
@@ -540,8 +548,10 @@ void Runtime::ReportEngineFailure(Verdict v) {
     report_.headline = "kmc: deadlock: every remaining task is asleep and nothing can wake it";
     for (const TaskState& t : tasks_) {
       if (t.finished) continue;
+      // The hung-task detector's words; kmc knows the wait is forever.
       details += "INFO: task " + t.name + ":" + std::to_string(t.pid) +
-                 " blocked forever on CPU#" + std::to_string(t.cpu);
+                 " blocked for more than 120 seconds.\n      task " + t.name + ":" +
+                 std::to_string(t.pid) + " blocked forever on CPU#" + std::to_string(t.cpu);
       if (t.wait_object != nullptr) {
         details += " in " + t.wait_what + " at " + FormatLoc(t.wait_loc);
         if (report_.loc.line() == 0) report_.loc = t.wait_loc;
@@ -575,6 +585,21 @@ void Runtime::ReportEngineFailure(Verdict v) {
 void Runtime::MightSleep(const char* what, const Loc& loc) {
   TaskState& t = Current();
   if (phase_ != Phase::kRunning) return;
+  if (t.state != 0 && t.ctx == Ctx::kProcess) {
+    // __might_sleep(): a blocking call between set_current_state() (or
+    // prepare_to_wait()) and schedule() would reset the task state, and the
+    // wake-up the task prepared for is lost.
+    Fail(Verdict::kInvalidContext,
+         "WARNING: do not call blocking ops when !TASK_RUNNING; state=" +
+             std::to_string(t.state) + " set at " + ShortFunction(t.state_loc) + " " +
+             FormatLoc(t.state_loc),
+         std::string("WARNING: CPU: ") + std::to_string(t.cpu) + " PID: " +
+             std::to_string(t.pid) + " at " + FormatLoc(loc) + " __might_sleep\n" + what +
+             " by " + Who() + " while the task state is " +
+             (t.state == 1 ? "TASK_INTERRUPTIBLE" : "TASK_UNINTERRUPTIBLE") + " (set by " +
+             t.state_fn + "() at " + FormatLoc(t.state_loc) + ")\n" + HeldLocksText(t),
+         loc);
+  }
   if (t.preempt_count == 0 && !t.irqs_disabled && t.ctx == Ctx::kProcess) return;
   std::string details = "in_atomic(): " + std::to_string(t.preempt_count > 0 || t.ctx != Ctx::kProcess ? 1 : 0) +
                         ", irqs_disabled(): " + std::to_string(t.irqs_disabled ? 1 : 0) +

@@ -61,6 +61,8 @@ struct TaskState {
   bool granted = false;  // a sleeping primitive handed this task its object
   bool finished = false;
   int state = 0;  // TASK_RUNNING / TASK_INTERRUPTIBLE / TASK_UNINTERRUPTIBLE
+  Loc state_loc;  // where the state was last set to a sleeping one
+  const char* state_fn = "";
   AtomicCell* wake_sync = nullptr;  // orders a waker before the woken task
   // Kernel-thread slots.
   bool started = false;
