@@ -3,6 +3,7 @@
 // where the fault can be resumed from and in a worker process always; the
 // next model still runs; the replay token reproduces the report.
 
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -182,6 +183,26 @@ TEST_F(RobustTest, LongLivelockTokenIsShort) {
   std::optional<Result> again = ReplayModel(M("robust_test/long_livelock"), r.replay, &error);
   ASSERT_TRUE(again.has_value()) << error;
   EXPECT_EQ(again->report, r.report);
+}
+
+size_t MappingCount() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return 0;
+  size_t lines = 0;
+  for (int c; (c = std::fgetc(f)) != EOF;) lines += c == '\n' ? 1 : 0;
+  std::fclose(f);
+  return lines;
+}
+
+// Engine-thread stacks are unmapped when the engine's context ends, also
+// after failing executions, so checking many models does not grow the
+// process (Relacy's own stacks were never freed). A stack left mapped would
+// add two mappings (guard and stack) per engine thread per run.
+TEST_F(RobustTest, FiberStacksAreReleased) {
+  for (int i = 0; i < 5; ++i) CheckModel(M("robust_test/null_write"), {});
+  const size_t before = MappingCount();
+  for (int i = 0; i < 50; ++i) CheckModel(M("robust_test/null_write"), {});
+  EXPECT_LE(MappingCount(), before + 2);
 }
 
 // A clean and a failing shipped-style model give the same JSON in a worker
