@@ -33,7 +33,8 @@ std::string KmcFaulty() {
 
 // Runs kmc_faulty with `args`; stdout in *out. With term_after_bytes > 0,
 // sends SIGTERM once that much of stdout has arrived.
-int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_after_bytes = 0) {
+int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_after_bytes = 0,
+           int sig = SIGTERM) {
   const std::string bin = KmcFaulty();
   if (bin.empty()) {
     ADD_FAILURE() << "kmc_faulty not found";
@@ -60,7 +61,7 @@ int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_a
   while ((n = read(fds[0], buf, sizeof buf)) > 0) {
     out->append(buf, static_cast<size_t>(n));
     if (term_after_bytes > 0 && !sent && out->size() >= term_after_bytes) {
-      kill(pid, SIGTERM);
+      kill(pid, sig);
       sent = true;
     }
   }
@@ -258,6 +259,16 @@ TEST(FaultyCliTest, ReplayReadsATokenFile) {
   EXPECT_EQ(RunKmc({"replay", "robust_test/null_write", token}, &by_arg), 0);
   EXPECT_EQ(by_file, by_arg);
   EXPECT_NE(by_file.find("BUG: kernel NULL pointer dereference"), std::string::npos) << by_file;
+}
+
+TEST(FaultyCliTest, SigintPrintsTheResultSoFarAndExits130) {
+  std::string out;
+  const int rc = RunKmc({"check", "robust_test/long_search"}, &out, 1, SIGINT);
+  EXPECT_EQ(rc, 130) << out;
+  EXPECT_NE(out.find("robust_test/long_search"), std::string::npos) << out;
+  EXPECT_NE(out.find("stopped"), std::string::npos) << out;
+  EXPECT_NE(out.find("interrupted by SIGINT after 1 of 1 models: not a proof."), std::string::npos)
+      << out;
 }
 
 TEST(FaultyCliTest, HelpExitsZero) {
