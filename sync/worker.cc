@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -27,7 +28,9 @@ using internal::FlightRecorder;
 
 constexpr uint32_t kRecorderCapacity = 1u << 20;  // decisions of one execution
 
-volatile sig_atomic_t g_child_pid = 0;
+// Workers running now (several with kmc check --jobs=N), for signals.
+constexpr int kMaxWorkers = 64;
+std::atomic<pid_t> g_child_pids[kMaxWorkers];
 volatile sig_atomic_t g_interrupt_sig = 0;
 
 // --- Results over a pipe ---------------------------------------------------
@@ -200,7 +203,11 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
     out.r = work();
     return out;
   }
-  g_child_pid = pid;
+  int slot = -1;
+  for (int i = 0; i < kMaxWorkers && slot < 0; ++i) {
+    pid_t expected = 0;
+    if (g_child_pids[i].compare_exchange_strong(expected, pid)) slot = i;
+  }
   std::string buf;
   const double budget = internal::WatchdogSeconds();
   const double patience = budget > 0 ? 2 * budget + 1 : 0;
@@ -244,7 +251,7 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  g_child_pid = 0;
+  if (slot >= 0) g_child_pids[slot].store(0);
   out.status = status;
   out.executions = rec->executions;
   if (!rec->overflow) {
@@ -449,8 +456,10 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
 void InterruptWorkers(int sig) {
   g_interrupt_sig = sig;
   internal::Runtime::RequestStop();
-  const pid_t pid = g_child_pid;
-  if (pid > 0) kill(pid, SIGTERM);
+  for (auto& p : g_child_pids) {
+    const pid_t pid = p.load();
+    if (pid > 0) kill(pid, SIGTERM);
+  }
 }
 
 }  // namespace kmc

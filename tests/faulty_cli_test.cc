@@ -204,6 +204,30 @@ TEST(FaultyCliTest, CheckAllReportsEveryFaultyModelWithValidJson) {
   EXPECT_NE(by_model["robust_test/abort"]["replay"], "null");
 }
 
+// --jobs=3: the same verdicts, printed in the same (model) order.
+TEST(FaultyCliTest, JobsRunModelsAtOnceWithTheSameResults) {
+  std::string one, three;
+  const std::vector<std::string> args = {"check", "--all", "--json", "--watchdog=0.25",
+                                         "--max_executions=2000"};
+  std::vector<std::string> args3 = args;
+  args3.push_back("--jobs=3");
+  EXPECT_EQ(RunKmc(args, &one), 1);
+  EXPECT_EQ(RunKmc(args3, &three), 1);
+  std::vector<std::map<std::string, std::string>> r1, r3;
+  ASSERT_TRUE(Json(one).ParseArray(&r1)) << one;
+  ASSERT_TRUE(Json(three).ParseArray(&r3)) << three;
+  ASSERT_EQ(r1.size(), r3.size());
+  for (size_t i = 0; i < r1.size(); ++i) {
+    EXPECT_EQ(r1[i]["model"], r3[i]["model"]);
+    EXPECT_EQ(r1[i]["verdict"], r3[i]["verdict"]) << r1[i]["model"];
+    EXPECT_EQ(r1[i]["replay"], r3[i]["replay"]) << r1[i]["model"];
+    EXPECT_EQ(r1[i]["executions"], r3[i]["executions"]) << r1[i]["model"];
+  }
+  std::string out;
+  EXPECT_EQ(RunKmc({"check", "--jobs=0", "--all"}, &out), 2);
+  EXPECT_EQ(RunKmc({"check", "--jobs=65", "--all"}, &out), 2);
+}
+
 TEST(FaultyCliTest, SigtermClosesTheJsonAndExits143) {
   std::string out;
   // "[\n" is printed before the search starts; SIGTERM then arrives during

@@ -27,7 +27,7 @@ bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
 std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork"};
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
-                                           "max_executions", "watchdog", "token_file"};
+                                           "max_executions", "watchdog", "token_file", "jobs"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -77,7 +77,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       }
     } else {
       constexpr uint64_t kBelow62 = (uint64_t{1} << 62) - 1;
-      const uint64_t max = name == "bound"        ? 64
+      const uint64_t max = name == "jobs"         ? 64
+                           : name == "bound"        ? 64
                            : name == "executions" ? kBelow62
                            : name == "seed"       ? kBelow62
                                                   : static_cast<uint64_t>(INT64_MAX);
@@ -87,9 +88,11 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       }
       if (v > max) {
         return "--" + name + " must be at most " + std::to_string(max) +
-              (name == "bound" ? "" : name == "max_executions" ? " (2^63-1)" : " (2^62-1)");
+              (name == "bound" || name == "jobs" ? ""
+               : name == "max_executions" ? " (2^63-1)"
+                                          : " (2^62-1)");
       }
-      if ((name == "executions" || name == "max_executions") && v == 0) {
+      if ((name == "executions" || name == "max_executions" || name == "jobs") && v == 0) {
         return "--" + name + " must be positive";
       }
     }

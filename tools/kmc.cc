@@ -3,7 +3,7 @@
 //   kmc list
 //   kmc check <model>... | --all  [--search=exhaustive|bounded|random]
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
-//             [--watchdog=SECONDS] [--progress] [--nofork]
+//             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N]
 //   kmc replay <model> <token> | --token_file=FILE
 //
 // Each model runs in a worker process (sync/worker.h), so a model that
@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -53,6 +56,7 @@ ABSL_FLAG(double, watchdog, 5.0,
           "lockup (0: off)");
 ABSL_FLAG(bool, fork, true, "run each model in a worker process (crash isolation)");
 ABSL_FLAG(std::string, token_file, "", "replay: read the token from this file");
+ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
 
 namespace {
 
@@ -61,7 +65,7 @@ constexpr const char* kUsage =
     "  kmc list\n"
     "  kmc check <model>... | --all [--search=exhaustive|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
-    "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork]\n"
+    "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "  kmc replay <model> <token> | --token_file=FILE\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
@@ -70,7 +74,8 @@ constexpr const char* kUsage =
     "  --seed        first seed of --search=random, 0..2^62-1 (seed + executions < 2^62)\n"
     "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
-    "  --json        one JSON array of results, printed as they complete\n";
+    "  --json        one JSON array of results, printed as they complete\n"
+    "  --jobs        models checked at once, each in its own worker process (1..64)\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -203,10 +208,43 @@ int Check(const std::vector<std::string>& names) {
                 Pad("COMPLETE", 8).c_str(), Pad("EXECUTIONS", 10).c_str(), "SECONDS");
   }
   std::fflush(stdout);
-  for (const kmc::Model* m : models) {
-    // A signal that arrived before this model started still gives it a
-    // result of its own (no executions, interrupted), then the run stops.
-    kmc::Result r = fork ? kmc::CheckModelIsolated(*m, options) : kmc::CheckModel(*m, options);
+  // Workers run up to --jobs models at once; results are printed in model
+  // order as soon as each one and all before it are done.
+  const size_t jobs = fork ? static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_jobs))) : 1;
+  std::vector<std::optional<kmc::Result>> slots(models.size());
+  std::mutex mu;
+  std::condition_variable done;
+  size_t next_model = 0;
+  bool stop = false;
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop || next_model >= models.size()) return;
+        i = next_model++;
+      }
+      kmc::Result r = fork ? kmc::CheckModelIsolated(*models[i], options)
+                           : kmc::CheckModel(*models[i], options);
+      std::lock_guard<std::mutex> lock(mu);
+      // A signal that arrived before a model started still gives it a
+      // result of its own (no executions, interrupted); then no new model
+      // starts.
+      if (g_signal != 0) stop = true;
+      slots[i] = std::move(r);
+      done.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t j = 0; j < std::min(jobs, models.size()); ++j) pool.emplace_back(worker);
+  for (size_t i = 0; i < models.size(); ++i) {
+    kmc::Result r;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      done.wait(lock, [&] { return slots[i].has_value() || (stop && i >= next_model); });
+      if (!slots[i].has_value()) break;  // never started: the run was interrupted
+      r = std::move(*slots[i]);
+    }
     if (g_signal != 0 && r.verdict == kmc::Verdict::kClean && !r.complete) r.interrupted = true;
     all_match = all_match && r.match;
     if (json) {
@@ -223,8 +261,8 @@ int Check(const std::vector<std::string>& names) {
     }
     std::fflush(stdout);
     results.push_back(std::move(r));
-    if (g_signal != 0) break;
   }
+  for (auto& t : pool) t.join();
   if (json) {
     std::printf("%s]\n", results.empty() ? "" : "\n");
   } else {
