@@ -197,12 +197,13 @@ size_t MappingCount() {
 // Engine-thread stacks are unmapped when the engine's context ends, also
 // after failing executions, so checking many models does not grow the
 // process (Relacy's own stacks were never freed). A stack left mapped would
-// add two mappings (guard and stack) per engine thread per run.
+// add two mappings (guard and stack) per engine thread per run: 200 here.
+// (Some slack: AddressSanitizer's allocator maps memory of its own.)
 TEST_F(RobustTest, FiberStacksAreReleased) {
   for (int i = 0; i < 5; ++i) CheckModel(M("robust_test/null_write"), {});
   const size_t before = MappingCount();
   for (int i = 0; i < 50; ++i) CheckModel(M("robust_test/null_write"), {});
-  EXPECT_LE(MappingCount(), before + 2);
+  EXPECT_LE(MappingCount(), before + 20);
 }
 
 // A clean and a failing shipped-style model give the same JSON in a worker
