@@ -231,6 +231,15 @@ std::string JsonString(std::string_view s) {
   return out + "\"";
 }
 
+// A clean result of a model that touched no race-checked memory proves
+// nothing about data races: say so (a driver whose fields are plain C++
+// fields, or a model that never reaches the driver).
+void WarnIfNothingChecked(const Runtime& rt, Result* r) {
+  if (rt.checked_accesses() != 0) return;
+  r->warning = "no shared accesses were checked";
+  r->message += " (warning: " + r->warning + ")";
+}
+
 }  // namespace
 
 Result CheckModel(const Model& model, const RunOptions& options) {
@@ -295,6 +304,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
                          : " executions (search budget reached; not a proof)");
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
+    WarnIfNothingChecked(rt, &r);
     return r;
   }
   if (!o.error.empty()) {
@@ -307,6 +317,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     r.verdict = Verdict::kClean;
     r.complete = req.search == SearchMode::kExhaustive;
     r.message = "no bug found";
+    WarnIfNothingChecked(rt, &r);
   } else {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
@@ -406,6 +417,7 @@ std::string ResultToJson(const Result& r) {
   s += ", \"replay\": " + (r.replay.empty() ? std::string("null") : JsonString(r.replay));
   s += ", \"message\": " + JsonString(r.message);
   if (r.interrupted) s += ", \"interrupted\": true";
+  if (!r.warning.empty()) s += ", \"warning\": " + JsonString(r.warning);
   s += "}";
   return s;
 }

@@ -42,6 +42,9 @@ struct Result {
   bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
   // Fields added here must also travel through sync/worker.cc's
   // (de)serialization (worker_test compares both ways of running).
+  // Set on a clean result when the model checked no shared memory at all
+  // ("no shared accesses were checked"): such a clean proves nothing.
+  std::string warning;
 };
 
 Result CheckModel(const Model& model, const RunOptions& options);
@@ -72,7 +75,8 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
 void SetWatchdogSeconds(double seconds);
 
 // One JSON object for a result (fields: model, expected, verdict, match,
-// search, complete, executions, seconds, replay, message).
+// search, complete, executions, seconds, replay, message, and warning when
+// set).
 std::string ResultToJson(const Result& r);
 
 }  // namespace kmc

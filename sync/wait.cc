@@ -299,43 +299,66 @@ void poll_wait(struct file* filp, wait_queue_head_t* q, poll_table* p, const Loc
 
 namespace detail {
 
+void WaitEventBegin(WaitStep& w) {
+  Runtime::Get().MightSleep(w.fn, w.loc);
+  w.phase = 0;
+  w.result = (w.flags & kWaitTimeout) ? std::max<long>(w.timeout, 1) : 0;
+}
+
+bool WaitEventNext(WaitStep& w, bool cond) {
+  Runtime& rt = Runtime::Get();
+  const bool timed = (w.flags & kWaitTimeout) != 0;
+  const int state = (w.flags & kWaitInterruptible) ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
+  const bool exclusive = (w.flags & kWaitExclusive) != 0;
+  switch (w.phase) {
+    case 0:  // the check before queueing
+      if (cond) return false;
+      break;
+    case 1: {  // the check after prepare_to_wait()
+      if (cond) {
+        finish_wait(w.q, w.entry, w.loc);
+        return false;
+      }
+      internal::AtomicSection section;
+      const WakeResult r = Sleep(timed, w.loc);
+      if (r == WakeResult::kSignal) {
+        w.result = -ERESTARTSYS;
+        finish_wait(w.q, w.entry, w.loc);
+        return false;
+      }
+      if (r == WakeResult::kTimeout) {
+        w.phase = 2;
+        return true;
+      }
+      break;
+    }
+    default:  // the check after a timeout
+      w.result = cond ? 1 : 0;
+      finish_wait(w.q, w.entry, w.loc);
+      return false;
+  }
+  w.phase = 1;
+  PrepareCommon(w.q, w.entry, state, exclusive, w.fn, w.loc);
+  WaitQueueState& s = State(w.q, w.loc);
+  rt.Current().wait_what = std::string(w.fn) + "(" + s.name + ", " + w.cond_text + ")";
+  return true;
+}
+
 long WaitEvent(wait_queue_head_t* q, const std::function<bool()>& cond, const char* fn,
                const char* cond_text, unsigned flags, long timeout, const Loc& loc) {
   Runtime& rt = Runtime::Get();
-  rt.MightSleep(fn, loc);
   auto check = [&rt, &cond] {
     rt.SuppressRaces(1);
     const bool ok = cond();
     rt.SuppressRaces(-1);
     return ok;
   };
-  const bool timed = (flags & kWaitTimeout) != 0;
-  const long success = timed ? std::max<long>(timeout, 1) : 0;
-  if (check()) return success;
-  const int state = (flags & kWaitInterruptible) ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE;
-  const bool exclusive = (flags & kWaitExclusive) != 0;
   wait_queue_entry entry;
-  WaitQueueState& s = State(q, loc);
-  const std::string what = std::string(fn) + "(" + s.name + ", " + cond_text + ")";
-  long result = success;
-  for (;;) {
-    PrepareCommon(q, &entry, state, exclusive, fn, loc);
-    TaskState& t = rt.Current();
-    t.wait_what = what;
-    if (check()) break;
-    internal::AtomicSection section;
-    const WakeResult r = Sleep(timed, loc);
-    if (r == WakeResult::kSignal) {
-      result = -ERESTARTSYS;
-      break;
-    }
-    if (r == WakeResult::kTimeout) {
-      result = check() ? 1 : 0;
-      break;
-    }
+  WaitStep w{q, &entry, fn, cond_text, flags, timeout, loc};
+  WaitEventBegin(w);
+  while (WaitEventNext(w, check())) {
   }
-  finish_wait(q, &entry, loc);
-  return result;
+  return w.result;
 }
 
 }  // namespace detail

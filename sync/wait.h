@@ -107,6 +107,23 @@ enum WaitFlags : unsigned {
 // the condition still false.
 long WaitEvent(wait_queue_head_t* q, const std::function<bool()>& cond, const char* fn,
                const char* cond_text, unsigned flags, long timeout, const Loc& loc);
+// WaitEvent() one condition check at a time, for callers that cannot pass
+// the condition as a function (C drivers: <linux/wait.h>). Begin, then call
+// Next with the condition's value until it returns false; `result` is then
+// what WaitEvent() returns.
+struct WaitStep {
+  wait_queue_head_t* q;
+  wait_queue_entry* entry;
+  const char* fn;
+  const char* cond_text;
+  unsigned flags;
+  long timeout;
+  Loc loc;
+  int phase = 0;
+  long result = 0;
+};
+void WaitEventBegin(WaitStep& w);
+bool WaitEventNext(WaitStep& w, bool cond);
 inline int WaitResult(long r) { return static_cast<int>(r); }
 }  // namespace detail
 

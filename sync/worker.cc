@@ -83,6 +83,7 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.replay);
   PutStr(&body, r.message);
   PutStr(&body, r.report);
+  PutStr(&body, r.warning);
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -103,6 +104,7 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->replay = in.Str();
   r->message = in.Str();
   r->report = in.Str();
+  r->warning = in.Str();
   return in.ok && in.pos == buf.size();
 }
 

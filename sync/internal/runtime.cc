@@ -27,6 +27,9 @@ constexpr uint32_t kFreedEpoch = 0x6b6b6b6bu;   // POISON_FREE
 constexpr unsigned char kPoisonUninit = 0x5a;
 constexpr unsigned char kPoisonFree = 0x6b;
 constexpr size_t kGranule = 8;  // race-check granularity of raw memory
+// Bytes after every heap block that belong to it for lookups, so an access
+// just past the end is reported as out of bounds (KASAN's redzone).
+constexpr size_t kRedzone = 16;
 
 uint32_t g_epoch = 0;
 
@@ -99,6 +102,7 @@ void Runtime::StartRun(const Model* model, bool progress) {
   budget_hit_ = false;
   stopped_ = false;
   executions_ = 0;
+  checked_accesses_ = 0;
   run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
 }
@@ -124,6 +128,9 @@ void Runtime::ResetExecution(bool engine_alive) {
   objects_.clear();
   for (auto& [base, block] : heap_) std::free(reinterpret_cast<void*>(base));
   heap_.clear();
+  modules_.clear();
+  plain_.clear();
+  exit_hooks_.clear();
   alloc_seq_ = 0;
   fixture_ = nullptr;
   cpus_.clear();
@@ -357,6 +364,12 @@ void Runtime::FinishExecution() {
   phase_ = Phase::kFinal;
   RunLeftoverDeferred();
   model_->RunCheck(fixture_);
+  // Module exit (rmmod of what the model left loaded), before the leak scan.
+  while (!exit_hooks_.empty()) {
+    auto hook = std::move(exit_hooks_.back());
+    exit_hooks_.pop_back();
+    hook();
+  }
   model_->DestroyFixture(fixture_);
   fixture_ = nullptr;
   // kmemleak: every block still allocated once the model is torn down.
@@ -625,6 +638,11 @@ VarState& Runtime::Var(Handle& h) { return Object<VarObject>(h).v; }
 std::string Runtime::ShortDescribe(const Where& w) const {
   if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("shared field");
   const Block& b = *w.block;
+  if (b.is_module) {
+    std::string sym = data_symbol_ ? data_symbol_(b.base + w.offset) : std::string();
+    if (sym.empty()) sym = b.module + "+" + std::to_string(w.offset);
+    return w.op ? std::string(w.op) + " " + sym : sym;
+  }
   const std::string obj = std::string(b.is_page ? "page#" : "obj#") + std::to_string(b.seq);
   if (w.op) {
     return std::string(w.op) + " " + obj + "[" + std::to_string(w.offset) + ".." +
@@ -636,6 +654,12 @@ std::string Runtime::ShortDescribe(const Where& w) const {
 std::string Runtime::Describe(const Where& w) const {
   if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("a shared field");
   const Block& b = *w.block;
+  if (b.is_module) {
+    std::string sym = data_symbol_ ? data_symbol_(b.base + w.offset) : std::string();
+    std::string s = w.op ? std::string(w.op) + " of " : std::string();
+    if (!sym.empty()) return s + "'" + sym + "' (a global of module " + b.module + ")";
+    return s + "offset " + std::to_string(w.offset) + " of the globals of module " + b.module;
+  }
   std::string s = w.op ? std::string(w.op) + " of " : std::string("the field at ");
   if (w.op) {
     s += "bytes " + std::to_string(w.offset) + ".." + std::to_string(w.offset + w.size - 1) + " of ";
@@ -656,13 +680,18 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   else if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc)
     details += " (after " + FormatLoc(t->last_loc) + ")";
   details += "\n";
+  if (chain_current_ != nullptr && chain_format_ != nullptr) {
+    details += chain_format_(chain_current_());
+  }
   int other = -1;
   bool has_loc = false;
   Loc other_loc;
+  uint32_t other_chain = 0;
   if (against_write) {
     other = v.last_writer;
     has_loc = v.has_write_loc;
     other_loc = v.last_write_loc;
+    other_chain = v.write_chain;
   } else {
     uint32_t best = 0;
     for (int i = 0; i < VarState::kTrackedReaders; ++i) {
@@ -671,6 +700,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
         other = i;
         other_loc = v.read_loc[i];
         has_loc = other_loc.line() != 0;
+        other_chain = v.read_chain[i];
       }
     }
   }
@@ -678,6 +708,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
     details += std::string("previous ") + (against_write ? "write" : "read") + " by " + Who(other);
     if (has_loc) details += " at " + FormatLoc(other_loc);
     details += "\n";
+    if (other_chain != 0 && chain_format_ != nullptr) details += chain_format_(other_chain);
   }
   details += "no lock or barrier orders the two accesses\n";
   const TaskState* t = CurrentOrNull();
@@ -688,6 +719,9 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
 void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* loc,
                        bool record) {
   if (!InSimulation() || CurrentThread() < 0 || suppress_races_ > 0) return;
+  ++checked_accesses_;
+  const uint32_t chain =
+      (chain_current_ != nullptr && CollectingHistory()) ? chain_current_() : 0;
   if (v.cell == nullptr) {
     v.cell = NewVarCell();
     var_cells_.push_back(v.cell);
@@ -706,6 +740,7 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
       ReportRace(v, true, Describe(where), loc, against_write);
     }
     for (uint32_t& r : v.read_seq) r = 0;
+    v.write_chain = chain;
     v.last_writer = me;
     v.has_write_loc = loc != nullptr;
     if (loc) v.last_write_loc = *loc;
@@ -714,6 +749,7 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
     if (me >= 0 && me < VarState::kTrackedReaders) {
       v.read_seq[me] = ++v.seq;
       v.read_loc[me] = loc ? *loc : Loc();
+      v.read_chain[me] = chain;
     }
   }
 }
@@ -757,13 +793,14 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
                                const Loc& loc) {
   if (!InSimulation() || n == 0) return;
   if (reinterpret_cast<uintptr_t>(p) < kNullPage) NullDereference(p, write, op, loc);
-  Block* b = FindBlock(p);
+  Block* b = FindKernelBlock(p);
   if (b == nullptr) return;
   if (b->freed) ReportUseAfterFree(*b, p, n, write, loc);
   const uintptr_t start = reinterpret_cast<uintptr_t>(p);
   if (start + n > b->base + b->size) {
     Fail(Verdict::kOutOfBounds,
-         std::string("BUG: KASAN: slab-out-of-bounds in ") + op,
+         std::string("BUG: KASAN: ") + (b->is_module ? "global" : "slab") +
+             "-out-of-bounds in " + op,
          std::string(write ? "Write" : "Read") + " of size " + std::to_string(n) +
              " at offset " + std::to_string(start - b->base) + " of a " +
              std::to_string(b->size) + "-byte object #" + std::to_string(b->seq) + " by " +
@@ -812,7 +849,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
     return nullptr;
   }
   const size_t real = size == 0 ? 1 : size;
-  void* p = std::malloc(real);
+  void* p = std::malloc(real + kRedzone);
   if (p == nullptr) {
     Note("allocation of " + std::to_string(size) + " bytes fails: host out of memory", loc);
     return nullptr;
@@ -839,6 +876,19 @@ Block* Runtime::FindBlock(const void* p) {
   --it;
   Block& b = it->second;
   if (a < b.base + std::max<size_t>(b.size, 1)) return &b;
+  return nullptr;
+}
+
+Block* Runtime::FindKernelBlock(const void* p) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  for (auto* blocks : {&heap_, &modules_}) {
+    auto it = blocks->upper_bound(a);
+    if (it == blocks->begin()) continue;
+    --it;
+    Block& b = it->second;
+    const size_t extent = b.is_module ? b.size : std::max<size_t>(b.size, 1) + kRedzone;
+    if (a < b.base + extent) return &b;
+  }
   return nullptr;
 }
 
@@ -884,6 +934,10 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
     }
     for (VarState& g : b->granules) {
       if (g.cell != nullptr) CheckVar(g, true, where, &loc, /*record=*/false);
+    }
+    for (auto it = plain_.lower_bound(b->base);
+         it != plain_.end() && it->first < b->base + b->size; ++it) {
+      if (it->second.cell != nullptr) CheckVar(it->second, true, where, &loc, /*record=*/false);
     }
   }
   b->freed = true;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -147,6 +148,14 @@ struct VarState {
   Loc read_loc[kTrackedReaders];
   uint32_t read_seq[kTrackedReaders] = {};  // 0: no read since the last write
   uint32_t seq = 0;
+  // Call chains (interned by sync/internal/kcsan.cc; 0: none) of the last
+  // write and of each tracked read, recorded while a failing execution is
+  // re-run, for reports of instrumented C accesses.
+  uint32_t write_chain = 0;
+  uint32_t read_chain[kTrackedReaders] = {};
+  // A C location read with READ_ONCE & co: set when a plain store changed
+  // memory behind the marked view (the next marked load reads memory).
+  bool plain_written = false;
 };
 
 struct Block {
@@ -154,6 +163,8 @@ struct Block {
   size_t size = 0;
   bool freed = false;
   bool is_page = false;
+  bool is_module = false;  // a module's globals and statics, not heap memory
+  std::string module;      // is_module: the module's name
   Loc alloc_loc;
   Loc free_loc;
   int alloc_task = -1;
@@ -307,6 +318,38 @@ class Runtime {
   [[noreturn]] void NullDereference(const void* addr, bool write, const char* op,
                                     const Loc& loc);
 
+  // --- Instrumented plain accesses of C drivers (sync/internal/kcsan.cc) ---
+  // The globals and statics of a module loaded in this execution: checked
+  // like heap memory (races, bounds) until the execution ends.
+  void AddModuleRegion(void* start, size_t size, const std::string& module);
+  // A plain access of `size` bytes: races, use after free and out of bounds
+  // for heap and module memory; other memory (stacks, user buffers, the
+  // engine's own) is ignored.
+  void CheckPlain(const void* addr, size_t size, bool write, const Loc& loc);
+  // The per-address state of a C location in kernel memory, or null.
+  VarState* PlainVar(const void* addr);
+  // READ_ONCE/WRITE_ONCE & co. of C code: one scheduling step, an atomic
+  // access with `order` (0 relaxed, 1 acquire, 2 release) for kernel memory,
+  // a plain copy otherwise. Copies `size` bytes between *p and *value.
+  void MarkedAccess(volatile void* p, void* value, size_t size, bool write, int order,
+                    const char* op, const Loc& loc);
+  // Names the global or static variable at an address ("" when unknown).
+  void set_data_symbol_hook(std::string (*hook)(uintptr_t)) { data_symbol_ = hook; }
+  // Heap or module block that contains `p` (its redzone included), or null.
+  Block* FindKernelBlock(const void* p);
+  // Interns the current task's call chain (0 when none) and formats one.
+  void set_chain_hooks(uint32_t (*current)(), std::string (*format)(uint32_t)) {
+    chain_current_ = current;
+    chain_format_ = format;
+  }
+  // Shared accesses (Shared<T>, kernel memory, C plain accesses) checked in
+  // this run: 0 means the model checked no shared memory at all.
+  uint64_t checked_accesses() const { return checked_accesses_; }
+
+  // Runs `hook` at the end of this execution, after the model's final check
+  // and before the leak scan (last registered first): module exit.
+  void AtExecutionEnd(std::function<void()> hook) { exit_hooks_.push_back(std::move(hook)); }
+
   // Heap.
   void* Allocate(size_t size, bool zero, bool is_page, const Loc& loc);
   void Free(const void* p, bool is_page, const char* fn, const Loc& loc);
@@ -382,6 +425,13 @@ class Runtime {
   std::vector<AtomicCell*> atomics_;
   uint64_t alloc_seq_ = 0;
   std::map<uintptr_t, Block> heap_;
+  std::map<uintptr_t, Block> modules_;     // module data regions, this execution
+  std::map<uintptr_t, VarState> plain_;    // C plain accesses by address
+  uint32_t (*chain_current_)() = nullptr;
+  std::string (*chain_format_)(uint32_t) = nullptr;
+  std::string (*data_symbol_)(uintptr_t) = nullptr;
+  uint64_t checked_accesses_ = 0;
+  std::vector<std::function<void()>> exit_hooks_;
   std::vector<TraceEvent> trace_;
   PendingReport report_;
   double last_progress_ = 0;

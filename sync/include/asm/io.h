@@ -1,0 +1,2 @@
+/* kmc: <asm/io.h>. */
+#include <linux/mm.h>

@@ -1,0 +1,2 @@
+/* kmc: <linux/ioctl.h>. */
+#include <asm/ioctl.h>

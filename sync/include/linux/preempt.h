@@ -1,0 +1,2 @@
+#include <linux/smp.h>
+#include <linux/sched.h>

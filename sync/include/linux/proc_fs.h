@@ -1,0 +1,2 @@
+/* kmc: <linux/proc_fs.h> is not available to C drivers yet. */
+#error "kmc: <linux/proc_fs.h> is not modelled for C drivers yet; see docs/CHECK_YOUR_DRIVER.md"

@@ -1,0 +1,2 @@
+/* kmc: <linux/sched/signal.h>. */
+#include <linux/sched.h>

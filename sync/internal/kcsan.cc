@@ -1,0 +1,418 @@
+// kmc: checked plain accesses of C drivers (the kernel's KCSAN wiring).
+//
+// C drivers are compiled with GCC's ThreadSanitizer instrumentation
+// (-fsanitize=thread --param tsan-distinguish-volatile=1, by kmc_module in
+// tools/kmc.bzl), as the kernel does for KCSAN, and linked against the
+// __tsan_* entry points defined here instead of libtsan. Every plain load
+// and store of a driver arrives with its address and size:
+//   * kernel memory (kmalloc'd blocks and pages, a loaded module's globals
+//     and statics) goes through the same checks as Shared<T>: data races
+//     from the happens-before order of the surrounding synchronization, use
+//     after free, out of bounds (the redzone after each heap block);
+//   * every other address (the task's stack, a model's user buffers, kmc's
+//     own memory) is ignored;
+//   * volatile accesses are marked accesses (never a race), as in KCSAN.
+// __tsan_func_entry/exit keep a shadow call stack per engine thread, so a
+// report shows the call chain of both accesses. Return addresses are
+// resolved in-process with libdw (elfutils) and cached per address.
+
+#include <elfutils/libdwfl.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sync/internal/c_loc.h"
+#include "sync/internal/engine.h"
+#include "sync/internal/runtime.h"
+
+namespace kmc::internal {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Symbolization.
+
+std::string DataSymbol(uintptr_t addr);
+
+// Engine threads run on 64 KiB fiber stacks; libdw needs more when it first
+// loads a module's debug information. Cache misses run on a stack of their
+// own (a context switch that returns to the caller, like a function call).
+constexpr size_t kBigStack = size_t{8} << 20;
+void (*g_big_fn)(void*) = nullptr;
+void* g_big_arg = nullptr;
+void BigStackTrampoline() { g_big_fn(g_big_arg); }
+
+void OnBigStack(void (*fn)(void*), void* arg) {
+  static char* stack = static_cast<char*>(std::malloc(kBigStack));
+  static ucontext_t caller;
+  static ucontext_t callee;
+  g_big_fn = fn;
+  g_big_arg = arg;
+  getcontext(&callee);
+  callee.uc_stack.ss_sp = stack;
+  callee.uc_stack.ss_size = kBigStack;
+  callee.uc_link = &caller;
+  makecontext(&callee, &BigStackTrampoline, 0);
+  swapcontext(&caller, &callee);
+}
+
+struct Symbolizer {
+  Dwfl* dwfl = nullptr;
+  bool tried = false;
+  std::unordered_map<uintptr_t, const LocRecord*> code;
+  std::unordered_map<uintptr_t, std::string> data;
+  std::deque<std::string> strings;  // storage for file and function names
+  std::deque<LocRecord> records;
+
+  bool Init() {
+    if (tried) return dwfl != nullptr;
+    tried = true;
+    static char* debuginfo_path = nullptr;
+    static const Dwfl_Callbacks callbacks = {
+        dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo, nullptr, &debuginfo_path};
+    dwfl = dwfl_begin(&callbacks);
+    if (dwfl == nullptr) return false;
+    if (dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
+        dwfl_report_end(dwfl, nullptr, nullptr) != 0) {
+      dwfl_end(dwfl);
+      dwfl = nullptr;
+    }
+    return dwfl != nullptr;
+  }
+
+  const char* Intern(const char* s) {
+    strings.emplace_back(s);
+    return strings.back().c_str();
+  }
+
+  // The source line of the instruction at `pc`.
+  const LocRecord* Code(uintptr_t pc) {
+    auto it = code.find(pc);
+    if (it != code.end()) return it->second;
+    struct Job {
+      Symbolizer* self;
+      uintptr_t pc;
+    } job{this, pc};
+    OnBigStack([](void* j) { static_cast<Job*>(j)->self->ResolveCode(static_cast<Job*>(j)->pc); },
+               &job);
+    return code.at(pc);
+  }
+
+  void ResolveCode(uintptr_t pc) {
+    LocRecord rec{"?", "(unknown)", 0, 0};
+    if (Init()) {
+      Dwfl_Module* mod = dwfl_addrmodule(dwfl, pc);
+      if (mod != nullptr) {
+        if (const char* fn = dwfl_module_addrname(mod, pc)) rec.function = Intern(fn);
+        if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc)) {
+          int lineno = 0;
+          const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+          if (file != nullptr) {
+            std::string f = file;
+            while (f.rfind("./", 0) == 0) f = f.substr(2);
+            rec.file = Intern(f.c_str());
+            rec.line = static_cast<unsigned>(lineno);
+          }
+        }
+      }
+    }
+    records.push_back(rec);
+    code.emplace(pc, &records.back());
+  }
+
+  // The symbol (global or static variable) that holds `addr`, "name+off".
+  const std::string& Data(uintptr_t addr) {
+    auto it = data.find(addr);
+    if (it != data.end()) return it->second;
+    struct Job {
+      Symbolizer* self;
+      uintptr_t addr;
+    } job{this, addr};
+    OnBigStack([](void* j) { static_cast<Job*>(j)->self->ResolveData(static_cast<Job*>(j)->addr); },
+               &job);
+    return data.at(addr);
+  }
+
+  // The variable (an object symbol) that contains addr; "name+off".
+  void ResolveData(uintptr_t addr) {
+    std::string name;
+    if (Init()) {
+      // Zero-initialized data past a module's file-backed mapping may fall
+      // outside the range reported for it: search every module's symbols.
+      std::vector<Dwfl_Module*> mods;
+      if (Dwfl_Module* m = dwfl_addrmodule(dwfl, addr)) mods.push_back(m);
+      dwfl_getmodules(
+          dwfl,
+          [](Dwfl_Module* m, void**, const char*, Dwarf_Addr, void* arg) {
+            static_cast<std::vector<Dwfl_Module*>*>(arg)->push_back(m);
+            return static_cast<int>(DWARF_CB_OK);
+          },
+          &mods, 0);
+      for (Dwfl_Module* mod : mods) {
+        const int n = dwfl_module_getsymtab(mod);
+        for (int i = 1; i < n && name.empty(); ++i) {
+          GElf_Sym sym;
+          GElf_Addr value = 0;
+          const char* s =
+              dwfl_module_getsym_info(mod, i, &sym, &value, nullptr, nullptr, nullptr);
+          if (s == nullptr || GELF_ST_TYPE(sym.st_info) != STT_OBJECT) continue;
+          if (addr < value || addr >= value + std::max<GElf_Xword>(sym.st_size, 1)) continue;
+          name = s;
+          if (addr != value) name += "+" + std::to_string(addr - value);
+        }
+        if (!name.empty()) break;
+      }
+    }
+    data.emplace(addr, name);
+  }
+};
+
+Symbolizer& Sym() {
+  static Symbolizer* s = new Symbolizer();
+  return *s;
+}
+
+// ---------------------------------------------------------------------------
+// Shadow call stacks, one per engine thread (slot 0: module init/exit).
+
+constexpr int kMaxThreads = 64;
+struct ShadowStack {
+  uint32_t epoch = 0;
+  std::vector<uintptr_t> frames;  // call sites, outermost first
+};
+ShadowStack g_stacks[kMaxThreads + 1];
+uintptr_t g_access_pc = 0;  // the instrumented access being checked, or 0
+
+ShadowStack* Stack() {
+  Runtime& rt = Runtime::Get();
+  const int slot = CurrentThread() + 1;
+  if (slot < 0 || slot > kMaxThreads) return nullptr;
+  ShadowStack& s = g_stacks[slot];
+  if (s.epoch != rt.epoch()) {
+    s.epoch = rt.epoch();
+    s.frames.clear();
+  }
+  return &s;
+}
+
+// Interned call chains: innermost pc first.
+std::map<std::vector<uintptr_t>, uint32_t> g_chain_ids;
+std::vector<const std::vector<uintptr_t>*> g_chains{nullptr};
+
+uint32_t CurrentChain() {
+  if (g_access_pc == 0) return 0;
+  std::vector<uintptr_t> chain{g_access_pc};
+  if (ShadowStack* s = Stack()) {
+    for (auto it = s->frames.rbegin(); it != s->frames.rend(); ++it) chain.push_back(*it);
+  }
+  auto [it, added] = g_chain_ids.emplace(std::move(chain), 0);
+  if (added) {
+    it->second = static_cast<uint32_t>(g_chains.size());
+    g_chains.push_back(&it->first);
+  }
+  return it->second;
+}
+
+std::string FormatChain(uint32_t id) {
+  if (id == 0 || id >= g_chains.size()) return "";
+  std::string s = " call chain:\n";
+  for (uintptr_t pc : *g_chains[id]) {
+    const LocRecord* r = Sym().Code(pc - 1);
+    if (r->line == 0) continue;
+    s += "  " + std::string(r->function) + "() at " + r->file + ":" + std::to_string(r->line) +
+         "\n";
+  }
+  return s;
+}
+
+std::string DataSymbol(uintptr_t addr) { return Sym().Data(addr); }
+
+void InstallHooks() {
+  static bool installed = false;
+  if (installed) return;
+  installed = true;
+  Runtime::Get().set_chain_hooks(&CurrentChain, &FormatChain);
+  Runtime::Get().set_data_symbol_hook(&DataSymbol);
+}
+
+void PlainAccess(void* pc, const void* addr, size_t size, bool write) {
+  if (!InSimulation()) return;
+  InstallHooks();
+  Runtime& rt = Runtime::Get();
+  if (rt.FindKernelBlock(addr) == nullptr) return;
+  const uintptr_t call = reinterpret_cast<uintptr_t>(pc);
+  g_access_pc = call;
+  rt.CheckPlain(addr, size, write, FromRecord(Sym().Code(call - 1)));
+  g_access_pc = 0;
+}
+
+// Volatile accesses are marked: only lifetime and bounds are checked.
+void VolatilePlainAccess(void* pc, const void* addr, size_t size, bool write) {
+  if (!InSimulation()) return;
+  Runtime& rt = Runtime::Get();
+  if (rt.FindKernelBlock(addr) == nullptr) return;
+  const uintptr_t call = reinterpret_cast<uintptr_t>(pc);
+  rt.CheckKernelRange(addr, size, write, write ? "volatile write" : "volatile read",
+                      FromRecord(Sym().Code(call - 1)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Runtime: module regions and plain accesses.
+
+void Runtime::AddModuleRegion(void* start, size_t size, const std::string& module) {
+  Block b;
+  b.base = reinterpret_cast<uintptr_t>(start);
+  b.size = size;
+  b.is_module = true;
+  b.alloc_task = kModuleTask;
+  b.module = module;
+  modules_.emplace(b.base, std::move(b));
+}
+
+VarState* Runtime::PlainVar(const void* addr) {
+  if (FindKernelBlock(addr) == nullptr) return nullptr;
+  return &plain_[reinterpret_cast<uintptr_t>(addr)];
+}
+
+void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& loc) {
+  if (!InSimulation()) return;
+  Block* b = FindKernelBlock(addr);
+  if (b == nullptr) return;
+  if (b->freed) ReportUseAfterFree(*b, addr, size, write, loc);
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  if (a + size > b->base + b->size) {
+    Fail(Verdict::kOutOfBounds,
+         std::string("BUG: KASAN: ") + (b->is_module ? "global" : "slab") +
+             "-out-of-bounds in " + ShortFunction(loc),
+         std::string(write ? "Write" : "Read") + " of size " + std::to_string(size) +
+             " at offset " + std::to_string(a - b->base) + " of a " + std::to_string(b->size) +
+             "-byte object #" + std::to_string(b->seq) + " by " + Who() + " at " +
+             FormatLoc(loc) + "\nAllocated at " + FormatLoc(b->alloc_loc) + "\n",
+         loc);
+  }
+  if (CurrentThread() < 0) return;
+  VarState& v = plain_[a];
+  if (write && v.marked != nullptr) v.plain_written = true;
+  const Where where{b, a - b->base, size, nullptr};
+  CheckVar(v, write, where, &loc, /*record=*/true);
+}
+
+void Runtime::MarkedAccess(volatile void* p, void* value, size_t size, bool write, int order,
+                           const char* op, const Loc& loc) {
+  void* addr = const_cast<void*>(p);
+  Block* b = InSimulation() ? FindKernelBlock(addr) : nullptr;
+  if (b == nullptr || CurrentThread() < 0 || size > 8) {
+    if (b != nullptr) CheckKernelRange(addr, size, write, op, loc);
+    if (write) std::memcpy(addr, value, size);
+    else std::memcpy(value, addr, size);
+    return;
+  }
+  if (b->freed) ReportUseAfterFree(*b, addr, size, write, loc);
+  ++checked_accesses_;
+  VarState& v = plain_[reinterpret_cast<uintptr_t>(addr)];
+  if (v.marked == nullptr) {
+    int64_t current = 0;
+    std::memcpy(&current, addr, size);
+    v.marked = NewAtomic(current);
+  }
+  const MemOrder mo = order == 1 ? MemOrder::kAcquire
+                      : order == 2 ? MemOrder::kRelease : MemOrder::kRelaxed;
+  Step(addr, op, "", write ? Access::kWrite : Access::kRead, loc);
+  AtomicSection section;
+  if (write) {
+    int64_t bits = 0;
+    std::memcpy(&bits, value, size);
+    AtomicStore(v.marked, bits, mo, loc);
+    std::memcpy(addr, value, size);
+    v.plain_written = false;
+  } else {
+    const int64_t bits = AtomicLoad(v.marked, mo, loc);
+    // After a plain store the marked view may be stale: memory holds the
+    // value the happens-before order makes visible.
+    if (v.plain_written) std::memcpy(value, addr, size);
+    else std::memcpy(value, &bits, size);
+  }
+}
+
+}  // namespace kmc::internal
+
+// ---------------------------------------------------------------------------
+// The entry points GCC's -fsanitize=thread emits.
+
+using kmc::internal::PlainAccess;
+using kmc::internal::VolatilePlainAccess;
+
+extern "C" {
+
+#define KMC_TSAN_RW(n)                                                          \
+  void __tsan_read##n(void* a) { PlainAccess(__builtin_return_address(0), a, n, false); } \
+  void __tsan_write##n(void* a) { PlainAccess(__builtin_return_address(0), a, n, true); } \
+  void __tsan_unaligned_read##n(void* a) {                                      \
+    PlainAccess(__builtin_return_address(0), a, n, false);                           \
+  }                                                                             \
+  void __tsan_unaligned_write##n(void* a) {                                     \
+    PlainAccess(__builtin_return_address(0), a, n, true);                            \
+  }                                                                             \
+  void __tsan_volatile_read##n(void* a) {                                       \
+    VolatilePlainAccess(__builtin_return_address(0), a, n, false);                   \
+  }                                                                             \
+  void __tsan_volatile_write##n(void* a) {                                      \
+    VolatilePlainAccess(__builtin_return_address(0), a, n, true);                    \
+  }                                                                             \
+  void __tsan_unaligned_volatile_read##n(void* a) {                             \
+    VolatilePlainAccess(__builtin_return_address(0), a, n, false);                   \
+  }                                                                             \
+  void __tsan_unaligned_volatile_write##n(void* a) {                            \
+    VolatilePlainAccess(__builtin_return_address(0), a, n, true);                    \
+  }
+
+KMC_TSAN_RW(1)
+KMC_TSAN_RW(2)
+KMC_TSAN_RW(4)
+KMC_TSAN_RW(8)
+KMC_TSAN_RW(16)
+#undef KMC_TSAN_RW
+
+void __tsan_read_range(void* a, unsigned long n) {
+  if (!kmc::internal::InSimulation()) return;
+  kmc::internal::Runtime::Get().CheckKernelRange(
+      a, n, false, "read",
+      kmc::internal::FromRecord(kmc::internal::Sym().Code(
+          reinterpret_cast<uintptr_t>(__builtin_return_address(0)) - 1)));
+}
+void __tsan_write_range(void* a, unsigned long n) {
+  if (!kmc::internal::InSimulation()) return;
+  kmc::internal::Runtime::Get().CheckKernelRange(
+      a, n, true, "write",
+      kmc::internal::FromRecord(kmc::internal::Sym().Code(
+          reinterpret_cast<uintptr_t>(__builtin_return_address(0)) - 1)));
+}
+
+void __tsan_func_entry(void* call_pc) {
+  if (!kmc::internal::InSimulation()) return;
+  if (kmc::internal::ShadowStack* s = kmc::internal::Stack()) {
+    s->frames.push_back(reinterpret_cast<uintptr_t>(call_pc));
+  }
+}
+
+void __tsan_func_exit() {
+  if (!kmc::internal::InSimulation()) return;
+  if (kmc::internal::ShadowStack* s = kmc::internal::Stack()) {
+    if (!s->frames.empty()) s->frames.pop_back();
+  }
+}
+
+void __tsan_init() {}
+
+}  // extern "C"

@@ -1,0 +1,327 @@
+// kmc: character-device registry and the VFS calls of models (sync/vfs.h).
+
+#include "sync/vfs.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sync/internal/c_loc.h"
+#include "sync/internal/runtime.h"
+#include "sync/wait.h"
+
+namespace kmc::vfs {
+namespace {
+
+using internal::Runtime;
+
+constexpr unsigned kFmodeRead = 0x1, kFmodeWrite = 0x2, kFmodeLseek = 0x4, kFmodePread = 0x8,
+                   kFmodePwrite = 0x10;
+constexpr unsigned kDynamicMajorTop = 254;  // the kernel allocates from 254 down
+
+struct Region {
+  unsigned first;
+  unsigned count;
+  std::string name;
+  const cabi::file_operations* fops;  // register_chrdev(); null for regions
+};
+
+struct OpenFile {
+  std::unique_ptr<cabi::file> file;
+  bool closed = false;
+};
+
+// Everything the VFS holds for one execution.
+struct VfsState {
+  uint32_t epoch = 0;
+  std::vector<Region> regions;
+  std::map<unsigned, cabi::cdev*> cdevs;  // first number of each cdev_add
+  std::map<unsigned, std::unique_ptr<cabi::inode>> inodes;
+  std::vector<std::unique_ptr<OpenFile>> files;
+  unsigned next_major = kDynamicMajorTop;
+  bool closing_registered = false;
+};
+
+VfsState& State() {
+  static VfsState* s = new VfsState();
+  const uint32_t e = Runtime::Get().epoch();
+  if (s->epoch != e) {
+    // Files of an execution that failed are dropped without release.
+    *s = VfsState{};
+    s->epoch = e;
+  }
+  return *s;
+}
+
+bool Overlaps(const VfsState& s, unsigned first, unsigned count) {
+  for (const Region& r : s.regions) {
+    if (first < r.first + r.count && r.first < first + count) return true;
+  }
+  return false;
+}
+
+const cabi::file_operations* FindFops(VfsState& s, unsigned dev, cabi::cdev** cdev) {
+  *cdev = nullptr;
+  auto it = s.cdevs.upper_bound(dev);
+  if (it != s.cdevs.begin()) {
+    --it;
+    cabi::cdev* c = it->second;
+    if (dev < c->dev + c->count) {
+      *cdev = c;
+      return c->ops;
+    }
+  }
+  for (const Region& r : s.regions) {
+    if (r.fops != nullptr && dev >= r.first && dev < r.first + r.count) return r.fops;
+  }
+  return nullptr;
+}
+
+OpenFile* Find(File* filp) {
+  for (auto& f : State().files) {
+    if (f->file.get() == filp && !f->closed) return f.get();
+  }
+  return nullptr;
+}
+
+void CheckOpen(File* filp, const char* call, const Loc& loc) {
+  if (filp == nullptr || Find(filp) == nullptr) {
+    Runtime::Get().Fail(Verdict::kModelError,
+                        std::string("kmc: ") + call + " on a file that is not open",
+                        std::string("the model called vfs::") + call + " at " +
+                            internal::FormatLoc(loc) + " with a closed or unknown file\n",
+                        loc);
+  }
+}
+
+int Release(OpenFile& f) {
+  f.closed = true;
+  cabi::file* filp = f.file.get();
+  if (filp->f_op != nullptr && filp->f_op->release != nullptr) {
+    return filp->f_op->release(filp->f_inode, filp);
+  }
+  return 0;
+}
+
+}  // namespace
+
+unsigned DeviceNumber(const std::string& name, unsigned minor) {
+  for (const Region& r : State().regions) {
+    if (r.name == name && minor < r.count) return r.first + minor;
+  }
+  return 0;
+}
+
+File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
+  VfsState& s = State();
+  Runtime& rt = Runtime::Get();
+  if (error) *error = 0;
+  cabi::cdev* cdev = nullptr;
+  const cabi::file_operations* fops = FindFops(s, dev, &cdev);
+  rt.Note("open(" + std::to_string(MAJOR(dev)) + ":" + std::to_string(MINOR(dev)) + ")", loc);
+  if (fops == nullptr) {
+    if (error) *error = -ENXIO;
+    return nullptr;
+  }
+  auto& inode = s.inodes[dev];
+  if (!inode) {
+    inode = std::make_unique<cabi::inode>();
+    inode->i_rdev = dev;
+  }
+  inode->i_cdev = cdev;
+  auto of = std::make_unique<OpenFile>();
+  of->file = std::make_unique<cabi::file>();
+  cabi::file* filp = of->file.get();
+  filp->f_inode = inode.get();
+  filp->f_op = fops;
+  filp->f_flags = flags;
+  const unsigned acc = flags & O_ACCMODE;
+  filp->f_mode = (acc == O_RDONLY   ? kFmodeRead
+                  : acc == O_WRONLY ? kFmodeWrite
+                                    : kFmodeRead | kFmodeWrite) |
+                 kFmodeLseek | kFmodePread | kFmodePwrite;
+  filp->f_pos = 0;
+  filp->__owner_key = nullptr;
+  s.files.push_back(std::move(of));
+  if (!s.closing_registered) {
+    s.closing_registered = true;
+    // Files left open are closed when the process exits: before module exit.
+    rt.AtExecutionEnd([] {
+      for (auto& f : State().files) {
+        if (!f->closed) Release(*f);
+      }
+    });
+  }
+  if (fops->open != nullptr) {
+    const int r = fops->open(filp->f_inode, filp);
+    if (r != 0) {
+      s.files.back()->closed = true;
+      if (error) *error = r;
+      return nullptr;
+    }
+  }
+  return filp;
+}
+
+int close(File* filp, const Loc& loc) {
+  CheckOpen(filp, "close", loc);
+  return Release(*Find(filp));
+}
+
+long read(File* filp, void* buf, size_t count, const Loc& loc) {
+  CheckOpen(filp, "read", loc);
+  if (!(filp->f_mode & kFmodeRead)) return -EBADF;
+  if (filp->f_op->read == nullptr) return -EINVAL;
+  cabi::kmc_loff_t pos = filp->f_pos;
+  const long r = filp->f_op->read(filp, static_cast<char*>(buf), count, &pos);
+  filp->f_pos = pos;
+  return r;
+}
+
+long write(File* filp, const void* buf, size_t count, const Loc& loc) {
+  CheckOpen(filp, "write", loc);
+  if (!(filp->f_mode & kFmodeWrite)) return -EBADF;
+  if (filp->f_op->write == nullptr) return -EINVAL;
+  cabi::kmc_loff_t pos = filp->f_pos;
+  const long r = filp->f_op->write(filp, static_cast<const char*>(buf), count, &pos);
+  filp->f_pos = pos;
+  return r;
+}
+
+long long llseek(File* filp, long long offset, int whence, const Loc& loc) {
+  CheckOpen(filp, "llseek", loc);
+  if (filp->f_op->llseek == nullptr) {
+    // default_llseek without the driver's help: SEEK_SET/SEEK_CUR only.
+    if (!(filp->f_mode & kFmodeLseek)) return -ESPIPE;
+    long long pos = whence == 0 ? offset : whence == 1 ? filp->f_pos + offset : -1;
+    if (pos < 0) return -EINVAL;
+    filp->f_pos = pos;
+    return pos;
+  }
+  return filp->f_op->llseek(filp, offset, whence);
+}
+
+long ioctl(File* filp, unsigned cmd, unsigned long arg, const Loc& loc) {
+  CheckOpen(filp, "ioctl", loc);
+  if (filp->f_op->unlocked_ioctl == nullptr) return -ENOTTY;
+  return filp->f_op->unlocked_ioctl(filp, cmd, arg);
+}
+
+unsigned poll(File* filp, int* queued, const Loc& loc) {
+  CheckOpen(filp, "poll", loc);
+  kernel::poll_table table;
+  unsigned mask = 0x1 | 0x4 | 0x40 | 0x100;  // DEFAULT_POLLMASK
+  if (filp->f_op->poll != nullptr) {
+    mask = filp->f_op->poll(filp, reinterpret_cast<cabi::poll_table_struct*>(&table));
+  }
+  if (queued) *queued = table.queued;
+  return mask;
+}
+
+int mmap(File* filp, void* vma, const Loc& loc) {
+  CheckOpen(filp, "mmap", loc);
+  if (filp->f_op->mmap == nullptr) return -ENODEV;
+  return filp->f_op->mmap(filp, static_cast<cabi::vm_area_struct*>(vma));
+}
+
+}  // namespace kmc::vfs
+
+// ---------------------------------------------------------------------------
+// C entry points (<linux/fs.h>, <linux/cdev.h>).
+
+namespace kmc::cabi {
+extern "C" {
+
+using vfs::Region;
+
+int kmc_c_alloc_chrdev_region(kmc_dev_t* dev, unsigned first, unsigned count, const char* name,
+                              kmc_loc_t loc) {
+  (void)loc;
+  vfs::VfsState& s = vfs::State();
+  while (s.next_major > 0 && vfs::Overlaps(s, vfs::MKDEV(s.next_major, 0), 1u << 20)) {
+    --s.next_major;
+  }
+  if (s.next_major == 0) return -EBUSY;
+  const unsigned major = s.next_major--;
+  s.regions.push_back(Region{vfs::MKDEV(major, first), count, name, nullptr});
+  *dev = vfs::MKDEV(major, first);
+  return 0;
+}
+
+int kmc_c_register_chrdev_region(kmc_dev_t first, unsigned count, const char* name,
+                                 kmc_loc_t loc) {
+  (void)loc;
+  vfs::VfsState& s = vfs::State();
+  if (vfs::Overlaps(s, first, count)) return -EBUSY;
+  s.regions.push_back(Region{first, count, name, nullptr});
+  return 0;
+}
+
+void kmc_c_unregister_chrdev_region(kmc_dev_t first, unsigned count, kmc_loc_t loc) {
+  (void)loc;
+  auto& regions = vfs::State().regions;
+  for (auto it = regions.begin(); it != regions.end(); ++it) {
+    if (it->first == first && it->count == count && it->fops == nullptr) {
+      regions.erase(it);
+      return;
+    }
+  }
+}
+
+int kmc_c_register_chrdev(unsigned major, const char* name, const file_operations* fops,
+                          kmc_loc_t loc) {
+  (void)loc;
+  vfs::VfsState& s = vfs::State();
+  if (major == 0) {
+    while (s.next_major > 0 && vfs::Overlaps(s, vfs::MKDEV(s.next_major, 0), 256)) --s.next_major;
+    if (s.next_major == 0) return -EBUSY;
+    major = s.next_major--;
+  } else if (vfs::Overlaps(s, vfs::MKDEV(major, 0), 256)) {
+    return -EBUSY;
+  }
+  s.regions.push_back(Region{vfs::MKDEV(major, 0), 256, name, fops});
+  return static_cast<int>(major);
+}
+
+void kmc_c_unregister_chrdev(unsigned major, const char* name, kmc_loc_t loc) {
+  (void)name;
+  (void)loc;
+  auto& regions = vfs::State().regions;
+  for (auto it = regions.begin(); it != regions.end(); ++it) {
+    if (it->first == vfs::MKDEV(major, 0) && it->fops != nullptr) {
+      regions.erase(it);
+      return;
+    }
+  }
+}
+
+void kmc_c_cdev_init(cdev* c, const file_operations* fops) {
+  c->ops = fops;
+  c->owner = nullptr;
+  c->dev = 0;
+  c->count = 0;
+  c->__added = false;
+}
+
+int kmc_c_cdev_add(cdev* c, kmc_dev_t dev, unsigned count, kmc_loc_t loc) {
+  (void)loc;
+  c->dev = dev;
+  c->count = count;
+  c->__added = true;
+  vfs::State().cdevs[dev] = c;
+  return 0;
+}
+
+void kmc_c_cdev_del(cdev* c, kmc_loc_t loc) {
+  (void)loc;
+  auto& cdevs = vfs::State().cdevs;
+  auto it = cdevs.find(c->dev);
+  if (it != cdevs.end() && it->second == c) cdevs.erase(it);
+  c->__added = false;
+}
+
+}  // extern "C"
+}  // namespace kmc::cabi
