@@ -145,6 +145,7 @@ File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
                  kFmodeLseek | kFmodePread | kFmodePwrite;
   filp->f_pos = 0;
   filp->__owner_key = nullptr;
+  OpenFile* mine = of.get();
   s.files.push_back(std::move(of));
   if (!s.closing_registered) {
     s.closing_registered = true;
@@ -158,7 +159,7 @@ File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
   if (fops->open != nullptr) {
     const int r = fops->open(filp->f_inode, filp);
     if (r != 0) {
-      s.files.back()->closed = true;
+      mine->closed = true;  // fops->open may sleep: other opens came after it
       if (error) *error = r;
       return nullptr;
     }
