@@ -7,7 +7,7 @@
 #
 # The same .c files are what kmc checks (kmc_module in tools/kmc.bzl), so a
 # successful build shows that what kmc checks is what the kernel would load.
-# Usage: tools/kbuild.sh [driver-dir ...]   (default: every drivers/*/Kbuild)
+# Usage: tools/kbuild.sh [driver-dir ...]   (default: every drivers/*/Kbuild and examples/*/Kbuild)
 # Prints one line per driver and exits non-zero when one does not build.
 set -uo pipefail
 
@@ -26,7 +26,7 @@ if (($# > 0)); then
   dirs=("$@")
 else
   dirs=()
-  for f in drivers/*/Kbuild; do dirs+=("$(dirname "$f")"); done
+  for f in drivers/*/Kbuild examples/*/Kbuild; do dirs+=("$(dirname "$f")"); done
 fi
 
 work="$(mktemp -d)"
