@@ -232,6 +232,34 @@ KMC_MODEL("mutex/recursive_lock") {
   });
 }
 
+struct TwoMutexes {
+  struct mutex a;
+  struct mutex b;
+  TwoMutexes() {
+    mutex_init(&a);
+    mutex_init(&b);
+  }
+};
+
+KMC_MODEL("mutex/ab_ba") {
+  auto f = m.Fixture<TwoMutexes>();
+  m.Describe("two tasks take two mutexes in opposite orders: each sleeps on the one the "
+             "other holds (the textbook AB-BA deadlock)");
+  m.Expect(Verdict::kDeadlock);
+  f.Task("t0", 0, [](TwoMutexes& x) {
+    mutex_lock(&x.a);
+    mutex_lock(&x.b);
+    mutex_unlock(&x.b);
+    mutex_unlock(&x.a);
+  });
+  f.Task("t1", 1, [](TwoMutexes& x) {
+    mutex_lock(&x.b);
+    mutex_lock(&x.a);
+    mutex_unlock(&x.a);
+    mutex_unlock(&x.b);
+  });
+}
+
 // ---------------------------------------------------------------------------
 // spinlock_t
 

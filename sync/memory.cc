@@ -205,6 +205,16 @@ void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t v
   internal::AtomicStore(v.marked, value, OrderOf(order), loc);
 }
 
+void TypeAllocation(const void* p, const std::type_info& type, size_t size) {
+  if (!internal::CollectingHistory()) return;
+  Runtime::Get().TypeBlock(p, type, size);
+}
+
+void NotePointerStore(const void* field, const void* value) {
+  if (value == nullptr || !internal::CollectingHistory()) return;
+  Runtime::Get().NotePointerStore(field, value);
+}
+
 void SyncPlainStore(internal::Handle& h, int64_t value) {
   Runtime& rt = Runtime::Get();
   if (!internal::InSimulation() || !rt.Registered(h)) return;

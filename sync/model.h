@@ -27,7 +27,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <source_location>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "sync/verdict.h"
@@ -129,8 +131,11 @@ class Model {
   // its constructor runs at the start of every execution, its destructor at
   // the end of every execution that finishes.
   template <class F>
-  FixtureBuilder<F> Fixture() {
+  FixtureBuilder<F> Fixture(std::source_location where = std::source_location::current()) {
     make_ = [] { return static_cast<void*>(new F()); };
+    fixture_type_ = &typeid(F);
+    fixture_size_ = sizeof(F);
+    fixture_file_ = where.file_name();
     destroy_ = [](void* f) { delete static_cast<F*>(f); };
     return FixtureBuilder<F>(*this);
   }
@@ -157,6 +162,11 @@ class Model {
   void DestroyFixture(void* f) const { if (destroy_ && f) destroy_(f); }
   void RunCheck(void* f) const { if (check_) check_(f); }
   bool has_fixture() const { return static_cast<bool>(make_); }
+  // The fixture's type and size, and the file that declared the model
+  // (reports name the fixture's fields from debug information).
+  const std::type_info* fixture_type() const { return fixture_type_; }
+  size_t fixture_size() const { return fixture_size_; }
+  const char* fixture_file() const { return fixture_file_; }
 
  private:
   std::string name_;
@@ -178,6 +188,9 @@ class Model {
   std::vector<TaskSpec> tasks_;
   std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;
+  const std::type_info* fixture_type_ = nullptr;
+  size_t fixture_size_ = 0;
+  const char* fixture_file_ = "";
   std::function<void(void*)> destroy_;
   std::function<void(void*)> check_;
 };

@@ -13,6 +13,7 @@
 #include "sync/internal/runtime.h"
 #include "sync/lockdep.h"
 #include "sync/token.h"
+#include "sync/report.h"
 
 namespace kmc {
 namespace {
@@ -53,17 +54,12 @@ std::string Pad(std::string s, size_t w) {
   return s;
 }
 
-std::string CtxShort(internal::Ctx c) {
-  switch (c) {
-    case internal::Ctx::kProcess: return "proc";
-    case internal::Ctx::kSoftirq: return "softirq";
-    case internal::Ctx::kHardirq: return "hardirq";
-  }
-  return "?";
-}
+// The --trace mode of the running check or replay, for reports formatted
+// outside ReplayInto (a dying worker's last words).
+TraceMode g_trace_mode = TraceMode::kShort;
 
 std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep,
-                         uint64_t iteration) {
+                         uint64_t iteration, TraceMode mode) {
   const Runtime& rt = Runtime::Get();
   std::string s;
   s += kRule;
@@ -78,31 +74,14 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
        " search";
   if (r.search == SearchMode::kBounded) s += " (context bound " + std::to_string(r.bound) + ")";
   s += "\n";
+  s += "preemptions: " + std::to_string(RecordedPreemptions()) + "\n";
   s += "tasks:\n";
   for (const auto& t : rt.tasks()) {
     s += "  " + Pad(t.name + "/" + std::to_string(t.pid), 18) + " CPU#" + std::to_string(t.cpu) +
          "  " + Pad(internal::CtxName(t.ctx), 16) +
          (t.finished ? "exited" : t.wait_object ? "asleep in " + t.wait_what : "running") + "\n";
   }
-  const auto& trace = rt.trace();
-  s += "interleaving (" + std::to_string(trace.size()) + " steps, oldest first):\n";
-  size_t n = 0;
-  for (const auto& e : trace) {
-    ++n;
-    std::string who;
-    if (e.task >= 0 && e.task < static_cast<int>(rt.tasks().size())) {
-      const auto& t = rt.tasks()[e.task];
-      who = t.name + "/" + std::to_string(t.pid);
-    } else {
-      who = "insmod/100";
-    }
-    char num[16];
-    std::snprintf(num, sizeof num, "%4zu", n);
-    s += std::string(num) + "  " + Pad(who, 16) + " CPU#" + std::to_string(e.cpu) + " " +
-         Pad(CtxShort(e.ctx), 8) + Pad(e.text, 44) + " " + internal::FormatLoc(e.loc);
-    if (e.loc.line() != 0) s += " " + internal::ShortFunction(e.loc);
-    s += "\n";
-  }
+  s += FormatInterleaving(mode);
   if (!r.replay.empty()) {
     if (r.replay.size() > kMaxShellToken) {
       // One argument may not exceed 128 KiB (MAX_ARG_STRLEN) on Linux.
@@ -144,7 +123,7 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
 // lockdep prediction depends on: they are run first, untraced, so that the
 // failing execution meets the same dependency graph.
 void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
-                uint64_t iteration, const PendingReport* first, Result* r,
+                uint64_t iteration, const PendingReport* first, TraceMode mode, Result* r,
                 const std::vector<std::string>& seeds = {}) {
   Runtime& rt = Runtime::Get();
   internal::lockdep::BeginSearch();
@@ -205,7 +184,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   }
   r->verdict = rep.verdict;
   r->message = rep.headline;
-  r->report = FormatReport(model, *r, rep, iteration);
+  r->report = FormatReport(model, *r, rep, iteration, mode);
   rt.EndRun();
 }
 
@@ -243,6 +222,7 @@ void WarnIfNothingChecked(const Runtime& rt, Result* r) {
 }  // namespace
 
 Result CheckModel(const Model& model, const RunOptions& options) {
+  g_trace_mode = options.trace;
   Result r;
   r.model = model.name();
   r.expected = model.expected();
@@ -287,7 +267,8 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     PendingReport first;
     first.verdict = Verdict::kPossibleDeadlock;
     first.headline = prediction.headline;
-    ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, &r, seeds);
+    ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, options.trace, &r,
+               seeds);
     r.complete = req.search == SearchMode::kExhaustive && !budget_hit;
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
@@ -322,14 +303,15 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
     r.replay = EncodeToken(model.name(), req.search, req.bound, o.state);
-    ReplayInto(model, req, o.state, o.stop_iteration, &first, &r);
+    ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, &r);
   }
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;
 }
 
-std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error) {
+std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error,
+                                  TraceMode mode) {
   // A lockdep prediction names several executions, joined by '+': those
   // that recorded the dependencies, then the one that completed the cycle.
   std::vector<std::string> seeds;
@@ -357,7 +339,8 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   r.replay = std::string(token);
   r.executions = t->iteration;
   const auto t0 = std::chrono::steady_clock::now();
-  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, &r, seeds);
+  g_trace_mode = mode;
+  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds);
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;
@@ -395,7 +378,7 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
   rep.details = details;
   Result copy = r;
   copy.verdict = verdict;
-  return FormatReport(model, copy, rep, iteration);
+  return FormatReport(model, copy, rep, iteration, g_trace_mode);
 }
 
 void SetWatchdogSeconds(double seconds) { internal::SetWatchdogSeconds(seconds); }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "sync/model.h"
+#include "sync/report.h"
 #include "sync/verdict.h"
 
 namespace kmc {
@@ -23,6 +24,8 @@ struct RunOptions {
   // Stop an exhaustive or bounded search after this many executions (the
   // result is then not complete). Default: the model's budget, if any.
   std::optional<uint64_t> max_executions;
+  // How much of the failing interleaving the report shows.
+  TraceMode trace = TraceMode::kShort;
 };
 
 struct Result {
@@ -52,7 +55,7 @@ Result CheckModel(const Model& model, const RunOptions& options);
 // Re-runs exactly the execution a replay token names. On a malformed or
 // foreign token returns nullopt and sets *error.
 std::optional<Result> ReplayModel(const Model& model, std::string_view token,
-                                  std::string* error);
+                                  std::string* error, TraceMode mode = TraceMode::kShort);
 
 // Decodes a replay token without running anything: its search mode and
 // bound, or false and *error.

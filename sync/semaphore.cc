@@ -55,6 +55,7 @@ int DownCommon(semaphore* sem, const char* fn, bool interruptible, const Loc& lo
   if (s.count > 0) {
     s.count -= 1;
     internal::SyncAcquire(s, loc);
+    rt.NoteSemaphore(sem, s.name, true);
     return 0;
   }
   if (!internal::SleepForGrant(s, sem, std::string(fn) + "(" + s.name + ")", interruptible,
@@ -63,6 +64,7 @@ int DownCommon(semaphore* sem, const char* fn, bool interruptible, const Loc& lo
     return -EINTR;
   }
   internal::SyncAcquire(s, loc);
+  rt.NoteSemaphore(sem, s.name, true);
   return 0;
 }
 
@@ -102,6 +104,7 @@ int down_trylock(semaphore* sem, const Loc& loc) {
     s.count -= 1;
     if (sem->initial == 1) internal::lockdep::Acquire(sem, s.name, SemDep(true), loc);
     internal::SyncAcquire(s, loc);
+    rt.NoteSemaphore(sem, s.name, true);
     return 0;
   }
   return 1;
@@ -114,6 +117,7 @@ void up(semaphore* sem, const Loc& loc) {
   internal::AtomicSection section;
   if (sem->initial == 1) internal::lockdep::ReleaseAnywhere(sem);
   internal::SyncRelease(s, loc);
+  rt.NoteSemaphore(sem, s.name, false);
   if (internal::GrantFirst(s, loc) < 0) s.count += 1;
 }
 

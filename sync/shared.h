@@ -40,6 +40,9 @@ void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t v
                const char* op, const std::source_location& loc);
 // Keeps a marked location's atomic view in step with a plain store.
 void SyncPlainStore(internal::Handle& h, int64_t value);
+// A pointer field now points at `value`: an object first stored in a field
+// is named after it in reports (`qset->data[3]`).
+void NotePointerStore(const void* field, const void* value);
 
 template <class T>
 int64_t ToBits(T v) {
@@ -84,6 +87,7 @@ class Shared {
     detail::SharedAccess(this, sizeof(T), h_, true, &loc);
     value_ = v;
     if constexpr (kMarkable) detail::SyncPlainStore(h_, detail::ToBits(v));
+    if constexpr (kObjectPointer) detail::NotePointerStore(this, v);
   }
 
   // Marked accesses: one scheduling step each, modelled as C++ atomics
@@ -98,6 +102,7 @@ class Shared {
     requires(sizeof(T) <= 8) {
     detail::OnceStore(this, h_, detail::ToBits(value_), detail::ToBits(v), order, op, loc);
     value_ = v;
+    if constexpr (kObjectPointer) detail::NotePointerStore(this, v);
   }
 
   operator T() const {  // NOLINT: reads like a plain C field
@@ -131,6 +136,8 @@ class Shared {
   T raw() const { return value_; }
 
  private:
+  static constexpr bool kObjectPointer =
+      std::is_pointer_v<T> && std::is_object_v<std::remove_pointer_t<T>>;
   static constexpr bool kMarkable =
       (std::is_integral_v<T> || std::is_pointer_v<T> || std::is_enum_v<T>) && sizeof(T) <= 8;
   T value_{};

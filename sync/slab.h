@@ -19,17 +19,32 @@
 #define KMC_SYNC_SLAB_H_
 
 #include <cstddef>
+#include <type_traits>
+#include <typeinfo>
 
 #include "sync/types.h"
 
 namespace kmc::kernel {
 
+namespace detail {
+// Tells the runtime the type an allocation is used as (reports name its
+// fields, sync/internal/debuginfo.h). Only recorded while a failing
+// execution is re-run for its report.
+void TypeAllocation(const void* p, const std::type_info& type, size_t size);
+}  // namespace detail
+
 // The result of kmalloc(): converts to any object pointer, like void* in C.
+// The conversion records the pointer's type for reports.
 class KPtr {
  public:
   explicit KPtr(void* p) : p_(p) {}
   template <class T>
-  operator T*() const { return static_cast<T*>(p_); }  // NOLINT
+  operator T*() const {  // NOLINT
+    if constexpr (!std::is_void_v<T>) {
+      if (p_ != nullptr) detail::TypeAllocation(p_, typeid(T), sizeof(T));
+    }
+    return static_cast<T*>(p_);
+  }
   explicit operator bool() const { return p_ != nullptr; }
   bool operator!() const { return p_ == nullptr; }
   void* get() const { return p_; }

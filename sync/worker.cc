@@ -357,13 +357,13 @@ uint64_t TokenIteration(std::string_view token) {
 
 // Replays `token` in a worker; a worker that dies gives its last words.
 Result ReplayInWorker(const Model& model, const Result& base, const std::string& token,
-                      const std::string& fallback_details) {
+                      const std::string& fallback_details, TraceMode mode) {
   const uint64_t iteration = TokenIteration(token);
   Result replay_base = base;
   replay_base.replay = token;
-  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token] {
+  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token, mode] {
     std::string error;
-    std::optional<Result> r = ReplayModel(model, token, &error);
+    std::optional<Result> r = ReplayModel(model, token, &error, mode);
     if (!r) {
       Result bad;
       bad.verdict = Verdict::kModelError;
@@ -423,7 +423,7 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
       std::string state = std::to_string(iteration);
       if (r.search != SearchMode::kRandom) state += " " + o.path;
       r.replay = EncodeReplayToken(model, r.search, r.bound, state);
-      const Result replayed = ReplayInWorker(model, r, r.replay, details);
+      const Result replayed = ReplayInWorker(model, r, r.replay, details, options.trace);
       r.verdict = replayed.verdict;
       r.message = replayed.message;
       r.report = replayed.report;
@@ -438,7 +438,7 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
 }
 
 std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
-                                          std::string* error) {
+                                          std::string* error, TraceMode trace) {
   // Decoded in the parent: a bad token is a usage error, not a crash.
   RunOptions options;
   SearchMode mode = SearchMode::kExhaustive;
@@ -449,7 +449,7 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
   options.seed = TokenIteration(token);
   const auto t0 = std::chrono::steady_clock::now();
   Result base = BaseResult(model, options);
-  Result r = ReplayInWorker(model, base, std::string(token), "");
+  Result r = ReplayInWorker(model, base, std::string(token), "", trace);
   r.replay = std::string(token);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

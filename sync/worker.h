@@ -32,7 +32,8 @@ namespace kmc {
 Result CheckModelIsolated(const Model& model, const RunOptions& options);
 
 std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
-                                          std::string* error);
+                                          std::string* error,
+                                          TraceMode mode = TraceMode::kShort);
 
 // SIGINT/SIGTERM: asks the running worker to stop its search and report
 // what it has (async-signal-safe; call it from the parent's handler).

@@ -15,7 +15,7 @@ PACKAGES=(
   libgmock-dev       # GoogleMock 1.12.1
   googletest         # GoogleTest sources
   libbenchmark-dev   # Google Benchmark 1.7.1
-  libdw-dev          # elfutils libdw: driver lines of instrumented C accesses
+  libdw-dev          # elfutils libdw: C access lines; struct field names in reports
   linux-headers-amd64  # tools/kbuild.sh builds the C drivers as real modules
 )
 

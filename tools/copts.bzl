@@ -5,7 +5,9 @@ System libraries (@relacy, @absl, @gtest, @benchmark) are found in
 these warnings.
 """
 
+# -g: reports name struct fields from kmc's own DWARF (sync/internal/debuginfo.h).
 KMC_COPTS = [
+    "-g",
     "-Wall",
     "-Wextra",
     "-Werror",

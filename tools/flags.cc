@@ -27,7 +27,8 @@ bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
 std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork"};
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
-                                           "max_executions", "watchdog", "token_file", "jobs"};
+                                           "max_executions", "watchdog", "token_file", "jobs",
+                                           "trace"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -63,7 +64,11 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       value = args[++i];
     }
     out->given.insert(name);
-    if (name == "search") {
+    if (name == "trace") {
+      if (value != "short" && value != "full") {
+        return "bad value for --trace: " + value + " (short or full)";
+      }
+    } else if (name == "search") {
       if (value != "exhaustive" && value != "bounded" && value != "random") {
         return "bad value for --search: " + value + " (exhaustive, bounded or random)";
       }

@@ -57,6 +57,9 @@ ABSL_FLAG(double, watchdog, 5.0,
 ABSL_FLAG(bool, fork, true, "run each model in a worker process (crash isolation)");
 ABSL_FLAG(std::string, token_file, "", "replay: read the token from this file");
 ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
+ABSL_FLAG(std::string, trace, "short",
+          "interleaving in reports: short (fold steps that touch nothing another context "
+          "touches) or full (every step)");
 
 namespace {
 
@@ -66,7 +69,8 @@ constexpr const char* kUsage =
     "  kmc check <model>... | --all [--search=exhaustive|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
-    "  kmc replay <model> <token> | --token_file=FILE\n"
+    "            [--trace=short|full]\n"
+    "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full]\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
     "  --bound       context bound of --search=bounded, 0..64\n"
@@ -75,7 +79,8 @@ constexpr const char* kUsage =
     "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
     "  --json        one JSON array of results, printed as they complete\n"
-    "  --jobs        models checked at once, each in its own worker process (1..64)\n";
+    "  --jobs        models checked at once, each in its own worker process (1..64)\n"
+    "  --trace       short (fold steps that touch nothing another task touches) or full\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -143,6 +148,10 @@ std::string Pad(std::string s, size_t w) {
   return s;
 }
 
+kmc::TraceMode TraceModeFlag() {
+  return absl::GetFlag(FLAGS_trace) == "full" ? kmc::TraceMode::kFull : kmc::TraceMode::kShort;
+}
+
 int List() {
   std::printf("%s %s %s %s\n", Pad("MODEL", 40).c_str(), Pad("EXPECTED", 34).c_str(),
               Pad("SEARCH", 12).c_str(), "DESCRIPTION");
@@ -194,6 +203,7 @@ int Check(const std::vector<std::string>& names) {
     options.progress = terminal;
   }
   options.progress_lines = options.progress && !terminal;
+  options.trace = TraceModeFlag();
   const bool json = absl::GetFlag(FLAGS_json);
   const bool verbose = absl::GetFlag(FLAGS_verbose);
   const bool fork = absl::GetFlag(FLAGS_fork);
@@ -304,9 +314,10 @@ int Replay(std::vector<std::string> args) {
   const kmc::Model* m = kmc::FindModel(args[0]);
   if (m == nullptr) Usage("unknown model '" + args[0] + "' (kmc list shows them)");
   std::string error;
-  std::optional<kmc::Result> r = absl::GetFlag(FLAGS_fork)
-                                     ? kmc::ReplayModelIsolated(*m, args[1], &error)
-                                     : kmc::ReplayModel(*m, args[1], &error);
+  std::optional<kmc::Result> r =
+      absl::GetFlag(FLAGS_fork)
+          ? kmc::ReplayModelIsolated(*m, args[1], &error, TraceModeFlag())
+          : kmc::ReplayModel(*m, args[1], &error, TraceModeFlag());
   if (!r) {
     std::fprintf(stderr, "kmc: %s\n", error.c_str());
     return 2;

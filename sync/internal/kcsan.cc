@@ -304,7 +304,7 @@ void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& l
   if (CurrentThread() < 0) return;
   VarState& v = plain_[a];
   if (write && v.marked != nullptr) v.plain_written = true;
-  const Where where{b, a - b->base, size, nullptr};
+  const Where where{b, a - b->base, size, nullptr, addr};
   CheckVar(v, write, where, &loc, /*record=*/true);
 }
 

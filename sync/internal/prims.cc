@@ -79,6 +79,7 @@ std::string ObjectName(const ObjectState& s, const char* kind, const void* obj) 
 void PushHeld(TaskState& t, const void* lock, const std::string& name, const char* type,
               const Loc& loc) {
   t.held.push_back(HeldLock{lock, name, type, loc});
+  Runtime::Get().LocksChanged(t);
 }
 
 bool PopHeld(TaskState& t, const void* lock) {
@@ -86,6 +87,7 @@ bool PopHeld(TaskState& t, const void* lock) {
   for (size_t i = t.held.size(); i-- > 0;) {
     if (t.held[i].lock == lock) {
       t.held.erase(t.held.begin() + static_cast<long>(i));
+      Runtime::Get().LocksChanged(t);
       return true;
     }
   }

@@ -2,6 +2,8 @@
 
 #include "sync/internal/runtime.h"
 
+#include "sync/internal/debuginfo.h"
+
 #include <unistd.h>
 
 #include <csignal>
@@ -72,6 +74,11 @@ std::string ShortFunction(const Loc& loc) {
   const size_t space = fn.rfind(' ');
   if (space != std::string::npos) fn = fn.substr(space + 1);
   return fn;
+}
+
+std::string ShortTypeName(std::string_view qualified) {
+  const size_t colon = qualified.rfind("::");
+  return std::string(colon == std::string_view::npos ? qualified : qualified.substr(colon + 2));
 }
 
 std::string FormatLoc(const Loc& loc) {
@@ -150,6 +157,8 @@ void Runtime::BeginExecution() {
   epoch_ = NextEpoch();
   phase_ = Phase::kSetup;
   trace_.clear();
+  last_trace_task_ = -1;
+  preemptions_ = 0;
   report_ = PendingReport{};
   tasks_.clear();
   const auto& specs = model_->tasks();
@@ -508,12 +517,16 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   // Recorded once the step runs, so the trace is in execution order.
   if (tracing) {
     std::string text(op);
-    if (!name.empty()) {
+    std::string named;
+    if (name.empty() && obj != nullptr) named = NameOf(obj, 1);
+    if (!name.empty() || !named.empty()) {
       text += "(";
-      text += name;
+      text += name.empty() ? std::string_view(named) : name;
       text += ")";
     }
-    Record(std::move(text), loc);
+    const uintptr_t at = reinterpret_cast<uintptr_t>(obj);
+    Record(std::move(text), loc, at, obj ? at + 1 : 0);
+    trace_.back().access_kind = static_cast<int>(access);
   }
 }
 
@@ -521,11 +534,55 @@ void Runtime::Note(std::string_view text, const Loc& loc) {
   if (CollectingHistory()) Record(std::string(text), loc);
 }
 
-void Runtime::Record(std::string text, const Loc& loc) {
+void Runtime::Record(std::string text, const Loc& loc, uintptr_t lo, uintptr_t hi) {
   const int i = CurrentIndex();
   const TaskState* t = CurrentOrNull();
-  trace_.push_back(TraceEvent{i, t ? t->cpu : 0, t ? t->ctx : Ctx::kProcess,
-                              std::move(text), loc});
+  TraceEvent e;
+  e.task = i;
+  e.cpu = t ? t->cpu : 0;
+  e.ctx = t ? t->ctx : Ctx::kProcess;
+  e.text = std::move(text);
+  e.loc = loc;
+  e.lo = lo;
+  e.hi = hi;
+  if (t != nullptr) {
+    for (const HeldLock& h : t->held) {
+      if (!e.locks.empty()) e.locks += ", ";
+      e.locks += h.name;
+    }
+    for (const auto& [sem, name] : t->sems) {
+      if (!e.locks.empty()) e.locks += ", ";
+      e.locks += name;
+    }
+  }
+  if (i >= 0 && i < static_cast<int>(tasks_.size())) {
+    // A switch away from a task that could have gone on is a preemption;
+    // one that sleeps, has exited, or is an interrupt source waiting for
+    // its next interrupt gave up the CPU.
+    if (last_trace_task_ >= 0 && last_trace_task_ != i) {
+      const TaskState& p = tasks_[last_trace_task_];
+      const bool waiting_source = p.kind != TaskKind::kTask && p.kind != TaskKind::kKthread &&
+                                  p.ctx == Ctx::kProcess;
+      if (!p.finished && p.wait_object == nullptr && !p.idle && !waiting_source) {
+        e.preempted = last_trace_task_;
+        ++preemptions_;
+      }
+      if (!p.finished && p.wait_object != nullptr && p.trace_sleep_from < 0) {
+        for (size_t k = trace_.size(); k-- > 0;) {
+          if (trace_[k].task == last_trace_task_) {
+            tasks_[last_trace_task_].trace_sleep_from = static_cast<int>(k);
+            break;
+          }
+        }
+      }
+    }
+    if (tasks_[i].trace_sleep_from >= 0) {
+      e.sleep_from = tasks_[i].trace_sleep_from;
+      tasks_[i].trace_sleep_from = -1;
+    }
+    last_trace_task_ = i;
+  }
+  trace_.push_back(std::move(e));
 }
 
 std::string Runtime::LockdepAddendum() const {
@@ -549,6 +606,7 @@ void Runtime::Fail(Verdict v, std::string headline, std::string details,
   report_.task = CurrentIndex();
   report_.loc = loc;
   Note("*** " + report_.headline, loc);
+  if (CollectingHistory() && !trace_.empty()) trace_.back().failure = true;
   FailExecution(v, "kmc report", loc);
 }
 
@@ -571,7 +629,14 @@ void Runtime::ReportEngineFailure(Verdict v) {
       }
       details += "\n";
       details += HeldLocksText(t);
+      if (const int h = Holder(t.wait_object); h != -1) {
+        details += "  it waits for " + LockNameHeldBy(h, t.wait_object) + ", held by " +
+                   (h == kModuleTask ? std::string("insmod/100")
+                                     : tasks_[h].name + "/" + std::to_string(tasks_[h].pid)) +
+                   (h >= 0 && tasks_[h].finished ? ", which has exited" : "") + "\n";
+      }
     }
+    details += DeadlockScenario();
     for (const TaskState& t : tasks_) {
       if (t.finished) details += "task " + t.name + ":" + std::to_string(t.pid) + " has exited\n";
     }
@@ -590,6 +655,76 @@ void Runtime::ReportEngineFailure(Verdict v) {
     report_.headline = std::string("kmc: ") + std::string(VerdictName(v));
   }
   report_.details = details;
+}
+
+int Runtime::Holder(const void* lock) const {
+  if (lock == nullptr) return -1;
+  auto holds = [lock](const TaskState& t) {
+    for (const HeldLock& h : t.held) {
+      if (h.lock == lock) return true;
+    }
+    for (const auto& [sem, name] : t.sems) {
+      if (sem == lock) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (holds(tasks_[i])) return static_cast<int>(i);
+  }
+  if (holds(setup_task_)) return kModuleTask;
+  return -1;
+}
+
+std::string Runtime::LockNameHeldBy(int task, const void* lock) const {
+  const TaskState& t = task == kModuleTask ? setup_task_ : tasks_[task];
+  for (const HeldLock& h : t.held) {
+    if (h.lock == lock) return h.name;
+  }
+  for (const auto& [sem, name] : t.sems) {
+    if (sem == lock) return name;
+  }
+  return "?";
+}
+
+std::string Runtime::DeadlockScenario() const {
+  // Tasks that sleep on a lock another sleeping task holds, as lockdep's
+  // "possible unsafe locking scenario": one column per task, its locks in
+  // the order taken, then the lock it waits for.
+  std::vector<int> involved;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    const TaskState& t = tasks_[i];
+    if (t.finished || t.held.empty()) continue;
+    const int h = Holder(t.wait_object);
+    if (h >= 0 && h != static_cast<int>(i) && !tasks_[h].finished) {
+      involved.push_back(static_cast<int>(i));
+    }
+  }
+  if (involved.size() < 2) return "";
+  constexpr size_t kWidth = 32;
+  auto pad = [](std::string x, size_t w) {
+    if (x.size() < w) x.append(w - x.size(), ' ');
+    return x;
+  };
+  std::string header = "       ", rule = "       ";
+  for (int i : involved) {
+    header += pad("CPU" + std::to_string(tasks_[i].cpu) + " (" + tasks_[i].name + ")", kWidth);
+    rule += pad("----", kWidth);
+  }
+  while (!header.empty() && header.back() == ' ') header.pop_back();
+  while (!rule.empty() && rule.back() == ' ') rule.pop_back();
+  std::string s = "\n Possible unsafe locking scenario:\n\n" + header + "\n" + rule + "\n";
+  auto row = [&](size_t column, const std::string& text) {
+    s += "  " + std::string(column * kWidth, ' ') + text + "\n";
+  };
+  for (size_t c = 0; c < involved.size(); ++c) {
+    row(c, "lock(" + tasks_[involved[c]].held.front().name + ");");
+  }
+  for (size_t c = 0; c < involved.size(); ++c) {
+    const TaskState& t = tasks_[involved[c]];
+    for (size_t k = 1; k < t.held.size(); ++k) row(c, "lock(" + t.held[k].name + ");");
+    row(c, "lock(" + LockNameHeldBy(Holder(t.wait_object), t.wait_object) + ");");
+  }
+  return s + "\n *** DEADLOCK ***\n";
 }
 
 // ---------------------------------------------------------------------------
@@ -636,6 +771,10 @@ AtomicCell* Runtime::NewAtomic(int64_t initial) {
 VarState& Runtime::Var(Handle& h) { return Object<VarObject>(h).v; }
 
 std::string Runtime::ShortDescribe(const Where& w) const {
+  if (CollectingHistory()) {
+    const std::string name = NameOf(w.addr, w.op ? w.size : 1);
+    if (!name.empty()) return w.op ? std::string(w.op) + " " + name : name;
+  }
   if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("shared field");
   const Block& b = *w.block;
   if (b.is_module) {
@@ -652,13 +791,27 @@ std::string Runtime::ShortDescribe(const Where& w) const {
 }
 
 std::string Runtime::Describe(const Where& w) const {
-  if (w.block == nullptr) return w.op ? std::string(w.op) : std::string("a shared field");
+  const std::string name = CollectingHistory() ? NameOf(w.addr, w.op ? w.size : 1) : "";
+  if (w.block == nullptr) {
+    if (!name.empty()) return (w.op ? std::string(w.op) + " of " : std::string()) + name;
+    return w.op ? std::string(w.op) : std::string("a shared field");
+  }
   const Block& b = *w.block;
   if (b.is_module) {
     std::string sym = data_symbol_ ? data_symbol_(b.base + w.offset) : std::string();
     std::string s = w.op ? std::string(w.op) + " of " : std::string();
     if (!sym.empty()) return s + "'" + sym + "' (a global of module " + b.module + ")";
     return s + "offset " + std::to_string(w.offset) + " of the globals of module " + b.module;
+  }
+  if (!name.empty()) {
+    std::string s = (w.op ? std::string(w.op) + " of " : std::string()) + name + " (";
+    s += w.op ? "bytes " + std::to_string(w.offset) + ".." + std::to_string(w.offset + w.size - 1)
+              : "offset " + std::to_string(w.offset);
+    s += " of " + std::string(b.is_page ? "page #" : "object #") + std::to_string(b.seq) + ", ";
+    if (!b.type_name.empty() && b.type_size > 1) s += "struct " + ShortTypeName(b.type_name) + ", ";
+    s += std::to_string(b.size) + " bytes from " + (b.is_page ? "alloc_page" : "kmalloc") +
+         " at " + FormatLoc(b.alloc_loc) + ")";
+    return s;
   }
   std::string s = w.op ? std::string(w.op) + " of " : std::string("the field at ");
   if (w.op) {
@@ -676,7 +829,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
                          bool against_write) {
   const int me = CurrentIndex();
   std::string details = std::string(write ? "write" : "read") + " of " + what + " by " + Who(me);
-  if (loc != nullptr) details += " at " + FormatLoc(*loc);
+  if (loc != nullptr) details += " at " + FormatLoc(*loc) + " (" + ShortFunction(*loc) + ")";
   else if (const TaskState* t = CurrentOrNull(); t && t->has_last_loc)
     details += " (after " + FormatLoc(t->last_loc) + ")";
   details += "\n";
@@ -704,9 +857,11 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
       }
     }
   }
+  report_.other_task = other;
+  report_.other_loc = has_loc ? other_loc : Loc();
   if (other >= 0) {
     details += std::string("previous ") + (against_write ? "write" : "read") + " by " + Who(other);
-    if (has_loc) details += " at " + FormatLoc(other_loc);
+    if (has_loc) details += " at " + FormatLoc(other_loc) + " (" + ShortFunction(other_loc) + ")";
     details += "\n";
     if (other_chain != 0 && chain_format_ != nullptr) details += chain_format_(other_chain);
   }
@@ -728,7 +883,10 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
   }
   const int me = CurrentIndex();
   if (record && loc != nullptr && phase_ == Phase::kRunning && CollectingHistory()) {
-    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), *loc);
+    const uintptr_t at = reinterpret_cast<uintptr_t>(where.addr);
+    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), *loc, at,
+           at + where.size);
+    trace_.back().access = true;
   }
   if (write) {
     if (!VarStore(v.cell)) {
@@ -769,16 +927,18 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                        loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
   (void)what;
-  const Where where{b, b ? reinterpret_cast<uintptr_t>(addr) - b->base : 0, size, nullptr};
+  const Where where{b, b ? reinterpret_cast<uintptr_t>(addr) - b->base : 0, size, nullptr, addr};
   CheckVar(Var(h), write, where, loc, /*record=*/true);
 }
 
 void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, bool write,
                                  const Loc& loc) {
   const size_t off = reinterpret_cast<uintptr_t>(addr) - b.base;
+  const std::string name = CollectingHistory() ? NameOf(addr, size) : "";
   std::string details = std::string(write ? "Write" : "Read") + " of size " +
-                        std::to_string(size) + " at offset " + std::to_string(off) +
-                        " of object #" + std::to_string(b.seq) + " by " + Who();
+                        std::to_string(size) + (name.empty() ? "" : " of " + name) +
+                        " at offset " + std::to_string(off) + " of object #" +
+                        std::to_string(b.seq) + " by " + Who();
   if (loc.line() != 0) details += " at " + FormatLoc(loc);
   details += "\nAllocated by " + Who(b.alloc_task) + ":\n  " +
              (b.is_page ? "alloc_page" : "kmalloc") + " at " + FormatLoc(b.alloc_loc) +
@@ -813,9 +973,10 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
   // Race state only for the granules touched so far (a page written one
   // byte at a time does not need 512 of them).
   if (b->granules.size() <= last) b->granules.resize(last + 1);
-  const Where where{b, start - b->base, n, op};
+  const Where where{b, start - b->base, n, op, p};
   if (phase_ == Phase::kRunning && CollectingHistory()) {
-    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), loc);
+    Record(std::string(write ? "write " : "read ") + ShortDescribe(where), loc, start, start + n);
+    trace_.back().access = true;
   }
   for (size_t g = first; g <= last; ++g) {
     CheckVar(b->granules[g], write, where, &loc, /*record=*/false);
@@ -863,10 +1024,121 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.alloc_task = running() ? CurrentIndex() : kModuleTask;
   b.seq = ++alloc_seq_;
   heap_.emplace(b.base, std::move(b));
-  Note((is_page ? "alloc_page() = page#" : "kmalloc(" + std::to_string(size) + ") = obj#") +
-           std::to_string(alloc_seq_),
-       loc);
+  if (CollectingHistory()) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(p);
+    Record((is_page ? "alloc_page() = page#" : "kmalloc(" + std::to_string(size) + ") = obj#") +
+               std::to_string(alloc_seq_),
+           loc, base, base + real);
+  }
   return p;
+}
+
+void Runtime::LocksChanged(const TaskState& t) {
+  if (!CollectingHistory()) return;
+  const int i = CurrentIndex();
+  if (&t != CurrentOrNull()) return;
+  for (size_t k = trace_.size(); k-- > 0;) {
+    TraceEvent& e = trace_[k];
+    if (e.task != i || e.ctx != t.ctx) continue;
+    std::string locks;
+    for (const HeldLock& h : t.held) locks += (locks.empty() ? "" : ", ") + h.name;
+    for (const auto& [sem, name] : t.sems) locks += (locks.empty() ? "" : ", ") + name;
+    e.has_locks_after = true;
+    e.locks_after = locks;
+    return;
+  }
+}
+
+void Runtime::NoteSemaphore(const void* sem, const std::string& name, bool down) {
+  if (!CollectingHistory()) return;
+  TaskState* t = CurrentOrNull();
+  if (down) {
+    if (t != nullptr) {
+      t->sems.emplace_back(sem, name);
+      LocksChanged(*t);
+    }
+    return;
+  }
+  // up() may release a semaphore another task took.
+  auto drop = [sem](TaskState& o) {
+    for (size_t i = o.sems.size(); i-- > 0;) {
+      if (o.sems[i].first == sem) {
+        o.sems.erase(o.sems.begin() + static_cast<long>(i));
+        return true;
+      }
+    }
+    return false;
+  };
+  if (t != nullptr && drop(*t)) {
+    LocksChanged(*t);
+    return;
+  }
+  if (drop(setup_task_)) return;
+  for (TaskState& o : tasks_) {
+    if (drop(o)) return;
+  }
+}
+
+void Runtime::TypeBlock(const void* p, const std::type_info& type, size_t size) {
+  Block* b = FindBlock(p);
+  if (b == nullptr || b->base != reinterpret_cast<uintptr_t>(p) || !b->type_name.empty()) return;
+  b->type_name = Demangle(type.name());
+  b->type_size = size;
+}
+
+void Runtime::NotePointerStore(const void* field, const void* value) {
+  Block* b = FindBlock(value);
+  if (b == nullptr || b->base != reinterpret_cast<uintptr_t>(value) || !b->ref_name.empty()) {
+    return;
+  }
+  b->ref_name = NameOf(field, 1);
+}
+
+std::string Runtime::NameOf(const void* addr, size_t size) const {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  if (size == 0) size = 1;
+  if (const Block* b = const_cast<Runtime*>(this)->FindBlock(addr); b != nullptr) {
+    const size_t off = a - b->base;
+    const char* file = b->alloc_loc.file_name();
+    if (!b->type_name.empty() && b->type_size > 0 && IsStructType(b->type_name, file)) {
+      const std::string base = ConventionalName(b->type_name);
+      const bool array = b->size >= 2 * b->type_size;
+      if (size >= b->type_size || (off == 0 && size >= b->size)) {
+        // A whole object (memset, kfree): name the object itself.
+        if (!array) return base;
+        const size_t first = off / b->type_size, last = (off + size - 1) / b->type_size;
+        return base + "[" + std::to_string(first) +
+               (last != first ? ".." + std::to_string(last) : "") + "]";
+      }
+      const MemberName m = FindMember(b->type_name, file, off % b->type_size);
+      if (m.found) {
+        if (array) {
+          return base + "[" + std::to_string(off / b->type_size) + "]." + m.path;
+        }
+        return base + "->" + m.path;
+      }
+      return "";
+    }
+    if (b->ref_name.empty()) return "";
+    const size_t elem = b->type_size != 0 ? b->type_size : 1;
+    const size_t first = off / elem;
+    const size_t last = (off + size - 1) / elem;
+    std::string s = b->ref_name + "[" + std::to_string(first);
+    if (last != first) s += ".." + std::to_string(last);
+    return s + "]";
+  }
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fixture_);
+  if (fixture_ != nullptr && model_ != nullptr && model_->fixture_type() != nullptr &&
+      a >= f && a < f + model_->fixture_size()) {
+    const std::string type = Demangle(model_->fixture_type()->name());
+    const MemberName m = FindMember(type, model_->fixture_file(), a - f);
+    if (!m.found) return "";
+    if (m.top_member_is_leaf) return m.path;
+    const std::string& owner = m.top_member_type;
+    if (owner.size() > 7 && owner.compare(owner.size() - 7, 7, "_module") == 0) return m.rest;
+    return ConventionalName(owner) + "->" + m.rest;
+  }
+  return "";
 }
 
 Block* Runtime::FindBlock(const void* p) {
@@ -928,9 +1200,9 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
   // data race as well as a use after free. Granules nobody has touched hold
   // no accesses to race with, and any later access is a use after free.
   if (InSimulation() && CurrentThread() >= 0) {
-    const Where where{b, 0, b->size, fn};
+    const Where where{b, 0, b->size, fn, p};
     if (phase_ == Phase::kRunning && CollectingHistory()) {
-      Record("write " + ShortDescribe(where), loc);
+      Record("write " + ShortDescribe(where), loc, b->base, b->base + std::max<size_t>(b->size, 1));
     }
     for (VarState& g : b->granules) {
       if (g.cell != nullptr) CheckVar(g, true, where, &loc, /*record=*/false);

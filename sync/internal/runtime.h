@@ -22,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "sync/internal/engine.h"
@@ -55,6 +57,9 @@ struct TaskState {
   int thread = 0;
   Ctx ctx = Ctx::kProcess;
   std::vector<HeldLock> held;
+  // Semaphores taken and not yet released (reports only: a semaphore is not
+  // a lock to lockdep, but `down(&dev->sem)` guards like one).
+  std::vector<std::pair<const void*, std::string>> sems;
   int preempt_count = 0;  // spinlocks held, preempt_disable() depth
   bool irqs_disabled = false;
   int signals_left = 0;
@@ -93,6 +98,9 @@ struct TaskState {
   // scheduler does not pick such a thread while its CPU is taken by another
   // context (it would only park there; see Runtime::CpuBlocked).
   bool at_step = false;
+  // Reports: the trace index of the task's last step before it went to
+  // sleep, -1 while it is not asleep.
+  int trace_sleep_from = -1;
   // Credentials and open-file defaults used by access-control drivers.
   unsigned uid = 1000;
   unsigned euid = 1000;
@@ -171,14 +179,40 @@ struct Block {
   int free_task = -1;
   uint64_t seq = 0;                // allocation number within the execution
   std::vector<VarState> granules;  // lazily sized race state, 8 bytes each
+  // For reports (recorded only while a failing execution is re-run): the
+  // type kmalloc's result was converted to, and the name of the pointer
+  // field it was first stored in ("qset->data").
+  std::string type_name;
+  size_t type_size = 0;
+  std::string ref_name;
 };
 
 struct TraceEvent {
-  int task;
-  int cpu;
-  Ctx ctx;
+  int task = -1;
+  int cpu = 0;
+  Ctx ctx = Ctx::kProcess;
   std::string text;
   Loc loc;
+  // What the step touched: a memory range [lo, hi) (an object's address
+  // for primitives), empty when nothing; reports fold steps that touch
+  // nothing another context touches.
+  uintptr_t lo = 0;
+  uintptr_t hi = 0;
+  // The locks the task held after the step, innermost last.
+  std::string locks;
+  // The task that ran the step before, when it was switched away from
+  // while it could still run (a preemption), else -1.
+  int preempted = -1;
+  bool failure = false;  // the step that hit the reported bug
+  bool access = false;   // a plain memory access (not a primitive's step)
+  int access_kind = -1;  // a primitive's step: its Access, else -1
+  // The locks the task held once the step had run, when the step changed
+  // them (a step records the locks held when it starts).
+  bool has_locks_after = false;
+  std::string locks_after;
+  // The first step of a task after a sleep: the index of its last step
+  // before it, else -1.
+  int sleep_from = -1;
 };
 
 struct PendingReport {
@@ -187,6 +221,9 @@ struct PendingReport {
   std::string details;
   int task = -1;  // the task that hit the failure, -1 when none/unknown
   Loc loc;
+  // A data race: the other access, when known.
+  int other_task = -1;
+  Loc other_loc;
 };
 
 class Runtime {
@@ -317,6 +354,20 @@ class Runtime {
   // NULL-dereference oops at the driver line. Does not return.
   [[noreturn]] void NullDereference(const void* addr, bool write, const char* op,
                                     const Loc& loc);
+  // A semaphore was taken (down) or released (up) by the current task;
+  // tracked for the locks column of reports while a failing execution is
+  // re-run.
+  void NoteSemaphore(const void* sem, const std::string& name, bool down);
+  // The current context's held locks changed (recorded on its last step).
+  void LocksChanged(const TaskState& t);
+  // Names for reports (only while a failing execution is re-run).
+  void TypeBlock(const void* p, const std::type_info& type, size_t size);
+  void NotePointerStore(const void* field, const void* value);
+  // The driver's name for the memory at addr ("dev->size", "qset->data[3]",
+  // "gp"), or "" when none is known. `size` > 1 for a byte range.
+  std::string NameOf(const void* addr, size_t size) const;
+  // Preemptions in the recorded trace.
+  int preemptions() const { return preemptions_; }
 
   // --- Instrumented plain accesses of C drivers (sync/internal/kcsan.cc) ---
   // The globals and statics of a module loaded in this execution: checked
@@ -365,6 +416,7 @@ class Runtime {
     size_t offset;
     size_t size;
     const char* op;      // memcpy/copy_to_user/...; null for a Shared field
+    const void* addr;    // the first byte touched
   };
   std::string Describe(const Where& w) const;       // for reports
   std::string ShortDescribe(const Where& w) const;  // for trace lines
@@ -373,7 +425,12 @@ class Runtime {
                                const Loc* loc, bool against_write);
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
                                        bool write, const Loc& loc);
-  void Record(std::string text, const Loc& loc);
+  void Record(std::string text, const Loc& loc, uintptr_t lo = 0, uintptr_t hi = 0);
+  // The task holding `lock` (a lock or semaphore), kModuleTask, or -1.
+  int Holder(const void* lock) const;
+  std::string LockNameHeldBy(int task, const void* lock) const;
+  // Lockdep's CPU0/CPU1 table for tasks that sleep on each other's locks.
+  std::string DeadlockScenario() const;
   void RunKthreadSlot(TaskState& t);
   void TaskFinished(TaskState& t);
   void RunIrqSource(TaskState& t);
@@ -433,6 +490,8 @@ class Runtime {
   uint64_t checked_accesses_ = 0;
   std::vector<std::function<void()>> exit_hooks_;
   std::vector<TraceEvent> trace_;
+  int last_trace_task_ = -1;
+  int preemptions_ = 0;
   PendingReport report_;
   double last_progress_ = 0;
   double run_start_ = 0;
@@ -440,6 +499,8 @@ class Runtime {
 
 // "file:line", or "?" for an unknown site.
 std::string FormatLoc(const Loc& loc);
+// "kmc::drivers::scull::scull_dev" -> "scull_dev".
+std::string ShortTypeName(std::string_view qualified);
 // The bare function name of a location ("scull_write").
 std::string ShortFunction(const Loc& loc);
 

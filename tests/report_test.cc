@@ -1,0 +1,149 @@
+// Reports: field names from debug information, locks held, preemptions,
+// short/full traces, deadlock scenarios, and byte-identical replay.
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using testing::Contains;
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+// The interleaving section: from "interleaving (" to the "replay:" line.
+std::vector<std::string> Interleaving(const std::string& report) {
+  std::vector<std::string> out;
+  bool in = false;
+  for (const std::string& l : Lines(report)) {
+    if (l.rfind("interleaving (", 0) == 0) in = true;
+    if (l.rfind("replay:", 0) == 0) in = false;
+    if (in) out.push_back(l);
+  }
+  return out;
+}
+
+Result CheckWith(const std::string& name, TraceMode mode) {
+  RunOptions o;
+  o.trace = mode;
+  return testing::Check(name, o);
+}
+
+void ExpectReplaySame(const Result& r, TraceMode mode) {
+  const Model* m = FindModel(r.model);
+  ASSERT_NE(m, nullptr);
+  std::string error;
+  const auto again = ReplayModel(*m, r.replay, &error, mode);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->report, r.report);
+}
+
+TEST(ReportTest, RaceNamesTheFieldsAndTheAllocation) {
+  const Result r = CheckWith("scull/unlocked_write", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read of dev->data (offset 0 of object #1, struct scull_dev, "
+                                 "136 bytes from kmalloc at drivers/scull/scull.cc:"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "(scull_follow)\nprevious write by writer0/101")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read dev->quantum")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write dev->data")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "\npreemptions: 0\n")) << r.report;
+  EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
+}
+
+TEST(ReportTest, ArraysAreNamedAfterThePointerTheyWereStoredIn) {
+  const Result r = CheckWith("scull/unlocked_write", TraceMode::kFull);
+  ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write qset->data[0] ")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write copy_from_user qset->data[0][0..3]")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write memset qset->data[0..1]")) << r.report;
+  ExpectReplaySame(r, TraceMode::kFull);
+}
+
+TEST(ReportTest, ShortTraceFoldsPrivateStepsFullTraceShowsAll) {
+  const Result full = CheckWith("scull/unlocked_write", TraceMode::kFull);
+  const Result brief = CheckWith("scull/unlocked_write", TraceMode::kShort);
+  ASSERT_EQ(full.replay, brief.replay);
+  size_t full_steps = 0, short_steps = 0, folds = 0;
+  for (const std::string& l : Interleaving(full.report)) {
+    if (l.size() > 4 && l[3] >= '0' && l[3] <= '9') ++full_steps;
+  }
+  for (const std::string& l : Interleaving(brief.report)) {
+    if (l.size() > 4 && l[3] >= '0' && l[3] <= '9') ++short_steps;
+    if (l.rfind("   ...  writer0/101", 0) == 0) ++folds;
+  }
+  EXPECT_EQ(full_steps, 31u) << full.report;
+  EXPECT_LT(short_steps, full_steps) << brief.report;
+  EXPECT_GE(folds, 1u) << brief.report;
+  // The racing accesses and the failing step are never folded.
+  EXPECT_TRUE(Contains(brief.report, "write dev->data")) << brief.report;
+  EXPECT_TRUE(Contains(brief.report, "*** BUG: KCSAN: data-race in scull_follow")) << brief.report;
+}
+
+TEST(ReportTest, LocksHeldAndPreemptionsAreShown) {
+  const Result r = CheckWith("scullpipe/if_not_while", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kAssertionFailed) << r.report;
+  EXPECT_TRUE(Contains(r.report, "\npreemptions: 4\n")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "        -- preempted: reader0/102 -> writer/101 --\n"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "down_interruptible(&dev->sem)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "scull_p_read  {&dev->sem}\n")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "scull_p_read  {no locks}\n")) << r.report;
+  EXPECT_LE(Interleaving(r.report).size(), 50u) << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
+}
+
+TEST(ReportTest, InterruptContextsKeepTheirOwnLocks) {
+  const Result r = CheckWith("asgn2/tasklet_cb_lock_at_irq_exit", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_TRUE(Contains(r.report, "softirq spin_lock(&dev->cb_lock)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "asgn2_do_tasklet  {&dev->cb_lock}\n")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "hardirq gpio enters on CPU#0, interrupting irq/gpio/301 "
+                                 "(softirq context)"))
+      << r.report;
+  EXPECT_LE(Interleaving(r.report).size(), 60u) << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
+}
+
+TEST(ReportTest, UseAfterFreeNamesTheFieldAndTheGlobalPointer) {
+  const Result r = CheckWith("rcu/free_without_grace_period", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kUseAfterFree) << r.report;
+  EXPECT_TRUE(Contains(r.report, "Read of size 4 of config->a at offset 0 of object #1"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "rcu_dereference(gp)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "rcu_read_lock                                "
+                                 "models/rcu_models.cc:36 ConfigReader  {rcu_read_lock}\n"))
+      << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
+}
+
+TEST(ReportTest, DeadlockSaysWhoHoldsWhatAndDrawsTheScenario) {
+  const Result r = testing::ExpectMatch("mutex/ab_ba");
+  ASSERT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_TRUE(Contains(r.report, "  it waits for &b, held by t1/102\n")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "  it waits for &a, held by t0/101\n")) << r.report;
+  EXPECT_TRUE(Contains(r.report, " Possible unsafe locking scenario:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU0 (t0)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "CPU1 (t1)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, " *** DEADLOCK ***")) << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
+}
+
+}  // namespace
+}  // namespace kmc
