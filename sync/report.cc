@@ -2,7 +2,9 @@
 
 #include "sync/report.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -50,17 +52,57 @@ std::vector<std::string> SplitLocks(const std::string& s) {
   return out;
 }
 
-bool Overlaps(const TraceEvent& a, const TraceEvent& b) {
-  return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
+// What every step that touched one 8-byte granule of memory (or one
+// primitive object) had in common, for folding.
+struct Granule {
+  std::set<int> tasks;
+  bool any_access = false;
+  std::vector<std::string> common_locks;  // held by every access
+  bool unlocked_use = false;  // touched by something other than an access or allocation
+};
+
+std::vector<uintptr_t> Granules(const TraceEvent& e) {
+  std::vector<uintptr_t> out;
+  if (e.lo == e.hi) return out;
+  constexpr uintptr_t kMaxGranules = 64;  // a whole page or object: its first bytes
+  const uintptr_t first = e.lo >> 3, last = (e.hi - 1) >> 3;
+  for (uintptr_t g = first; g <= last && g - first < kMaxGranules; ++g) out.push_back(g);
+  return out;
 }
 
 // Steps a short trace shows. Folded are steps that touch nothing another
-// task touches, and plain accesses made under a lock that every access to
-// the same memory holds (they cannot race and do not decide the
+// task touches, and plain accesses to memory that every access touches
+// under one common lock (they cannot race and do not decide the
 // interleaving). Always shown: the failing step, the steps on both sides
-// of a preemption, lock changes, interrupt entries and exits.
+// of a preemption, lock changes, interrupt entries and exits, and explored
+// outcomes. Linear in the steps and the granules they touch.
 std::vector<bool> Kept(const std::vector<TraceEvent>& trace, const std::vector<std::string>& after) {
   const size_t n = trace.size();
+  std::map<uintptr_t, Granule> granules;
+  for (const TraceEvent& e : trace) {
+    const bool alloc = e.text.rfind("kmalloc(", 0) == 0 || e.text.rfind("alloc_page", 0) == 0;
+    const std::vector<std::string> locks = SplitLocks(e.locks);
+    for (uintptr_t g : Granules(e)) {
+      Granule& gr = granules[g];
+      gr.tasks.insert(e.task);
+      if (e.access) {
+        if (!gr.any_access) {
+          gr.common_locks = locks;
+        } else {
+          std::vector<std::string> both;
+          for (const auto& l : gr.common_locks) {
+            for (const auto& m : locks) {
+              if (l == m) both.push_back(l);
+            }
+          }
+          gr.common_locks = std::move(both);
+        }
+        gr.any_access = true;
+      } else if (!alloc) {
+        gr.unlocked_use = true;
+      }
+    }
+  }
   std::vector<bool> keep(n, false);
   for (size_t i = 0; i < n; ++i) {
     const TraceEvent& e = trace[i];
@@ -74,49 +116,33 @@ std::vector<bool> Kept(const std::vector<TraceEvent>& trace, const std::vector<s
       keep[i] = true;  // context changes and explored outcomes
     }
     if (keep[i] || e.lo == e.hi) continue;
-    bool shared = false;
-    std::vector<std::string> common = SplitLocks(e.locks);
-    for (size_t j = 0; j < n; ++j) {
-      const TraceEvent& o = trace[j];
-      if (j == i || !Overlaps(e, o)) continue;
-      if (o.task != e.task) shared = true;
-      if (!o.access) {
-        // An allocation comes before the memory is shared; anything else
-        // (kfree, a primitive on the same object) is not a locked access.
-        const bool alloc = o.text.rfind("kmalloc(", 0) == 0 || o.text.rfind("alloc_page", 0) == 0;
-        if (o.task != e.task && !alloc) common.clear();
-        continue;
-      }
-      const std::vector<std::string> other = SplitLocks(o.locks);
-      std::vector<std::string> both;
-      for (const auto& l : common) {
-        for (const auto& m : other) {
-          if (l == m) both.push_back(l);
-        }
-      }
-      common = std::move(both);
+    bool shared = false, guarded = e.access;
+    for (uintptr_t g : Granules(e)) {
+      const Granule& gr = granules[g];
+      if (gr.tasks.size() > 1) shared = true;
+      if (gr.common_locks.empty() || gr.unlocked_use) guarded = false;
     }
-    keep[i] = shared && !(e.access && !common.empty());
+    keep[i] = shared && !guarded;
   }
   return keep;
 }
 
-// The locks each step's task holds once the step has run: what its next
-// step found (a step records the locks held when it starts).
+// The locks each step's task holds once the step has run: recorded when the
+// step changed them, else what its context's next step found (a step
+// records the locks held when it starts).
 std::vector<std::string> LocksAfter(const std::vector<TraceEvent>& trace) {
   std::vector<std::string> after(trace.size());
-  for (size_t i = 0; i < trace.size(); ++i) {
-    after[i] = trace[i].locks;
-    if (trace[i].has_locks_after) {
-      after[i] = trace[i].locks_after;
-      continue;
+  std::map<std::pair<int, int>, const std::string*> next;  // per context, going backwards
+  for (size_t i = trace.size(); i-- > 0;) {
+    const TraceEvent& e = trace[i];
+    const std::pair<int, int> key{e.task, static_cast<int>(e.ctx)};
+    if (e.has_locks_after) {
+      after[i] = e.locks_after;
+    } else {
+      auto it = next.find(key);
+      after[i] = it != next.end() ? *it->second : e.locks;
     }
-    for (size_t j = i + 1; j < trace.size(); ++j) {
-      if (trace[j].task == trace[i].task && trace[j].ctx == trace[i].ctx) {
-        after[i] = trace[j].locks;
-        break;
-      }
-    }
+    next[key] = &e.locks;
   }
   return after;
 }
