@@ -42,6 +42,40 @@ bool atomic_add_unless(atomic_t* v, int a, int u, const Loc& loc = Loc::current(
 // Decrements v if the result is not negative; returns old value - 1.
 int atomic_dec_if_positive(atomic_t* v, const Loc& loc = Loc::current());
 
+// atomic_read_acquire(): an acquire load; atomic_set_release(): a release
+// store (Documentation/atomic_t.txt "ORDERING").
+int atomic_read_acquire(const atomic_t* v, const Loc& loc = Loc::current());
+void atomic_set_release(atomic_t* v, int i, const Loc& loc = Loc::current());
+
+// The ordering variants of the value-returning operations: no suffix is fully
+// ordered (smp_mb() before and after), _relaxed is unordered, _acquire orders
+// the load part before everything after it, _release everything before the
+// store part. A failed cmpxchg of any variant is an unordered load.
+#define KMC_ATOMIC_RETURN_OPS(sfx)                                                  \
+  int atomic_add_return##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());  \
+  int atomic_sub_return##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());  \
+  int atomic_inc_return##sfx(atomic_t* v, const Loc& loc = Loc::current());         \
+  int atomic_dec_return##sfx(atomic_t* v, const Loc& loc = Loc::current());         \
+  int atomic_xchg##sfx(atomic_t* v, int n, const Loc& loc = Loc::current());        \
+  int atomic_cmpxchg##sfx(atomic_t* v, int o, int n, const Loc& loc = Loc::current());
+#define KMC_ATOMIC_FETCH_OPS(sfx)                                                   \
+  int atomic_fetch_add##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());   \
+  int atomic_fetch_sub##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());   \
+  int atomic_fetch_inc##sfx(atomic_t* v, const Loc& loc = Loc::current());          \
+  int atomic_fetch_dec##sfx(atomic_t* v, const Loc& loc = Loc::current());          \
+  int atomic_fetch_and##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());   \
+  int atomic_fetch_or##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());    \
+  int atomic_fetch_xor##sfx(int i, atomic_t* v, const Loc& loc = Loc::current());
+KMC_ATOMIC_RETURN_OPS(_relaxed)
+KMC_ATOMIC_RETURN_OPS(_acquire)
+KMC_ATOMIC_RETURN_OPS(_release)
+KMC_ATOMIC_FETCH_OPS()
+KMC_ATOMIC_FETCH_OPS(_relaxed)
+KMC_ATOMIC_FETCH_OPS(_acquire)
+KMC_ATOMIC_FETCH_OPS(_release)
+#undef KMC_ATOMIC_RETURN_OPS
+#undef KMC_ATOMIC_FETCH_OPS
+
 // Bit operations on an array of unsigned long words. Each word touched is an
 // atomic location; set/clear/change are relaxed, test_and_* fully ordered.
 // The bitmap must be an AtomicBitmap (kernel: DECLARE_BITMAP / unsigned long).
@@ -66,6 +100,11 @@ void smp_wmb(const Loc& loc = Loc::current());
 void smp_rmb(const Loc& loc = Loc::current());
 void smp_mb__before_atomic(const Loc& loc = Loc::current());
 void smp_mb__after_atomic(const Loc& loc = Loc::current());
+// Full barriers after a lock acquisition (LKMM: the lock, and for
+// smp_mb__after_unlock_lock() the unlock before it, become ordered with
+// everything after the barrier as seen by every CPU).
+void smp_mb__after_spinlock(const Loc& loc = Loc::current());
+void smp_mb__after_unlock_lock(const Loc& loc = Loc::current());
 
 }  // namespace kmc::kernel
 

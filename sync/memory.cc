@@ -1,7 +1,9 @@
 // kmc: kmalloc, pages, user copies and Shared<T> checks.
 
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sync/internal/runtime.h"
 #include "sync/shared.h"
@@ -171,6 +173,25 @@ void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write
 }
 
 namespace {
+// Wakes the tasks waiting in SpinOnce() for a store to the location.
+void WakeSpinners(internal::VarState& v, const Loc& loc) {
+  if (v.spinners.empty()) return;
+  std::vector<int> woken;
+  woken.swap(v.spinners);
+  for (int th : woken) internal::Unpark(th, loc);
+}
+
+// A value for trace lines: small numbers in decimal, others in hex.
+// Heap addresses change from run to run, and reports must replay byte for
+// byte, so they are shown as "a pointer".
+std::string ValueText(int64_t v) {
+  if (v > -100000 && v < 100000) return std::to_string(v);
+  if (v >= (int64_t{1} << 44) || v <= -(int64_t{1} << 44)) return "a pointer";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 internal::MemOrder OrderOf(int order) {
   return order == 1 ? internal::MemOrder::kAcquire
                     : order == 2 ? internal::MemOrder::kRelease : internal::MemOrder::kRelaxed;
@@ -186,9 +207,11 @@ int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int ord
   }
   internal::VarState& v = rt.Var(h);
   if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
-  rt.Step(addr, op, "", Access::kRead, loc);
+  rt.Step(addr, op, rt.LocationName(addr), Access::kRead, loc);
   internal::AtomicSection section;
-  return internal::AtomicLoad(v.marked, OrderOf(order), loc);
+  const int64_t value = internal::AtomicLoad(v.marked, OrderOf(order), loc);
+  if (internal::CollectingHistory()) rt.AnnotateLoad(internal::LastLoadFrom(), ValueText(value));
+  return value;
 }
 
 void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
@@ -200,9 +223,92 @@ void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t v
   }
   internal::VarState& v = rt.Var(h);
   if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
-  rt.Step(addr, op, "", Access::kWrite, loc);
+  rt.Step(addr, op, rt.LocationName(addr), Access::kWrite, loc);
   internal::AtomicSection section;
   internal::AtomicStore(v.marked, value, OrderOf(order), loc);
+  if (internal::CollectingHistory()) rt.NoteStoreStep(internal::LastStoreId());
+  WakeSpinners(v, loc);
+}
+
+int64_t OnceRmw(const void* addr, internal::Handle& h, int64_t current, bool has_expected,
+                int64_t expected, int64_t value, int order, const char* op,
+                const std::source_location& loc, bool* stored) {
+  Runtime& rt = Runtime::Get();
+  *stored = false;
+  if (!internal::InSimulation()) {
+    if (has_expected && current != expected) return current;
+    *stored = true;
+    return current;
+  }
+  if (internal::Block* b = rt.FindBlock(addr); b != nullptr && b->freed) {
+    rt.CheckKernelRange(addr, 1, true, op, loc);
+  }
+  internal::VarState& v = rt.Var(h);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  rt.Step(addr, op, rt.LocationName(addr), Access::kRmw, loc);
+  internal::AtomicSection section;
+  using internal::MemOrder;
+  const MemOrder mo = order == 2 ? MemOrder::kAcquire
+                      : order == 3 ? MemOrder::kRelease : MemOrder::kRelaxed;
+  int64_t old = 0;
+  if (has_expected) {
+    // A failed cmpxchg is a plain marked load: it may read an older value.
+    old = internal::AtomicLoad(v.marked, MemOrder::kRelaxed, loc);
+    if (old != expected) {
+      if (internal::CollectingHistory()) {
+        rt.AnnotateLoad(internal::LastLoadFrom(), ValueText(old) + " (failed)");
+      }
+      return old;
+    }
+    if (order == 0) internal::Fence(MemOrder::kSeqCst, loc);
+    int64_t e = old;
+    if (!internal::AtomicCas(v.marked, e, value, mo, MemOrder::kRelaxed, loc)) return e;
+  } else {
+    if (order == 0) internal::Fence(MemOrder::kSeqCst, loc);
+    old = internal::AtomicRmw(v.marked, internal::RmwOp::kXchg, value, mo, loc);
+  }
+  if (order == 0) internal::Fence(MemOrder::kSeqCst, loc);
+  *stored = true;
+  if (internal::CollectingHistory()) {
+    rt.AnnotateLoad(internal::LastLoadFrom(), ValueText(old) + " -> " + ValueText(value));
+    rt.NoteStoreStep(internal::LastStoreId());
+  }
+  WakeSpinners(v, loc);
+  return old;
+}
+
+void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, const char* op,
+              const std::source_location& loc) {
+  Runtime& rt = Runtime::Get();
+  if (!internal::InSimulation()) return;
+  if (!rt.running() && !newest_satisfies) {
+    rt.Fail(Verdict::kDeadlock,
+            "kmc: " + std::string(op) + "() would spin forever during module init/exit",
+            "no task runs that could store the value it waits for\n", loc);
+  }
+  if (newest_satisfies) {
+    internal::Park(true, loc);
+    return;
+  }
+  internal::VarState& v = rt.Var(h);
+  (void)addr;
+  internal::TaskState& t = rt.Current();
+  v.spinners.push_back(t.thread);
+  t.wait_object = addr;
+  t.wait_what = op;
+  t.wait_loc = loc;
+  internal::Park(false, loc);
+  t.wait_object = nullptr;
+}
+
+void NameSharedLocation(const void* addr, const char* name) {
+  if (internal::InSimulation()) Runtime::Get().NameLocation(addr, name);
+}
+
+void AcquireAfterCtrlDep(const std::source_location& loc) {
+  if (!internal::InSimulation() || internal::CurrentThread() < 0) return;
+  internal::AtomicSection section;
+  internal::Fence(internal::MemOrder::kAcquire, loc);
 }
 
 void TypeAllocation(const void* p, const std::type_info& type, size_t size) {
@@ -222,6 +328,7 @@ void SyncPlainStore(internal::Handle& h, int64_t value) {
   if (v.marked == nullptr || internal::CurrentThread() < 0) return;
   internal::AtomicSection section;
   internal::AtomicStore(v.marked, value, internal::MemOrder::kRelaxed, Loc::current());
+  WakeSpinners(v, Loc::current());
 }
 
 }  // namespace detail

@@ -45,7 +45,7 @@ void Acquired(MutexState& s, mutex* lock, const Loc& loc) {
   s.owner = Me();
   s.owner_loc = loc;
   internal::PushHeld(t, lock, s.name, "struct mutex", loc);
-  internal::SyncAcquire(s, loc);
+  internal::LockAcquire(s, loc);
 }
 
 internal::lockdep::Acquisition MutexDep(int subclass = 0, const void* nest = nullptr,
@@ -191,7 +191,7 @@ void mutex_unlock(mutex* lock, const Loc& loc) {
             loc);
   }
   internal::PopHeld(t, lock);
-  internal::SyncRelease(s, loc);
+  internal::LockRelease(s, loc);
   const int next = internal::GrantFirst(s, loc);
   s.owner = next >= 0 ? next : -1;
 }
@@ -200,7 +200,9 @@ bool mutex_is_locked(mutex* lock, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   MutexState& s = State(lock, loc);
   rt.Step(lock, "mutex_is_locked", s.name, Access::kRead, loc);
-  return s.owner != -1;
+  if (!rt.running()) return s.owner != -1;
+  internal::AtomicSection section;
+  return internal::LockWordHeld(s, loc);
 }
 
 }  // namespace kmc::kernel

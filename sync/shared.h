@@ -43,6 +43,24 @@ void SyncPlainStore(internal::Handle& h, int64_t value);
 // A pointer field now points at `value`: an object first stored in a field
 // is named after it in reports (`qset->data[3]`).
 void NotePointerStore(const void* field, const void* value);
+// xchg()/cmpxchg() on a marked location. order: 0 fully ordered, 1 relaxed,
+// 2 acquire, 3 release. For cmpxchg (has_expected) the store happens only
+// when the value read equals `expected`. Returns the value read; *stored
+// says whether `value` was stored.
+int64_t OnceRmw(const void* addr, internal::Handle& h, int64_t current, bool has_expected,
+                int64_t expected, int64_t value, int order, const char* op,
+                const std::source_location& loc, bool* stored);
+// One round of the spin of smp_cond_load_*(): when the newest store already
+// satisfies the condition the task only yields (its next load reads nothing
+// older than what it has seen); otherwise it sleeps until the next marked
+// store to the location.
+void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, const char* op,
+              const std::source_location& loc);
+// Names a marked location in trace lines for the current execution
+// ("READ_ONCE(x)"); kmc litmus names its shared variables.
+void NameSharedLocation(const void* addr, const char* name);
+// smp_acquire__after_ctrl_dep(): an acquire fence, no scheduling step.
+void AcquireAfterCtrlDep(const std::source_location& loc);
 
 template <class T>
 int64_t ToBits(T v) {
@@ -103,6 +121,30 @@ class Shared {
     detail::OnceStore(this, h_, detail::ToBits(value_), detail::ToBits(v), order, op, loc);
     value_ = v;
     if constexpr (kObjectPointer) detail::NotePointerStore(this, v);
+  }
+
+  T rmw_marked(bool has_expected, T expected, T v, int order, const char* op,
+               std::source_location loc) requires(sizeof(T) <= 8) {
+    bool stored = false;
+    const T old = detail::FromBits<T>(detail::OnceRmw(this, h_, detail::ToBits(value_),
+                                                      has_expected, detail::ToBits(expected),
+                                                      detail::ToBits(v), order, op, loc, &stored));
+    if (stored) value_ = v;
+    return old;
+  }
+  // smp_cond_load_*(): spins until cond(VAL) holds for the value read.
+  template <class C>
+  T cond_load_marked(C cond, bool acquire, const char* op, std::source_location loc)
+    requires(sizeof(T) <= 8) {
+    for (;;) {
+      const T v = load_marked(0, op, loc);
+      if (cond(v)) {
+        // smp_acquire__after_ctrl_dep(): the control dependency plus smp_rmb().
+        if (acquire) detail::AcquireAfterCtrlDep(loc);
+        return v;
+      }
+      detail::SpinOnce(this, h_, cond(value_), op, loc);
+    }
   }
 
   operator T() const {  // NOLINT: reads like a plain C field
@@ -172,6 +214,56 @@ void WriteOnce(T& x, V v, int, const char*, std::source_location) {
   ::kmc::kernel::detail::ReadOnce(*(p), 1, "smp_load_acquire", std::source_location::current())
 #define smp_store_release(p, v) \
   ::kmc::kernel::detail::WriteOnce(*(p), (v), 2, "smp_store_release", std::source_location::current())
+
+// xchg()/cmpxchg() on a Shared<T> (Documentation/atomic_t.txt): fully
+// ordered, or _relaxed/_acquire/_release; a failed cmpxchg is an unordered
+// load.
+template <class T, class V>
+T xchg(Shared<T>* p, V v, std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(false, T{}, static_cast<T>(v), 0, "xchg", loc);
+}
+template <class T, class V>
+T xchg_relaxed(Shared<T>* p, V v, std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(false, T{}, static_cast<T>(v), 1, "xchg_relaxed", loc);
+}
+template <class T, class V>
+T xchg_acquire(Shared<T>* p, V v, std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(false, T{}, static_cast<T>(v), 2, "xchg_acquire", loc);
+}
+template <class T, class V>
+T xchg_release(Shared<T>* p, V v, std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(false, T{}, static_cast<T>(v), 3, "xchg_release", loc);
+}
+template <class T, class O, class V>
+T cmpxchg(Shared<T>* p, O o, V v, std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(true, static_cast<T>(o), static_cast<T>(v), 0, "cmpxchg", loc);
+}
+template <class T, class O, class V>
+T cmpxchg_relaxed(Shared<T>* p, O o, V v,
+                  std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(true, static_cast<T>(o), static_cast<T>(v), 1, "cmpxchg_relaxed", loc);
+}
+template <class T, class O, class V>
+T cmpxchg_acquire(Shared<T>* p, O o, V v,
+                  std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(true, static_cast<T>(o), static_cast<T>(v), 2, "cmpxchg_acquire", loc);
+}
+template <class T, class O, class V>
+T cmpxchg_release(Shared<T>* p, O o, V v,
+                  std::source_location loc = std::source_location::current()) {
+  return p->rmw_marked(true, static_cast<T>(o), static_cast<T>(v), 3, "cmpxchg_release", loc);
+}
+
+// smp_cond_load_relaxed(ptr, cond_expr) / smp_cond_load_acquire(): spin on
+// READ_ONCE(*ptr) until cond_expr (which names the value VAL) holds; the
+// acquire form then orders the load before everything after it. A spin no
+// store can end is reported like a sleep nobody wakes.
+#define smp_cond_load_relaxed(ptr, cond_expr)                                        \
+  (ptr)->cond_load_marked([&](auto VAL) { return static_cast<bool>(cond_expr); }, \
+                          false, "smp_cond_load_relaxed", std::source_location::current())
+#define smp_cond_load_acquire(ptr, cond_expr)                                        \
+  (ptr)->cond_load_marked([&](auto VAL) { return static_cast<bool>(cond_expr); }, \
+                          true, "smp_cond_load_acquire", std::source_location::current())
 
 }  // namespace kmc::kernel
 

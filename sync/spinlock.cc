@@ -166,7 +166,7 @@ void Acquired(SpinState& s, const void* lock, TaskState& t, const char* variant,
   s.owner_loc = loc;
   internal::PushHeld(t, lock, s.name, type, loc);
   t.held.back().variant = variant;
-  internal::SyncAcquire(s, loc);
+  internal::LockAcquire(s, loc);
 }
 
 void CheckRelease(TaskState& t, const void* lock, const SpinState& s, Family f, const char* fn,
@@ -262,7 +262,7 @@ void SpinUnlock(spinlock_t* lock, Family f, unsigned long flags, const char* fn,
     CheckRelease(t, lock, s, f, fn, loc);
     internal::PopHeld(t, lock);
     t.preempt_count -= 1;  // preempt_enable()
-    internal::SyncRelease(s, loc);
+    internal::LockRelease(s, loc);
     const int next = internal::GrantFirst(s, loc);
     s.owner = next >= 0 ? next : -1;
     if (next >= 0) s.owner_cpu = rt.tasks()[next].cpu;
@@ -521,7 +521,9 @@ bool spin_is_locked(spinlock_t* lock, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   SpinState& s = State(lock, false, loc);
   rt.Step(lock, "spin_is_locked", s.name, Access::kRead, loc);
-  return s.owner != -1;
+  if (!rt.running()) return s.owner != -1;
+  internal::AtomicSection section;
+  return internal::LockWordHeld(s, loc);
 }
 
 unsigned long spin_lock_irqsave_impl(spinlock_t* lock, const Loc& loc) {

@@ -97,5 +97,166 @@ TEST(MemoryModel, ReadsOfOneLocationNeverGoBack) {
   EXPECT_CLEAN(CheckModel(m, Exhaustive()));
 }
 
+// Message passing through the kernel's ordered operations: each variant
+// either orders the data before the flag (clean, complete) or does not (the
+// stale data is found).
+struct Mp {
+  Shared<int> data;
+  Shared<int> flag;
+  atomic_t aflag = ATOMIC_INIT(0);
+  spinlock_t lock;
+  int seen_flag = 0, seen_data = -1;
+  Mp() { spin_lock_init(&lock); }
+};
+
+enum class Publish {
+  kXchgRelease, kXchgRelaxed, kCmpxchgFull, kCmpxchgRelaxed, kSetRelease, kSet,
+  kFetchAddRelease, kFetchAddRelaxed,
+};
+enum class Observe { kCondLoadAcquire, kCondLoadRelaxed, kReadAcquire, kRead, kXchgAcquire };
+
+Result RunMp(Publish p, Observe o) {
+  Model m("mm/mp");
+  auto f = m.Fixture<Mp>();
+  f.Task("writer", 0, [p](Mp& s) {
+    WRITE_ONCE(s.data, 1);
+    switch (p) {
+      case Publish::kXchgRelease: xchg_release(&s.flag, 1); break;
+      case Publish::kXchgRelaxed: xchg_relaxed(&s.flag, 1); break;
+      case Publish::kCmpxchgFull: cmpxchg(&s.flag, 0, 1); break;
+      case Publish::kCmpxchgRelaxed: cmpxchg_relaxed(&s.flag, 0, 1); break;
+      case Publish::kSetRelease: atomic_set_release(&s.aflag, 1); break;
+      case Publish::kSet: atomic_set(&s.aflag, 1); break;
+      case Publish::kFetchAddRelease: atomic_fetch_add_release(1, &s.aflag); break;
+      case Publish::kFetchAddRelaxed: atomic_fetch_add_relaxed(1, &s.aflag); break;
+    }
+  });
+  const bool on_atomic = p == Publish::kSetRelease || p == Publish::kSet ||
+                         p == Publish::kFetchAddRelease || p == Publish::kFetchAddRelaxed;
+  f.Task("reader", 1, [o, on_atomic](Mp& s) {
+    switch (o) {
+      case Observe::kCondLoadAcquire: s.seen_flag = smp_cond_load_acquire(&s.flag, VAL != 0); break;
+      case Observe::kCondLoadRelaxed: s.seen_flag = smp_cond_load_relaxed(&s.flag, VAL != 0); break;
+      case Observe::kReadAcquire:
+        s.seen_flag = on_atomic ? atomic_read_acquire(&s.aflag) : smp_load_acquire(&s.flag);
+        break;
+      case Observe::kRead:
+        s.seen_flag = on_atomic ? atomic_read(&s.aflag) : READ_ONCE(s.flag);
+        break;
+      case Observe::kXchgAcquire: s.seen_flag = xchg_acquire(&s.flag, 1); break;
+    }
+    s.seen_data = READ_ONCE(s.data);
+  });
+  f.Check([](Mp& s) { KMC_ASSERT(s.seen_flag == 0 || s.seen_data == 1); });
+  return CheckModel(m, Exhaustive());
+}
+
+TEST(MemoryModel, ReleaseAcquireVariantsOrderMessagePassing) {
+  EXPECT_CLEAN(RunMp(Publish::kXchgRelease, Observe::kReadAcquire));
+  EXPECT_CLEAN(RunMp(Publish::kCmpxchgFull, Observe::kReadAcquire));
+  EXPECT_CLEAN(RunMp(Publish::kSetRelease, Observe::kReadAcquire));
+  EXPECT_CLEAN(RunMp(Publish::kFetchAddRelease, Observe::kReadAcquire));
+  EXPECT_CLEAN(RunMp(Publish::kXchgRelease, Observe::kCondLoadAcquire));
+  EXPECT_CLEAN(RunMp(Publish::kXchgRelease, Observe::kXchgAcquire));
+}
+
+TEST(MemoryModel, RelaxedVariantsDoNotOrder) {
+  EXPECT_EQ(RunMp(Publish::kXchgRelaxed, Observe::kReadAcquire).verdict, Verdict::kAssertionFailed);
+  EXPECT_EQ(RunMp(Publish::kCmpxchgRelaxed, Observe::kReadAcquire).verdict,
+            Verdict::kAssertionFailed);
+  EXPECT_EQ(RunMp(Publish::kSet, Observe::kReadAcquire).verdict, Verdict::kAssertionFailed);
+  EXPECT_EQ(RunMp(Publish::kFetchAddRelaxed, Observe::kReadAcquire).verdict,
+            Verdict::kAssertionFailed);
+  EXPECT_EQ(RunMp(Publish::kSetRelease, Observe::kRead).verdict, Verdict::kAssertionFailed);
+  EXPECT_EQ(RunMp(Publish::kXchgRelease, Observe::kCondLoadRelaxed).verdict,
+            Verdict::kAssertionFailed);
+}
+
+// smp_cond_load_acquire() on a value nobody ever stores spins forever: the
+// report is a hang, not a crash.
+TEST(MemoryModel, CondLoadWithoutAStoreHangs) {
+  Model m("mm/cond_load_forever");
+  auto f = m.Fixture<Mp>();
+  f.Task("waiter", 0, [](Mp& s) { s.seen_flag = smp_cond_load_acquire(&s.flag, VAL == 7); });
+  f.Task("writer", 1, [](Mp& s) { WRITE_ONCE(s.flag, 1); });
+  const Result r = CheckModel(m, Exhaustive());
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+}
+
+// LKMM lock cumulativity: CPU#0's write before its unlock is ordered before
+// CPU#1's write after its lock, as seen by a third CPU with smp_rmb().
+struct LockChain {
+  Shared<int> x, y;
+  spinlock_t lock;
+  int r_lock = -1, r_y = -1, r_x = -1;
+  LockChain() { spin_lock_init(&lock); }
+};
+
+Result RunLockChain(bool rmb) {
+  Model m("mm/lock_chain");
+  m.Cpus(3);
+  auto f = m.Fixture<LockChain>();
+  f.Task("P0", 0, [](LockChain& s) {
+    spin_lock(&s.lock);
+    WRITE_ONCE(s.x, 1);
+    spin_unlock(&s.lock);
+  });
+  f.Task("P1", 1, [](LockChain& s) {
+    spin_lock(&s.lock);
+    s.r_lock = READ_ONCE(s.x);  // 1: P0's section came first
+    WRITE_ONCE(s.y, 1);
+    spin_unlock(&s.lock);
+  });
+  f.Task("P2", 2, [rmb](LockChain& s) {
+    s.r_y = READ_ONCE(s.y);
+    if (rmb) smp_rmb();
+    s.r_x = READ_ONCE(s.x);
+  });
+  f.Check([](LockChain& s) { KMC_ASSERT(!(s.r_lock == 1 && s.r_y == 1 && s.r_x == 0)); });
+  return CheckModel(m, Exhaustive());
+}
+
+TEST(MemoryModel, UnlockLockIsCumulative) {
+  EXPECT_CLEAN(RunLockChain(true));
+  EXPECT_EQ(RunLockChain(false).verdict, Verdict::kAssertionFailed);
+}
+
+// spin_is_locked() reads the lock word through the memory model: after the
+// holder's unlock it may still see the lock taken (an older store).
+struct IsLocked {
+  spinlock_t lock;
+  Shared<int> done;
+  int saw_done = 0, saw_locked = 0;
+  IsLocked() { spin_lock_init(&lock); }
+};
+
+TEST(MemoryModel, SpinIsLockedMayReadAnOlderState) {
+  Model m("mm/is_locked");
+  auto f = m.Fixture<IsLocked>();
+  f.Task("holder", 0, [](IsLocked& s) {
+    spin_lock(&s.lock);
+    spin_unlock(&s.lock);
+    WRITE_ONCE(s.done, 1);
+  });
+  f.Task("observer", 1, [](IsLocked& s) {
+    s.saw_done = READ_ONCE(s.done);
+    s.saw_locked = spin_is_locked(&s.lock);
+  });
+  f.Check([](IsLocked& s) { KMC_ASSERT(!(s.saw_done == 1 && s.saw_locked)); });
+  const Result r = CheckModel(m, Exhaustive());
+  EXPECT_EQ(r.verdict, Verdict::kAssertionFailed) << r.report;
+}
+
+// Traces show what a marked load returned and, for an older store, which
+// store it read.
+TEST(MemoryModel, TraceShowsValuesAndStaleReads) {
+  Model m = HistoryModel("mm/stale_trace", 1, false);
+  const Result r = CheckModel(m, Exhaustive());
+  ASSERT_EQ(r.verdict, Verdict::kAssertionFailed);
+  EXPECT_NE(r.report.find("READ_ONCE = 1  [stale: reads the store of step 1, not the store of step 3]"),
+            std::string::npos)
+      << r.report;
+}
+
 }  // namespace
 }  // namespace kmc

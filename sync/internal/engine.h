@@ -114,6 +114,14 @@ bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
                MemOrder success, MemOrder failure, const Loc& loc);
 void Fence(MemOrder mo, const Loc& loc);
 
+// LKMM's lock ordering (po-unlock-rf-lock-po), for a lock acquisition that
+// has just read the lock's last unlock with an acquire RMW on `cell`: the
+// accesses before that unlock are ordered before every later store of the
+// acquirer as seen by every CPU (the acquirer's later relaxed stores carry
+// the unlocker's release clock), and when the unlock was the acquirer's own,
+// the two critical sections are ordered as by a fence.
+void LockCumulativity(AtomicCell* cell);
+
 // Which store the current thread's last atomic load (or read-modify-write)
 // read. Stores are numbered in execution order from 1; 0 is a cell's initial
 // value. latest is the newest store of that cell when the load ran, so

@@ -15,6 +15,24 @@ void SyncAcquire(SyncState& s, const Loc& loc) {
 
 void SyncRelease(SyncState& s, const Loc& loc) { SyncAcquire(s, loc); }
 
+void LockAcquire(SyncState& s, const Loc& loc) {
+  if (!InSimulation() || CurrentThread() < 0) return;
+  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0);
+  AtomicRmw(s.sync, RmwOp::kXchg, 1, MemOrder::kAcqRel, loc);
+  LockCumulativity(s.sync);
+}
+
+void LockRelease(SyncState& s, const Loc& loc) {
+  if (!InSimulation() || CurrentThread() < 0) return;
+  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0);
+  AtomicRmw(s.sync, RmwOp::kXchg, 0, MemOrder::kRelease, loc);
+}
+
+bool LockWordHeld(SyncState& s, const Loc& loc) {
+  if (s.sync == nullptr) return false;
+  return AtomicLoad(s.sync, MemOrder::kRelaxed, loc) != 0;
+}
+
 bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
                    bool interruptible, const Loc& loc, bool timeout) {
   Runtime& rt = Runtime::Get();

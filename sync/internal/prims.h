@@ -16,6 +16,14 @@ void SyncAcquire(SyncState& s, const Loc& loc);
 // Publishes the current task's writes to the next SyncAcquire.
 void SyncRelease(SyncState& s, const Loc& loc);
 
+// A lock's word (0 unlocked, 1 locked) in the memory model: LockAcquire()
+// is an acquire RMW that also applies LKMM's unlock->lock cumulativity,
+// LockRelease() a release RMW, LockWordHeld() a relaxed load (what
+// spin_is_locked() sees: possibly an older state).
+void LockAcquire(SyncState& s, const Loc& loc);
+void LockRelease(SyncState& s, const Loc& loc);
+bool LockWordHeld(SyncState& s, const Loc& loc);
+
 // Puts the current task to sleep on `s` until GrantFirst() picks it (returns
 // true) or, for interruptible sleeps in a model with kSignals, a signal
 // arrives first (returns false, and the task has left the wait list).

@@ -764,6 +764,21 @@ bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
   return true;
 }
 
+void LockCumulativity(AtomicCell* cell) {
+  if (!HaveThread() || cell->size < 2) return;
+  Clocks c = g_clocks_of(rl::ctx().threadx_);
+  const StoreRec& unlock = cell->recs[cell->size - 2];  // what the acquire RMW read
+  for (int i = 0; i < c.threads; ++i) {
+    c.release_fence[i] = std::max(c.release_fence[i], unlock.release[i]);
+  }
+  if (unlock.thread == c.self) {
+    // Same CPU: everything before the unlock is ordered before everything
+    // after the lock (an acquire and a release fence).
+    for (int i = 0; i < c.threads; ++i) c.acq_rel[i] = std::max(c.acq_rel[i], c.acquire_fence[i]);
+    for (int i = 0; i < c.threads; ++i) c.release_fence[i] = c.acq_rel[i];
+  }
+}
+
 LoadFrom LastLoadFrom() { return g_last_load; }
 uint64_t LastStoreId() { return g_next_store_id - 1; }
 

@@ -159,6 +159,8 @@ void Runtime::BeginExecution() {
   trace_.clear();
   last_trace_task_ = -1;
   preemptions_ = 0;
+  store_steps_.clear();
+  location_names_.clear();
   report_ = PendingReport{};
   tasks_.clear();
   const auto& specs = model_->tasks();
@@ -532,6 +534,34 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
 
 void Runtime::Note(std::string_view text, const Loc& loc) {
   if (CollectingHistory()) Record(std::string(text), loc);
+}
+
+void Runtime::NoteStoreStep(uint64_t store) {
+  if (CollectingHistory() && !trace_.empty()) store_steps_[store] = trace_.size();
+}
+
+void Runtime::AnnotateLoad(const LoadFrom& from, const std::string& value) {
+  if (!CollectingHistory() || trace_.empty()) return;
+  std::string& text = trace_.back().text;
+  text += " = " + value;
+  if (from.store == from.latest) return;
+  auto describe = [this](uint64_t store, bool initial) -> std::string {
+    if (initial) return "the initial value";
+    auto it = store_steps_.find(store);
+    return it == store_steps_.end() ? "an untraced store"
+                                    : "the store of step " + std::to_string(it->second);
+  };
+  text += "  [stale: reads " + describe(from.store, from.initial) + ", not " +
+          describe(from.latest, false) + "]";
+}
+
+void Runtime::NameLocation(const void* addr, std::string name) {
+  location_names_[addr] = std::move(name);
+}
+
+std::string Runtime::LocationName(const void* addr) const {
+  auto it = location_names_.find(addr);
+  return it == location_names_.end() ? std::string() : it->second;
 }
 
 void Runtime::Record(std::string text, const Loc& loc, uintptr_t lo, uintptr_t hi) {

@@ -164,6 +164,7 @@ struct VarState {
   // A C location read with READ_ONCE & co: set when a plain store changed
   // memory behind the marked view (the next marked load reads memory).
   bool plain_written = false;
+  std::vector<int> spinners;  // tasks in smp_cond_load_*() waiting for a store
 };
 
 struct Block {
@@ -308,6 +309,17 @@ class Runtime {
             Access access, const Loc& loc);
   // Records a trace line without a scheduling point.
   void Note(std::string_view text, const Loc& loc);
+
+  // Memory-model annotations of trace lines (sync/memory.cc): the last
+  // recorded step stored engine store `store`; the last recorded step
+  // loaded `value` from the store `from` names (" = value", and for a store
+  // older than the newest one, which step wrote each).
+  void NoteStoreStep(uint64_t store);
+  void AnnotateLoad(const LoadFrom& from, const std::string& value);
+  // A name for a marked location in trace lines ("READ_ONCE(x)"), for this
+  // execution.
+  void NameLocation(const void* addr, std::string name);
+  std::string LocationName(const void* addr) const;
 
   // Ends the execution with a kernel-style report. Does not return.
   [[noreturn]] void Fail(Verdict v, std::string headline, std::string details,
@@ -492,6 +504,8 @@ class Runtime {
   std::vector<TraceEvent> trace_;
   int last_trace_task_ = -1;
   int preemptions_ = 0;
+  std::map<uint64_t, size_t> store_steps_;  // engine store -> step number (traced)
+  std::map<const void*, std::string> location_names_;
   PendingReport report_;
   double last_progress_ = 0;
   double run_start_ = 0;
