@@ -28,7 +28,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork"};
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
-                                           "trace"};
+                                           "trace",          "known_mismatches", "replay"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -72,6 +72,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       if (value != "exhaustive" && value != "bounded" && value != "random") {
         return "bad value for --search: " + value + " (exhaustive, bounded or random)";
       }
+    } else if (name == "known_mismatches" || name == "replay") {
+      // kmc litmus: a list of test names / a replay token.
     } else if (name == "token_file") {
       if (value.empty()) return "--token_file needs a file name";
     } else if (name == "watchdog") {

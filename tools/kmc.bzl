@@ -158,3 +158,25 @@ def kmc_models(name, srcs, deps = [], copts = [], visibility = None):
             "//tools:check_models_main",
         ],
     )
+
+def kmc_litmus_test(name, srcs, known_mismatches = [], **kwargs):
+    """A folder of .litmus files (the C litmus format of the kernel's
+    tools/memory-model) as one test target.
+
+    Each file is run with `kmc litmus`; the test passes when every file's
+    verdict matches the Result in its header, except the files named in
+    known_mismatches, which must mismatch (an outcome LKMM allows that kmc
+    cannot reach, listed in README's limits). A known mismatch that starts to
+    match fails the test too, so the list stays exact.
+    """
+    args = ["$(rootpath //tools:kmc)", "litmus", "--noprogress"]
+    if known_mismatches:
+        args.append("--known_mismatches=" + ",".join(known_mismatches))
+    args += ["$(rootpath %s)" % s for s in srcs]
+    native.sh_test(
+        name = name,
+        srcs = ["//tools/litmus:run_litmus_test.sh"],
+        args = args,
+        data = ["//tools:kmc"] + srcs,
+        **kwargs
+    )

@@ -5,6 +5,7 @@
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
 //             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N]
 //   kmc replay <model> <token> | --token_file=FILE
+//   kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...
 //
 // Each model runs in a worker process (sync/worker.h), so a model that
 // crashes, hangs or exits ends with a verdict of its own and the next model
@@ -38,6 +39,7 @@
 #include "sync/runner.h"
 #include "sync/worker.h"
 #include "tools/flags.h"
+#include "tools/litmus/litmus.h"
 
 ABSL_FLAG(bool, all, false, "check every model");
 ABSL_FLAG(std::string, search, "", "search mode: exhaustive, bounded or random (default: the model's)");
@@ -56,6 +58,9 @@ ABSL_FLAG(double, watchdog, 5.0,
           "lockup (0: off)");
 ABSL_FLAG(bool, fork, true, "run each model in a worker process (crash isolation)");
 ABSL_FLAG(std::string, token_file, "", "replay: read the token from this file");
+ABSL_FLAG(std::string, known_mismatches, "",
+          "litmus: comma-separated tests whose Result kmc is known not to reach");
+ABSL_FLAG(std::string, replay, "", "litmus: re-run the execution of this token");
 ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
 ABSL_FLAG(std::string, trace, "short",
           "interleaving in reports: short (fold steps that touch nothing another context "
@@ -71,6 +76,7 @@ constexpr const char* kUsage =
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full]\n"
+    "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
     "  --bound       context bound of --search=bounded, 0..64\n"
@@ -348,5 +354,16 @@ int main(int argc, char** argv) {
   }
   if (command == "check") return Check(args);
   if (command == "replay") return Replay(args);
+  if (command == "litmus") {
+    std::vector<std::string> known;
+    const std::string list = absl::GetFlag(FLAGS_known_mismatches);
+    for (size_t start = 0; start < list.size();) {
+      size_t end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) known.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+    return kmc::litmus::Main(args, known, absl::GetFlag(FLAGS_replay));
+  }
   Usage("unknown command '" + command + "'");
 }
