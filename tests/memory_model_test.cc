@@ -253,7 +253,7 @@ TEST(MemoryModel, TraceShowsValuesAndStaleReads) {
   Model m = HistoryModel("mm/stale_trace", 1, false);
   const Result r = CheckModel(m, Exhaustive());
   ASSERT_EQ(r.verdict, Verdict::kAssertionFailed);
-  EXPECT_NE(r.report.find("READ_ONCE = 1  [stale: reads the store of step 1, not the store of step 3]"),
+  EXPECT_NE(r.report.find("READ_ONCE(x) = 1  [stale: reads the store of step 1, not the store of step 3]"),
             std::string::npos)
       << r.report;
 }
