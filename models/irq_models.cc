@@ -13,6 +13,7 @@ struct Dev {
   spinlock_t lock;
   Shared<int> count{0};
   Shared<int> events{0};
+  int irq_saw = 0;  // the counts each handler run found (written by the handler only)
   Dev() { spin_lock_init(&lock); }
 };
 
@@ -31,10 +32,14 @@ KMC_MODEL("irq/irqsave_protects") {
   f.Irq("gpio", 0, 2, [](Dev& d) {
     spin_lock(&d.lock);
     d.events = d.events + 1;
+    d.irq_saw = d.irq_saw * 10 + d.count;
     d.count = d.count + 1;
     spin_unlock(&d.lock);
   });
-  f.Check([](Dev& d) { KMC_ASSERT(d.count == 4 && d.events == 2); });
+  f.Check([](Dev& d) {
+    KMC_ASSERT(d.count == 4 && d.events == 2);
+    Observe("irq_saw", d.irq_saw);
+  });
 }
 
 KMC_MODEL("irq/plain_spin_lock_vs_handler") {

@@ -76,8 +76,16 @@ void Consume(F& f, int want, int attempts) {
 // Final check: drain the rest (no task runs any more), then the ghost.
 template <class F>
 void DrainAndCheck(F& f, int producers) {
+  const int got_by_consumer = f.g.ngot;
   int v;
   while (kfifo_get(&f.fifo, &v)) f.g.Got(v);
+  // The outcome, for the reduced search's cross-check (tests/por_test.cc).
+  int64_t order = 0;
+  for (int i = 0; i < f.g.ngot; ++i) order = order * 1009 + f.g.got[i];
+  Observe("sent0", f.g.sent[0]);
+  Observe("sent1", f.g.sent[1]);
+  Observe("got_by_consumer", got_by_consumer);
+  Observe("order", order);
   KMC_ASSERT(kfifo_is_empty(&f.fifo));
   KMC_ASSERT(kfifo_len(&f.fifo) == 0);
   KMC_ASSERT(kfifo_avail(&f.fifo) == kfifo_size(&f.fifo));

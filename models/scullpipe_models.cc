@@ -55,6 +55,7 @@ struct Ghost {
   size_t accepted[kWriters] = {0, 0};  // bytes of kStream[w] write() accepted
   std::string got[kReaders];           // bytes each reader received, in order
   int last[kReaders][kWriters] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  int64_t sizes[kReaders] = {};  // each read's byte count, one digit per read
 };
 
 // The writer and stream position of byte c, or false when no writer writes c.
@@ -181,7 +182,10 @@ ssize_t ReadOnce(P& p, file& filp, int r, size_t count, ReadFn fn = scull_p_read
   const bool read_result_in_range = n == -EAGAIN || n == -ERESTARTSYS ||
                                     (n >= 1 && n <= static_cast<ssize_t>(count));
   KMC_ASSERT(read_result_in_range);  // inv 7: n >= 1 unless it fails
-  if (n > 0) Received(p.g, r, ub, n);
+  if (n > 0) {
+    Received(p.g, r, ub, n);
+    p.g.sizes[r] = p.g.sizes[r] * 10 + n;
+  }
   return n;
 }
 
@@ -222,6 +226,14 @@ void Drain(P& p, file& rd) {
 // and the last release frees the buffer) and the module is unloaded.
 template <class P>
 void CheckAndUnload(P& p, file* drain = nullptr) {
+  // What the readers got, and in which pieces: the reduced search must see
+  // every outcome the unreduced one sees (tests/por_test.cc).
+  for (int r = 0; r < kDrain; ++r) {
+    int64_t bytes = 0;
+    for (char c : p.g.got[r]) bytes = bytes * 256 + static_cast<unsigned char>(c);
+    Observe(r == 0 ? "reader0_bytes" : "reader1_bytes", bytes);
+    Observe(r == 0 ? "reader0_reads" : "reader1_reads", p.g.sizes[r]);
+  }
   CheckLockBalance(p);
   if (drain != nullptr) Drain(p, *drain);
   CheckFifo(p.g);

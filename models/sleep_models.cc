@@ -226,6 +226,7 @@ KMC_MODEL("completion/timeout") {
 struct Rw {
   rw_semaphore sem;
   Shared<int> value{0};
+  int seen[2] = {-1, -1};  // what each reader saw (written by that reader only)
   Rw() { init_rwsem(&sem); }
 };
 
@@ -233,19 +234,26 @@ KMC_MODEL("rwsem/readers_and_writer") {
   auto f = m.Fixture<Rw>();
   m.Describe("two readers and a writer: readers see 0 or 2, never the intermediate 1");
   m.Expect(Verdict::kClean);
-  auto reader = [](Rw& r) {
-    down_read(&r.sem);
-    const int v = r.value;
-    KMC_ASSERT(v == 0 || v == 2);
-    up_read(&r.sem);
+  auto reader = [](int me) {
+    return [me](Rw& r) {
+      down_read(&r.sem);
+      const int v = r.value;
+      KMC_ASSERT(v == 0 || v == 2);
+      r.seen[me] = v;
+      up_read(&r.sem);
+    };
   };
-  f.Task("reader0", 0, reader);
-  f.Task("reader1", 1, reader);
+  f.Task("reader0", 0, reader(0));
+  f.Task("reader1", 1, reader(1));
   f.Task("writer", 0, [](Rw& r) {
     down_write(&r.sem);
     r.value = 1;
     r.value = 2;
     up_write(&r.sem);
+  });
+  f.Check([](Rw& r) {
+    Observe("reader0", r.seen[0]);
+    Observe("reader1", r.seen[1]);
   });
 }
 

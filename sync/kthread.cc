@@ -48,6 +48,7 @@ int kthread_stop(task_struct* k, const Loc& loc) {
   internal::AtomicSection section;
   auto& tasks = rt.mutable_tasks();
   TaskState& t = tasks[k->slot];
+  internal::PorTouchTask(t.thread);
   t.should_stop = true;
   if (t.state != 0) {
     t.state = 0;
@@ -78,6 +79,7 @@ int wake_up_process(task_struct* p, const Loc& loc) {
   rt.Step(p, "wake_up_process", "", Access::kWake, loc);
   internal::AtomicSection section;
   TaskState& t = rt.mutable_tasks()[p->slot];
+  internal::PorTouchTask(t.thread);
   if (t.state == 0) return 0;
   t.state = 0;
   internal::Unpark(t.thread, loc);

@@ -19,6 +19,7 @@ const char* SearchModeName(SearchMode m) {
     case SearchMode::kExhaustive: return "exhaustive";
     case SearchMode::kBounded: return "bounded";
     case SearchMode::kRandom: return "random";
+    case SearchMode::kFull: return "full";
   }
   return "?";
 }

@@ -36,7 +36,9 @@
 
 namespace kmc {
 
-enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom };
+// kExhaustive: every interleaving up to the reordering of independent steps
+// (partial-order reduction); kFull: every interleaving, unreduced.
+enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom, kFull };
 const char* SearchModeName(SearchMode m);
 
 // Nondeterminism a model asks the engine to explore. Each is off by default.
@@ -194,6 +196,12 @@ class Model {
   std::function<void(void*)> destroy_;
   std::function<void(void*)> check_;
 };
+
+// Records a value the execution ended with, from a model's final check:
+// kmc::Observe("bytes_read", n). The runner collects the distinct tuples of
+// observations (in call order) over the clean executions of a search; the
+// reduced and the unreduced search of a model must see the same set.
+void Observe(const char* name, int64_t value);
 
 // The registry of every model linked into the binary, sorted by name.
 const std::vector<const Model*>& AllModels();

@@ -296,7 +296,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
   } else if (o.engine_verdict == Verdict::kClean) {
     rt.EndRun();
     r.verdict = Verdict::kClean;
-    r.complete = req.search == SearchMode::kExhaustive;
+    r.complete = req.search == SearchMode::kExhaustive || req.search == SearchMode::kFull;
     r.message = "no bug found";
     WarnIfNothingChecked(rt, &r);
   } else {
@@ -396,6 +396,7 @@ std::string ResultToJson(const Result& r) {
   if (r.search == SearchMode::kRandom) s += ", \"seed\": " + std::to_string(r.seed);
   s += std::string(", \"complete\": ") + (r.complete ? "true" : "false");
   s += ", \"executions\": " + std::to_string(r.executions);
+  if (!r.observations.empty()) s += ", \"observations\": " + std::to_string(r.observations.size());
   s += ", \"seconds\": " + std::string(secs);
   s += ", \"replay\": " + (r.replay.empty() ? std::string("null") : JsonString(r.replay));
   s += ", \"message\": " + JsonString(r.message);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,10 @@ struct Result {
   std::string replay;        // replay token, empty when clean
   std::string message;       // the headline, e.g. "BUG: spinlock recursion ..."
   std::string report;        // the full report (headline, tasks, interleaving)
+  // The distinct tuples of kmc::Observe() values of the clean executions
+  // ("name=value name=value", in call order; empty when the model observes
+  // nothing).
+  std::set<std::string> observations;
   bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
   // Fields added here must also travel through sync/worker.cc's
   // (de)serialization (worker_test compares both ways of running).

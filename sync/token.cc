@@ -30,6 +30,7 @@ std::string ModeCode(SearchMode m, int bound) {
     case SearchMode::kExhaustive: return "x";
     case SearchMode::kBounded: return "b" + std::to_string(bound);
     case SearchMode::kRandom: return "r";
+    case SearchMode::kFull: return "f";
   }
   return "x";
 }
@@ -130,6 +131,8 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
   const std::string_view mode = parts[1];
   if (mode == "x") {
     t.mode = SearchMode::kExhaustive;
+  } else if (mode == "f") {
+    t.mode = SearchMode::kFull;
   } else if (mode == "r") {
     t.mode = SearchMode::kRandom;
   } else if (mode.size() > 1 && mode[0] == 'b') {

@@ -66,6 +66,7 @@ void WakeSyncAcquire(TaskState& me, const Loc& loc) {
 // try_to_wake_up(): returns true when the task was asleep in a state that
 // `mode` wakes.
 bool TryToWakeUp(TaskState& t, int mode, const Loc& loc) {
+  internal::PorTouchTask(t.thread);  // reads and may write t's state
   if (t.state == TASK_RUNNING || (t.state & mode) == 0) return false;
   t.state = TASK_RUNNING;
   WakeSyncRelease(t, loc);
@@ -237,7 +238,7 @@ bool waitqueue_active(wait_queue_head_t* q, const Loc& loc) {
 
 void set_current_state(int state, const Loc& loc) {
   Runtime& rt = Runtime::Get();
-  rt.Step(nullptr, "set_current_state", "", Access::kWrite, loc);
+  rt.Step(&internal::kPorOwnTask, "set_current_state", "", Access::kWrite, loc);
   rt.Current().state = state;
   rt.Current().state_loc = loc;
   rt.Current().state_fn = "set_current_state";
@@ -254,7 +255,7 @@ void __set_current_state(int state, const Loc& loc) {
 
 void schedule(const Loc& loc) {
   Runtime& rt = Runtime::Get();
-  rt.Step(nullptr, "schedule", "", Access::kBlock, loc);
+  rt.Step(&internal::kPorOwnTask, "schedule", "", Access::kBlock, loc);
   internal::AtomicSection section;
   Sleep(false, loc);
   rt.Current().wait_object = nullptr;
@@ -262,7 +263,7 @@ void schedule(const Loc& loc) {
 
 long schedule_timeout(long timeout, const Loc& loc) {
   Runtime& rt = Runtime::Get();
-  rt.Step(nullptr, "schedule_timeout", "", Access::kBlock, loc);
+  rt.Step(&internal::kPorOwnTask, "schedule_timeout", "", Access::kBlock, loc);
   internal::AtomicSection section;
   const WakeResult r = Sleep(true, loc);
   rt.Current().wait_object = nullptr;

@@ -84,6 +84,8 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.message);
   PutStr(&body, r.report);
   PutStr(&body, r.warning);
+  PutU64(&body, r.observations.size());
+  for (const std::string& o : r.observations) PutStr(&body, o);
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -105,6 +107,9 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->message = in.Str();
   r->report = in.Str();
   r->warning = in.Str();
+  const uint64_t observations = in.U64();
+  r->observations.clear();
+  for (uint64_t i = 0; i < observations && in.ok; ++i) r->observations.insert(in.Str());
   return in.ok && in.pos == buf.size();
 }
 

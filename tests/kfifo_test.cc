@@ -34,7 +34,8 @@ using ::kmc::testing::ExpectMatch;
 
 TEST(KfifoModels, SpscIsCleanAndExhaustive) {  // KF-01
   Result r = ExpectCleanAndComplete("kfifo/spsc");
-  EXPECT_GT(r.executions, 100000u);
+  // 47,122 executions with the reduction (more than 100,000 without).
+  EXPECT_GT(r.executions, 10000u);
 }
 
 TEST(KfifoModels, WraparoundIsCleanAndExhaustive) {  // KF-02

@@ -69,8 +69,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
         return "bad value for --trace: " + value + " (short or full)";
       }
     } else if (name == "search") {
-      if (value != "exhaustive" && value != "bounded" && value != "random") {
-        return "bad value for --search: " + value + " (exhaustive, bounded or random)";
+      if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full") {
+        return "bad value for --search: " + value + " (exhaustive, full, bounded or random)";
       }
     } else if (name == "known_mismatches" || name == "replay") {
       // kmc litmus: a list of test names / a replay token.

@@ -1,7 +1,7 @@
 // kmc: the command line.
 //
 //   kmc list
-//   kmc check <model>... | --all  [--search=exhaustive|bounded|random]
+//   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random]
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
 //             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N]
 //   kmc replay <model> <token> | --token_file=FILE
@@ -42,7 +42,7 @@
 #include "tools/litmus/litmus.h"
 
 ABSL_FLAG(bool, all, false, "check every model");
-ABSL_FLAG(std::string, search, "", "search mode: exhaustive, bounded or random (default: the model's)");
+ABSL_FLAG(std::string, search, "", "search mode: exhaustive (reduced), full (unreduced), bounded or random (default: the model's)");
 ABSL_FLAG(int, bound, -1, "context bound for --search=bounded (default: the model's)");
 ABSL_FLAG(int64_t, executions, -1, "executions for --search=random (default: the model's)");
 ABSL_FLAG(int64_t, seed, 1, "first seed for --search=random");
@@ -71,7 +71,7 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  kmc list\n"
-    "  kmc check <model>... | --all [--search=exhaustive|bounded|random] [--bound=K]\n"
+    "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full]\n"
@@ -188,6 +188,8 @@ int Check(const std::vector<std::string>& names) {
   if (search == "exhaustive") options.search = kmc::SearchMode::kExhaustive;
   if (search == "bounded") options.search = kmc::SearchMode::kBounded;
   if (search == "random") options.search = kmc::SearchMode::kRandom;
+  if (search == "full") options.search = kmc::SearchMode::kFull;
+  if (search == "full") options.search = kmc::SearchMode::kFull;
   CheckFlagsApply(models, options.search);
   if (absl::GetFlag(FLAGS_bound) >= 0) options.bound = absl::GetFlag(FLAGS_bound);
   if (absl::GetFlag(FLAGS_executions) > 0) options.executions = absl::GetFlag(FLAGS_executions);

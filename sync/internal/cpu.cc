@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <string>
 
+#include "sync/internal/por.h"
 #include "sync/internal/prims.h"
 #include "sync/internal/runtime.h"
 
@@ -103,6 +104,7 @@ void Runtime::WaitForCpu(TaskState& t) {
 }
 
 void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
   t.ctx = ctx;
@@ -112,6 +114,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
 }
 
 void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   CpuState& c = cpus_[cpu];
   {
     AtomicSection section;
@@ -133,6 +136,7 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
 }
 
 void Runtime::IrqsEnabled(TaskState& t) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   if (cpus_.empty() || !CpuAcceptsIrq(t.cpu)) return;
   std::vector<int> waiters;
   waiters.swap(cpus_[t.cpu].irq_waiters);
@@ -140,6 +144,7 @@ void Runtime::IrqsEnabled(TaskState& t) {
 }
 
 void Runtime::BhEnabled(TaskState& t) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   if (cpus_.empty()) return;
   IrqsEnabled(t);
   if (!cpus_[t.cpu].softirq_pending.empty() && CpuAcceptsSoftirq(t.cpu) &&
@@ -200,6 +205,7 @@ void Runtime::RunSoftirqs(TaskState& t, int cpu) {
 }
 
 void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   if (cpus_.empty()) return;
   w->pending = true;
   w->cpu = cpu;
@@ -209,6 +215,7 @@ void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
 }
 
 void Runtime::QueueWork(DeferredWork* w) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   w->pending = true;
   if (std::find(work_queue_.begin(), work_queue_.end(), w) == work_queue_.end()) {
     work_queue_.push_back(w);
@@ -217,6 +224,7 @@ void Runtime::QueueWork(DeferredWork* w) {
 }
 
 void Runtime::RemoveDeferred(DeferredWork* w) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   for (CpuState& c : cpus_) {
     c.softirq_pending.erase(std::remove(c.softirq_pending.begin(), c.softirq_pending.end(), w),
                             c.softirq_pending.end());
@@ -226,6 +234,7 @@ void Runtime::RemoveDeferred(DeferredWork* w) {
 }
 
 void Runtime::WaitDeferred(DeferredWork* w, const char* what, const Loc& loc) {
+  PorTouchGlobal();  // CPU and deferred-work state (por.h)
   TaskState& t = Current();
   while (w->pending || w->running) {
     if (!running()) return;

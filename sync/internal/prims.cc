@@ -82,6 +82,7 @@ int GrantFirst(SyncState& s, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   auto& tasks = rt.mutable_tasks();
   if (th >= 0 && th < static_cast<int>(tasks.size())) tasks[th].granted = true;
+  PorTouchTask(th);
   Unpark(th, loc);
   return th;
 }

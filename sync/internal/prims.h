@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sync/internal/engine.h"
+#include "sync/internal/por.h"
 #include "sync/internal/runtime.h"
 
 namespace kmc::internal {

@@ -34,6 +34,7 @@
 
 #include "sync/internal/crash.h"
 #include "sync/internal/engine.h"
+#include "sync/internal/por.h"
 #include "sync/internal/runtime.h"
 
 #pragma push_macro("new")
@@ -200,6 +201,8 @@ struct EngineState {
   // private): the first one comes from the initial state, then one per before().
   uint64_t next_iteration = 1;
   uint64_t iteration = 0;
+  bool por = false;  // the exhaustive search prunes with sleep sets
+  int atomic_depth = 0;  // AtomicSections alive (preemption off)
 };
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
@@ -237,6 +240,17 @@ void Progress() {
 // search) whose replay state is validated instead of trusted: a replay
 // token that does not fit the execution sets g_engine.diverged rather than
 // indexing out of bounds.
+//
+// With g_engine.por set (the default exhaustive search) it also prunes the
+// tree with sleep sets (Godefroid): after the subtree of thread a at a node
+// is explored, a stays asleep in the subtrees of a's later siblings until a
+// step dependent with a's first step runs (footprints from por.h); a
+// sleeping thread is not a branch. The tree keeps Relacy's shape (a choice
+// of the next thread indexes the same list of eligible threads), so replay
+// tokens of the reduced and the unreduced search are alike. A node where
+// every eligible thread sleeps is "sleep-set blocked": every continuation
+// is equivalent to an explored one, so the execution finishes along its
+// first branches and none of its later nodes is ever revisited.
 template <rl::thread_id_t N, bool kBounded>
 class KmcTreeScheduler
     : public rl::tree_search_scheduler<KmcTreeScheduler<N, kBounded>,
@@ -253,11 +267,14 @@ class KmcTreeScheduler
     g_engine.tree = this;
     g_engine.tree_fraction = &Fraction;
     g_engine.tree_state = &State;
+    por_ = g_engine.por && !kBounded;
+    PorEnable(por_);
   }
   ~KmcTreeScheduler() {
     g_engine.tree = nullptr;
     g_engine.tree_fraction = nullptr;
     g_engine.tree_state = nullptr;
+    PorEnable(false);
   }
 
   rl::thread_id_t iteration_begin_impl() {
@@ -265,8 +282,42 @@ class KmcTreeScheduler
     // Relacy's own version calls its rand_impl directly; ours validates.
     this->stree_depth_ = 0;
     if (g_recorder != nullptr) g_recorder->depth = 0;
-    const unsigned index = Decide(this->running_threads_count, rl::sched_type_sched);
-    return this->running_threads[index];
+    blocked_ = false;
+    g_engine.atomic_depth = 0;
+    sleep_.clear();
+    step_node_ = -1;
+    if (por_) PorBeginExecution();
+    const unsigned index = DecideThread(this->running_threads_count, nullptr);
+    const rl::thread_id_t th = this->running_threads[index];
+    if (por_) BeginStep(th);
+    return th;
+  }
+
+  bool iteration_end_impl() {
+    if (!por_) return base_t::iteration_end_impl();
+    if (step_node_ >= 0) EndStep(-1);
+    for (size_t i = this->stree_.size(); i != 0; --i) {
+      auto& n = this->stree_[i - 1];
+      const PorNode& p = nodes_[i - 1];
+      if (p.exhausted) continue;
+      for (unsigned j = n.index_ + 1; j < n.count_; ++j) {
+        if (p.sched && Asleep(p, p.alt_thread[j])) continue;
+        this->stree_.resize(i);
+        nodes_.resize(i);
+        n.index_ = j;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  rl::thread_id_t schedule_impl(rl::unpark_reason& reason, unsigned yield) {
+    if (!por_) return base_t::schedule_impl(reason, yield);
+    EndStep(static_cast<int>(this->thread_->index_));
+    decided_node_ = -1;
+    const rl::thread_id_t th = base_t::schedule_impl(reason, yield);
+    BeginStep(th);
+    return th;
   }
 
   // Every choice of Relacy's schedulers comes here. A choice of the next
@@ -277,18 +328,9 @@ class KmcTreeScheduler
   unsigned rand_impl(unsigned limit, rl::sched_type t) {
     if (t != rl::sched_type_sched || limit != static_cast<unsigned>(this->running_threads_count) ||
         limit < 2) {
-      return Decide(limit, t);
+      return Decide(limit, t, nullptr);
     }
-    const Runtime& rt = Runtime::Get();
-    const rl::thread_id_t self = this->thread_ != nullptr ? this->thread_->index_ : -1;
-    unsigned eligible[N];
-    unsigned n = 0;
-    for (unsigned i = 0; i < limit; ++i) {
-      const rl::thread_id_t th = this->running_threads[i];
-      if (th == self || !rt.CpuBlocked(static_cast<int>(th))) eligible[n++] = i;
-    }
-    if (n == limit || n == 0) return Decide(limit, t);
-    return eligible[Decide(n, t)];
+    return DecideThread(limit, this->thread_);
   }
 
   void set_state_impl(std::istream& in) {
@@ -318,9 +360,30 @@ class KmcTreeScheduler
     return total;
   }
 
+  // A choice of the next thread among running_threads[0..limit): the
+  // eligible ones (see rand_impl), as one explored decision.
+  unsigned DecideThread(unsigned limit, const thread_info_t* current) {
+    const Runtime& rt = Runtime::Get();
+    const rl::thread_id_t self = current != nullptr ? current->index_ : -1;
+    unsigned eligible[N];
+    unsigned n = 0;
+    for (unsigned i = 0; i < limit; ++i) {
+      const rl::thread_id_t th = this->running_threads[i];
+      if (th == self || !rt.CpuBlocked(static_cast<int>(th))) eligible[n++] = i;
+    }
+    if (n == 0) {
+      for (unsigned i = 0; i < limit; ++i) eligible[i] = i;
+      n = limit;
+    }
+    int threads[N];
+    for (unsigned i = 0; i < n; ++i) threads[i] = static_cast<int>(this->running_threads[eligible[i]]);
+    return eligible[Decide(n, rl::sched_type_sched, threads)];
+  }
+
   // One explored decision among `limit` alternatives: the search tree's
-  // node at this depth, validated against a replayed path.
-  unsigned Decide(unsigned limit, rl::sched_type t) {
+  // node at this depth, validated against a replayed path. `threads` names
+  // the thread of each alternative of a choice of the next thread.
+  unsigned Decide(unsigned limit, rl::sched_type t, const int* threads) {
     unsigned result = 0;
     const size_t size = this->stree_.size();
     if (this->stree_depth_ == size) {
@@ -330,6 +393,7 @@ class KmcTreeScheduler
                               std::to_string(g_engine.replay_nodes) + " decisions";
       }
       typename base_t::stree_node n = {limit, 0, t, 0};
+      if (por_) result = NewNode(limit, threads, &n);
       this->stree_.push_back(n);
     } else {
       auto& n = this->stree_[this->stree_depth_];
@@ -358,6 +422,7 @@ class KmcTreeScheduler
         fr->overflow = 1;
       }
     }
+    if (por_ && threads != nullptr) Chose(this->stree_depth_, result);
     this->stree_depth_ += 1;
     g_engine.depth = this->stree_depth_;
     return result;
@@ -386,7 +451,107 @@ class KmcTreeScheduler
   }
 
  private:
+  struct SleepEntry {
+    int thread;
+    Footprint fp;
+  };
+  struct PorNode {
+    bool sched = false;
+    bool exhausted = false;          // never branch here again
+    std::vector<SleepEntry> sleep;   // asleep when the node was first reached
+    std::vector<int> alt_thread;     // thread of each alternative
+    std::vector<Footprint> alt_fp;   // union of the first steps of each alternative
+  };
+
+  static bool Asleep(const PorNode& p, int thread) {
+    for (const SleepEntry& e : p.sleep) {
+      if (e.thread == thread) return true;
+    }
+    return false;
+  }
+
+  // A new node of the tree: its sleep set is the current one; a choice of
+  // the next thread starts at the first thread not asleep.
+  unsigned NewNode(unsigned limit, const int* threads, typename base_t::stree_node* n) {
+    PorNode p;
+    unsigned first = 0;
+    if (blocked_) {
+      p.exhausted = true;
+    } else if (threads != nullptr) {
+      p.sched = true;
+      p.sleep = sleep_;
+      p.alt_thread.assign(threads, threads + limit);
+      p.alt_fp.resize(limit);
+      while (first < limit && Asleep(p, threads[first])) ++first;
+      if (first == limit) {
+        // Sleep-set blocked: every continuation was explored elsewhere.
+        first = 0;
+        p.exhausted = true;
+        blocked_ = true;
+      }
+    }
+    n->index_ = first;
+    nodes_.push_back(std::move(p));
+    return first;
+  }
+
+  // Thread alternative `index` was taken at node `depth`: the threads of
+  // the earlier alternatives go to sleep next to the node's sleep set.
+  void Chose(size_t depth, unsigned index) {
+    const PorNode& p = nodes_[depth];
+    if (!p.sched || blocked_) return;
+    sleep_ = p.sleep;
+    for (unsigned a = 0; a < index; ++a) {
+      if (!Asleep(p, p.alt_thread[a])) sleep_.push_back(SleepEntry{p.alt_thread[a], p.alt_fp[a]});
+    }
+    decided_node_ = static_cast<long>(depth);
+  }
+
+  void BeginStep(rl::thread_id_t th) {
+    step_node_ = decided_node_;
+    decided_node_ = -1;
+    step_thread_ = static_cast<int>(th);
+    PorBeginStep(step_thread_);
+  }
+
+  // The step of the running thread is over: record it as its node's
+  // alternative and wake the sleepers it does not commute with.
+  void EndStep(int thread) {
+    Footprint fp;
+    PorEndStep(&fp);
+    if (thread < 0) thread = step_thread_;
+    const Runtime& rt = Runtime::Get();
+    if (thread >= 0 && thread < static_cast<int>(rt.tasks().size())) {
+      const TaskState& t = rt.tasks()[thread];
+      // Interrupt sources, softirq daemons, the worker and any context
+      // other than a process's touch CPU state no key names.
+      if ((t.kind != TaskKind::kTask && t.kind != TaskKind::kKthread) ||
+          t.ctx != Ctx::kProcess) {
+        fp.SetGlobal();
+      }
+    } else {
+      fp.SetGlobal();
+    }
+    if (step_node_ >= 0 && static_cast<size_t>(step_node_) < nodes_.size()) {
+      PorNode& p = nodes_[step_node_];
+      const unsigned idx = this->stree_[step_node_].index_;
+      if (p.sched && idx < p.alt_fp.size()) p.alt_fp[idx].Merge(fp);
+    }
+    step_node_ = -1;
+    if (blocked_) return;
+    sleep_.erase(std::remove_if(sleep_.begin(), sleep_.end(),
+                                [&](const SleepEntry& e) { return e.fp.Conflicts(fp); }),
+                 sleep_.end());
+  }
+
   unsigned switches_remain_ = 0;
+  bool por_ = false;
+  bool blocked_ = false;
+  std::vector<PorNode> nodes_;     // parallel to stree_
+  std::vector<SleepEntry> sleep_;  // the current execution's sleep set
+  long decided_node_ = -1;         // node of this schedule() call's thread choice
+  long step_node_ = -1;            // node whose choice started the running step
+  int step_thread_ = -1;
 };
 
 template <rl::thread_id_t N>
@@ -506,17 +671,24 @@ const char* AccessName(Access a) {
   return "?";
 }
 
-void SchedulePoint(const void* /*object*/, const char* /*op*/, Access /*access*/,
+void SchedulePoint(const void* object, const char* /*op*/, Access access,
                    const Loc& /*loc*/) {
-  // The object and access kind are part of the interface so that a
-  // partial-order scheduler can tell independent steps apart; Relacy's
-  // schedulers treat every point alike.
   Progress();
+  // The runtime told the reduced search what the step touches (por.h).
+  (void)object;
+  (void)access;
+  if (g_engine.atomic_depth > 0) PorStepRunsAnnounced(CurrentThread());
   rl::ctx().sched();
 }
 
-AtomicSection::AtomicSection() { rl::ctx().disable_preemption(); }
-AtomicSection::~AtomicSection() { rl::ctx().enable_preemption(); }
+AtomicSection::AtomicSection() {
+  g_engine.atomic_depth += 1;
+  rl::ctx().disable_preemption();
+}
+AtomicSection::~AtomicSection() {
+  g_engine.atomic_depth -= 1;
+  rl::ctx().enable_preemption();
+}
 
 unsigned Choose(unsigned n) {
   Progress();
@@ -532,10 +704,13 @@ WakeReason Park(bool timed, const Loc& loc) {
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
   Progress();
   g_engine.parked[th] = false;
+  // The resumed step reads what its waker (or a timeout) left in its state.
+  PorTouchKey(PorTaskKey(th), false);
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
 
 void Unpark(int thread, const Loc& loc) {
+  PorTouchTask(thread);
   if (thread < 0 || thread >= kMaxThreads || !g_engine.parked[thread]) return;
   g_engine.parked[thread] = false;
   rl::ctx().unpark_thread(thread, false, Info(loc));
@@ -591,6 +766,7 @@ class AtomicCell {
     }
     return recs[size++];
   }
+  uint64_t por_key = 0;  // its key for the reduced search (por.h)
 };
 
 namespace {
@@ -669,6 +845,7 @@ int64_t LatestValue(const AtomicCell* cell) { return cell->recs[cell->size - 1].
 AtomicCell* NewAtomicCell(int64_t initial) {
   void* mem = std::malloc(sizeof(AtomicCell));
   auto* cell = ::new (mem) AtomicCell();
+  cell->por_key = PorCellKey(PorNewId());
   StoreRec& rec = cell->Push();
   rec.value = initial;
   rec.id = 0;
@@ -687,8 +864,18 @@ void DeleteAtomicCell(AtomicCell* cell, bool /*engine_alive*/) {
   std::free(cell);
 }
 
+namespace {
+// What a memory-model operation touches: its cell, and the order of
+// seq_cst operations and fences.
+void PorCell(const AtomicCell* cell, bool write, MemOrder mo) {
+  PorTouchKey(cell->por_key, write);
+  if (mo == MemOrder::kSeqCst) PorTouchSeqCst();
+}
+}  // namespace
+
 int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& /*loc*/) {
   if (!HaveThread()) return LatestValue(cell);
+  PorCell(cell, false, mo);
   AtomicSection section;
   rl::ctx().sched();  // counts toward the depth limit; never switches here
   return LoadImpl(cell, mo, false);
@@ -699,6 +886,7 @@ void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& /*loc*
     cell->recs[cell->size - 1].value = value;
     return;
   }
+  PorCell(cell, true, mo);
   AtomicSection section;
   rl::ctx().sched();
   StoreImpl(cell, value, mo == MemOrder::kAcquire ? MemOrder::kRelaxed : mo, false);
@@ -733,6 +921,7 @@ int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
     cell->recs[cell->size - 1].value = Apply(op, old, operand);
     return old;
   }
+  PorCell(cell, true, mo);
   AtomicSection section;
   rl::ctx().sched();
   const int64_t old = LoadImpl(cell, LoadPart(mo), true);
@@ -751,6 +940,7 @@ bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
     cell->recs[cell->size - 1].value = desired;
     return true;
   }
+  PorCell(cell, true, success == MemOrder::kSeqCst ? success : failure);
   AtomicSection section;
   rl::ctx().sched();
   const int64_t cur = LatestValue(cell);
@@ -784,6 +974,7 @@ uint64_t LastStoreId() { return g_next_store_id - 1; }
 
 void Fence(MemOrder mo, const Loc& loc) {
   if (mo == MemOrder::kRelaxed) return;
+  PorTouchSeqCst();
   AtomicSection section;
   rl::atomic_thread_fence(Order(mo), Info(loc));
 }
@@ -877,6 +1068,11 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   params.execution_depth_limit = req.depth_limit;
   switch (req.search) {
     case SearchMode::kExhaustive:
+      params.search_type = rl::sched_full;
+      // A replay follows its token's path; the reduction only prunes.
+      g_engine.por = req.initial_state.empty();
+      break;
+    case SearchMode::kFull:
       params.search_type = rl::sched_full;
       break;
     case SearchMode::kBounded:

@@ -3,6 +3,7 @@
 #include "sync/internal/runtime.h"
 
 #include "sync/internal/debuginfo.h"
+#include "sync/internal/por.h"
 
 #include <unistd.h>
 
@@ -110,6 +111,7 @@ void Runtime::StartRun(const Model* model, bool progress) {
   stopped_ = false;
   executions_ = 0;
   checked_accesses_ = 0;
+  observations_.clear();
   run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
 }
@@ -147,6 +149,7 @@ void Runtime::ResetExecution(bool engine_alive) {
 void Runtime::AbandonExecution() {
   // The fixture of a failed execution is not destroyed: its destructor may
   // use primitives, and the engine that ran them is gone.
+  PorSetRecording(false);
   ResetExecution(false);
   tasks_.clear();
 }
@@ -161,6 +164,7 @@ void Runtime::BeginExecution() {
   preemptions_ = 0;
   store_steps_.clear();
   location_names_.clear();
+  observed_.clear();
   report_ = PendingReport{};
   tasks_.clear();
   const auto& specs = model_->tasks();
@@ -276,7 +280,9 @@ void Runtime::BeginExecution() {
   }
   lockdep::BeginExecution();
   fixture_ = model_->MakeFixture();
+  PorSetFixture(fixture_, model_->fixture_size());
   phase_ = Phase::kRunning;
+  PorSetRecording(true);
 }
 
 void Runtime::RunThread(int thread) {
@@ -357,7 +363,10 @@ void Runtime::TaskFinished(TaskState& t) {
       if (o.kind == TaskKind::kTask && !o.finished) all = false;
     }
     // Idle kernel-thread slots that were never started exit now.
-    if (all) tasks_done_ = true;
+    if (all) {
+      tasks_done_ = true;
+      PorTouchGlobal();
+    }
   }
   WakeIdleDaemons();
 }
@@ -365,6 +374,7 @@ void Runtime::TaskFinished(TaskState& t) {
 void Runtime::WakeIdleDaemons() {
   for (TaskState& o : tasks_) {
     if (o.idle && !o.finished) {
+      PorTouchGlobal();
       o.idle = false;
       Unpark(o.thread, Loc::current());
     }
@@ -372,6 +382,7 @@ void Runtime::WakeIdleDaemons() {
 }
 
 void Runtime::FinishExecution() {
+  PorSetRecording(false);
   phase_ = Phase::kFinal;
   RunLeftoverDeferred();
   model_->RunCheck(fixture_);
@@ -412,8 +423,14 @@ void Runtime::FinishExecution() {
     Fail(Verdict::kPossibleDeadlock, lockdep::ExecutionHeadline(), lockdep::ExecutionSplat(),
          lockdep::ExecutionSplatLoc());
   }
+  observations_.insert(observed_);
   ResetExecution(true);
   phase_ = Phase::kSetup;
+}
+
+void Runtime::Observe(const char* name, int64_t value) {
+  if (!observed_.empty()) observed_ += " ";
+  observed_ += std::string(name ? name : "?") + "=" + std::to_string(value);
 }
 
 // ---------------------------------------------------------------------------
@@ -510,6 +527,17 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   const bool tracing = CollectingHistory();
   if (phase_ == Phase::kRunning && t != nullptr && CurrentThread() >= 0) {
     BeforeSchedulePoint(*t);
+    if (PorEnabled()) {
+      // What the step touches, for the reduced search (por.h): its object;
+      // an unnamed object may be any engine state.
+      if (obj == &kPorOwnTask) {
+        PorAnnounce(t->thread, PorTaskKey(t->thread), false, true);
+      } else if (obj == nullptr) {
+        PorAnnounce(t->thread, 0, true, true);
+      } else {
+        PorAnnounce(t->thread, PorKey(obj), false, access != Access::kRead);
+      }
+    }
     t->at_step = true;
     SchedulePoint(obj, op.data(), access, loc);
     t->at_step = false;
@@ -951,6 +979,7 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                     loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
   Block* b = FindBlock(addr);
+  PorTouchRange(b, addr, size, write);
   if (b != nullptr && b->freed) {
     const TaskState* t = CurrentOrNull();
     ReportUseAfterFree(*b, addr, size, write,
@@ -959,6 +988,32 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
   (void)what;
   const Where where{b, b ? reinterpret_cast<uintptr_t>(addr) - b->base : 0, size, nullptr, addr};
   CheckVar(Var(h), write, where, loc, /*record=*/true);
+}
+
+void Runtime::PorTouchRange(const Block* b, const void* addr, size_t size, bool write) {
+  if (!PorEnabled()) return;
+  if (b == nullptr) {
+    // Not heap memory (a fixture field, a static): keyed by its address.
+    PorTouchKey(PorAddressKey(addr), write);
+    return;
+  }
+  // Heap memory: the 8-byte granules it covers, and the object itself
+  // (granule 0's key), which kfree() writes.
+  const uintptr_t start = reinterpret_cast<uintptr_t>(addr) - b->base;
+  const size_t first = start / kGranule;
+  const size_t last = (start + std::max<size_t>(size, 1) - 1) / kGranule;
+  if (last - first >= 64) {
+    PorTouchKey(PorHeapKey(b->por_id, 0), true);
+    return;
+  }
+  PorTouchKey(PorHeapKey(b->por_id, 0), false);
+  for (size_t g = first; g <= last; ++g) PorTouchKey(PorHeapKey(b->por_id, g), write);
+}
+
+uint64_t Runtime::PorKey(const void* addr) {
+  const Block* b = FindBlock(addr);
+  if (b == nullptr) return PorAddressKey(addr);
+  return PorHeapKey(b->por_id, (reinterpret_cast<uintptr_t>(addr) - b->base) / kGranule);
 }
 
 void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, bool write,
@@ -984,6 +1039,7 @@ void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* 
   if (!InSimulation() || n == 0) return;
   if (reinterpret_cast<uintptr_t>(p) < kNullPage) NullDereference(p, write, op, loc);
   Block* b = FindKernelBlock(p);
+  PorTouchRange(b, p, n, write);
   if (b == nullptr) return;
   if (b->freed) ReportUseAfterFree(*b, p, n, write, loc);
   const uintptr_t start = reinterpret_cast<uintptr_t>(p);
@@ -1053,6 +1109,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.alloc_loc = loc;
   b.alloc_task = running() ? CurrentIndex() : kModuleTask;
   b.seq = ++alloc_seq_;
+  b.por_id = PorNewId();
   heap_.emplace(b.base, std::move(b));
   if (CollectingHistory()) {
     const uintptr_t base = reinterpret_cast<uintptr_t>(p);
@@ -1242,6 +1299,7 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
       if (it->second.cell != nullptr) CheckVar(it->second, true, where, &loc, /*record=*/false);
     }
   }
+  PorTouchKey(PorHeapKey(b->por_id, 0), true);
   b->freed = true;
   b->free_loc = loc;
   b->free_task = running() ? CurrentIndex() : kModuleTask;
@@ -1250,3 +1308,12 @@ void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) 
 }
 
 }  // namespace kmc::internal
+
+namespace kmc {
+
+void Observe(const char* name, int64_t value) {
+  if (!internal::InSimulation()) return;
+  internal::Runtime::Get().Observe(name, value);
+}
+
+}  // namespace kmc

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -179,6 +180,7 @@ struct Block {
   int alloc_task = -1;
   int free_task = -1;
   uint64_t seq = 0;                // allocation number within the execution
+  uint64_t por_id = 0;             // creation id for the reduced search (por.h)
   std::vector<VarState> granules;  // lazily sized race state, 8 bytes each
   // For reports (recorded only while a failing execution is re-run): the
   // type kmalloc's result was converted to, and the name of the pointer
@@ -255,6 +257,11 @@ class Runtime {
   static void RequestStop();
   static bool stop_requested();
   bool stopped() const { return stopped_; }
+
+  // --- Observations (kmc::Observe) ---------------------------------------
+  void Observe(const char* name, int64_t value);
+  // The distinct observation tuples of the clean executions of this run.
+  const std::set<std::string>& observations() const { return observations_; }
 
   // --- Report produced by the last failing execution ---------------------
   const PendingReport& report() const { return report_; }
@@ -433,6 +440,10 @@ class Runtime {
   std::string Describe(const Where& w) const;       // for reports
   std::string ShortDescribe(const Where& w) const;  // for trace lines
   void CheckVar(VarState& v, bool write, const Where& where, const Loc* loc, bool record);
+  // Records an access for the reduced search (por.h).
+  void PorTouchRange(const Block* b, const void* addr, size_t size, bool write);
+  // The reduced search's key of a kernel object's address.
+  uint64_t PorKey(const void* addr);
   [[noreturn]] void ReportRace(VarState& v, bool write, const std::string& what,
                                const Loc* loc, bool against_write);
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
@@ -506,6 +517,8 @@ class Runtime {
   int preemptions_ = 0;
   std::map<uint64_t, size_t> store_steps_;  // engine store -> step number (traced)
   std::map<const void*, std::string> location_names_;
+  std::string observed_;              // this execution's tuple
+  std::set<std::string> observations_;
   PendingReport report_;
   double last_progress_ = 0;
   double run_start_ = 0;

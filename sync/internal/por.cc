@@ -1,0 +1,225 @@
+// Partial-order reduction: step footprints (see por.h).
+
+#include "sync/internal/por.h"
+
+#include <algorithm>
+#include <iterator>
+#include <unordered_map>
+
+namespace kmc::internal {
+namespace {
+
+constexpr uint64_t kTagShift = 56;
+constexpr uint64_t kTagOrdinal = uint64_t{1} << kTagShift;
+constexpr uint64_t kTagTask = uint64_t{2} << kTagShift;
+constexpr uint64_t kRegistryKey = uint64_t{3} << kTagShift;
+constexpr uint64_t kSeqCstKey = uint64_t{4} << kTagShift;
+constexpr uint64_t kTagHeap = uint64_t{5} << kTagShift;
+constexpr uint64_t kTagFixture = uint64_t{6} << kTagShift;
+constexpr uint64_t kTagCell = uint64_t{7} << kTagShift;
+constexpr int kMaxThreads = 64;
+
+struct Sticky {
+  bool has = false;
+  bool global = false;
+  uint64_t key = 0;
+  bool write = false;
+};
+
+struct PorState {
+  bool enabled = false;
+  bool recording = false;
+  std::unordered_map<const void*, uint64_t> ordinals;
+  uint64_t next_ordinal = 0;
+  uintptr_t fixture = 0;
+  size_t fixture_size = 0;
+  int step_thread = -1;
+  uint32_t ids[kMaxThreads + 1] = {};  // creation ids made, per thread (+1: setup)
+  Footprint step;
+  Sticky sticky[kMaxThreads];
+};
+
+PorState& S() {
+  static PorState* s = new PorState();
+  return *s;
+}
+
+bool SortedIntersect(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) return true;
+    if (a[i] < b[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
+
+void SortUnique(std::vector<uint64_t>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+void MergeSorted(std::vector<uint64_t>& into, const std::vector<uint64_t>& from) {
+  if (from.empty()) return;
+  std::vector<uint64_t> out;
+  out.reserve(into.size() + from.size());
+  std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
+  into.swap(out);
+}
+
+void Add(Footprint& f, uint64_t key, bool write) {
+  if (write) {
+    f.Write(key);
+  } else {
+    f.Read(key);
+  }
+}
+
+}  // namespace
+
+void Footprint::Normalize() {
+  SortUnique(reads_);
+  SortUnique(writes_);
+}
+
+void Footprint::Merge(const Footprint& other) {
+  global_ = global_ || other.global_;
+  MergeSorted(reads_, other.reads_);
+  MergeSorted(writes_, other.writes_);
+}
+
+bool Footprint::Conflicts(const Footprint& other) const {
+  if (global_ || other.global_) return true;
+  return SortedIntersect(writes_, other.writes_) || SortedIntersect(writes_, other.reads_) ||
+         SortedIntersect(reads_, other.writes_);
+}
+
+std::string Footprint::DebugString() const {
+  auto list = [](const std::vector<uint64_t>& v) {
+    std::string s;
+    for (uint64_t k : v) {
+      s += std::to_string(k >> kTagShift) + ":" +
+           std::to_string(k & ((uint64_t{1} << kTagShift) - 1)) + " ";
+    }
+    return s;
+  };
+  return std::string(global_ ? "global " : "") + "R{" + list(reads_) + "} W{" + list(writes_) +
+         "}";
+}
+
+uint64_t PorNewId() {
+  PorState& s = S();
+  const int slot = s.recording && s.step_thread >= 0 && s.step_thread < kMaxThreads
+                       ? s.step_thread + 1
+                       : 0;
+  return (uint64_t{static_cast<uint32_t>(slot)} << 24) | (++s.ids[slot] & 0xffffff);
+}
+
+uint64_t PorHeapKey(uint64_t id, size_t granule) {
+  return kTagHeap | (id << 20) | (granule & 0xfffff);
+}
+
+uint64_t PorCellKey(uint64_t id) { return kTagCell | id; }
+
+uint64_t PorTaskKey(int thread) { return kTagTask | static_cast<uint32_t>(thread); }
+
+void PorSetFixture(const void* base, size_t size) {
+  PorState& s = S();
+  s.fixture = reinterpret_cast<uintptr_t>(base);
+  s.fixture_size = base == nullptr ? 0 : size;
+}
+
+uint64_t PorAddressKey(const void* addr) {
+  PorState& s = S();
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  if (a >= s.fixture && a - s.fixture < s.fixture_size) return kTagFixture | (a - s.fixture);
+  auto [it, inserted] = s.ordinals.try_emplace(addr, 0);
+  if (inserted) {
+    it->second = kTagOrdinal | ++s.next_ordinal;
+    if (s.recording) s.step.Write(kRegistryKey);
+  }
+  return it->second;
+}
+
+const char kPorOwnTask = 0;
+
+bool PorEnabled() { return S().enabled; }
+
+void PorTouchKey(uint64_t key, bool write) {
+  PorState& s = S();
+  if (s.recording) Add(s.step, key, write);
+}
+
+void PorTouchTask(int thread) { PorTouchKey(PorTaskKey(thread), true); }
+
+void PorTouchGlobal() {
+  PorState& s = S();
+  if (s.recording) s.step.SetGlobal();
+}
+
+void PorTouchSeqCst() { PorTouchKey(kSeqCstKey, true); }
+
+void PorAnnounce(int thread, uint64_t key, bool global, bool write) {
+  PorState& s = S();
+  if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
+  s.sticky[thread] = Sticky{true, global, key, write};
+}
+
+void PorStepRunsAnnounced(int thread) {
+  PorState& s = S();
+  if (!s.recording || thread < 0 || thread >= kMaxThreads) return;
+  const Sticky& st = s.sticky[thread];
+  if (!st.has) return;
+  if (st.global) {
+    s.step.SetGlobal();
+  } else {
+    Add(s.step, st.key, st.write);
+  }
+}
+
+void PorEnable(bool on) {
+  PorState& s = S();
+  s.enabled = on;
+  if (!on) s.recording = false;
+}
+
+void PorBeginExecution() {
+  PorState& s = S();
+  s.ordinals.clear();
+  s.next_ordinal = 0;
+  s.recording = false;
+  s.fixture = 0;
+  s.fixture_size = 0;
+  s.step.Clear();
+  std::fill(std::begin(s.ids), std::end(s.ids), 0);
+  for (Sticky& st : s.sticky) st = Sticky{};
+}
+
+void PorSetRecording(bool on) { S().recording = on && S().enabled; }
+
+void PorBeginStep(int thread) {
+  PorState& s = S();
+  s.step.Clear();
+  s.step_thread = thread;
+  if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
+  const Sticky& st = s.sticky[thread];
+  if (st.has) {
+    if (st.global) {
+      s.step.SetGlobal();
+    } else {
+      Add(s.step, st.key, st.write);
+    }
+  }
+}
+
+void PorEndStep(Footprint* out) {
+  PorState& s = S();
+  s.step.Normalize();
+  *out = s.step;
+  s.step.Clear();
+}
+
+}  // namespace kmc::internal

@@ -1,0 +1,109 @@
+// Partial-order reduction: what each scheduling step touches.
+//
+// The reduced exhaustive search (sync/internal/relacy_shim.cc) explores one
+// interleaving per class of interleavings that differ only in the order of
+// independent steps. A step is what one engine thread runs between two
+// decisions of the scheduler; its footprint is the set of locations it read
+// and wrote, recorded here by the runtime and the shim while the step runs.
+// Two steps are dependent when one writes a location the other reads or
+// writes, or when either is global (touches engine state no key names: CPU
+// context stacks, irq and bh state, softirq and work lists, steps of
+// interrupt contexts). docs/ARCHITECTURE.md ("When two steps commute")
+// explains why this is sound.
+//
+// Locations are named by keys that do not depend on the order in which the
+// execution's threads ran, because a footprint recorded in one execution is
+// compared with steps of another:
+//   * a fixture field: its offset in the fixture;
+//   * heap memory: the object's creation id and the 8-byte granule;
+//   * an engine memory-model cell: its creation id;
+//   * a task's own state: the task;
+//   * anything else (statics, objects on a task's stack, engine objects):
+//     an ordinal given when the execution first sees the address; numbering
+//     a new address writes one shared "registry" key, so two steps that
+//     number addresses never commute (the numbers would differ in the other
+//     order).
+// A creation id is (creating thread, how many ids that thread made before):
+// reordering independent steps does not change a thread's own history.
+
+#ifndef KMC_SYNC_INTERNAL_POR_H_
+#define KMC_SYNC_INTERNAL_POR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kmc::internal {
+
+// The locations one step (or the union of several) read and wrote.
+class Footprint {
+ public:
+  void Read(uint64_t key) { reads_.push_back(key); }
+  void Write(uint64_t key) { writes_.push_back(key); }
+  void SetGlobal() { global_ = true; }
+  bool global() const { return global_; }
+  // Sorts and removes duplicates (call before Conflicts/Merge).
+  void Normalize();
+  void Merge(const Footprint& other);
+  // True when the two steps may not commute.
+  bool Conflicts(const Footprint& other) const;
+  std::string DebugString() const;
+  void Clear() {
+    global_ = false;
+    reads_.clear();
+    writes_.clear();
+  }
+
+ private:
+  bool global_ = false;
+  std::vector<uint64_t> reads_;
+  std::vector<uint64_t> writes_;
+};
+
+// --- Keys -------------------------------------------------------------------
+// A fresh creation id for a heap object or engine cell made now.
+uint64_t PorNewId();
+uint64_t PorHeapKey(uint64_t id, size_t granule);
+uint64_t PorCellKey(uint64_t id);
+uint64_t PorTaskKey(int thread);
+// The running execution's fixture (its fields are keyed by offset).
+void PorSetFixture(const void* base, size_t size);
+// The key of any other address (fixture range, else an ordinal).
+uint64_t PorAddressKey(const void* addr);
+// The object a step names when it touches only the current task's own state
+// (set_current_state(), schedule()): conflicts with wake-ups of that task.
+extern const char kPorOwnTask;
+
+// --- Recording (runtime and primitives) ------------------------------------
+// All of these are no-ops unless a reduced search runs and tasks run.
+bool PorEnabled();
+void PorTouchKey(uint64_t key, bool write);
+// State of engine thread `thread` (its TaskState) read and written by the
+// current step (wake-ups, kthread_stop, grants).
+void PorTouchTask(int thread);
+// Engine state no key names: the step conflicts with every other step.
+void PorTouchGlobal();
+// Memory-model order shared by every seq_cst operation and fence.
+void PorTouchSeqCst();
+// A scheduling point of `thread` named `key` (global: an unnamed object).
+// The key stays part of every later step of the thread until its next
+// announcement: a step resumed after parking continues the same primitive.
+void PorAnnounce(int thread, uint64_t key, bool global, bool write);
+// The scheduling point just announced did not end the step (preemption is
+// off): the announced operation runs in the current step.
+void PorStepRunsAnnounced(int thread);
+
+// --- Engine side (the shim's reduced scheduler) -----------------------------
+void PorEnable(bool on);
+// A new execution starts (keys and ids are per execution).
+void PorBeginExecution();
+// Tasks run (setup and the final check are not recorded).
+void PorSetRecording(bool on);
+// Starts the step of `thread`; PorEndStep() returns what it touched.
+void PorBeginStep(int thread);
+void PorEndStep(Footprint* out);
+
+}  // namespace kmc::internal
+
+#endif  // KMC_SYNC_INTERNAL_POR_H_
