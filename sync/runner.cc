@@ -252,6 +252,8 @@ Result CheckModel(const Model& model, const RunOptions& options) {
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   const EngineOutcome o = internal::RunEngine(req);
   r.executions = rt.executions();
+  r.observations = rt.observations();
+  if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
   const internal::lockdep::Prediction prediction = internal::lockdep::SearchPrediction();
   if (prediction.valid && o.error.empty() && o.engine_verdict == Verdict::kClean) {
     // No execution failed, but lockdep predicted a deadlock from the lock
