@@ -335,32 +335,25 @@ int test_and_change_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
                   int64_t{1} << nr, loc) >> nr) & 1;
 }
 
-void smp_mb(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_mb", "", Access::kFence, loc);
+namespace {
+// A barrier is one scheduling step followed by its fence.
+void FenceStep(const char* op, MemOrder order, const Loc& loc) {
+  Runtime::Get().Step(nullptr, op, "", Access::kFence, loc);
   internal::AtomicSection section;
-  internal::Fence(MemOrder::kSeqCst, loc);
+  internal::Fence(order, loc);
 }
-void smp_wmb(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_wmb", "", Access::kFence, loc);
-  internal::AtomicSection section;
-  internal::Fence(MemOrder::kRelease, loc);
-}
-void smp_rmb(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_rmb", "", Access::kFence, loc);
-  internal::AtomicSection section;
-  internal::Fence(MemOrder::kAcquire, loc);
-}
+}  // namespace
+
+void smp_mb(const Loc& loc) { FenceStep("smp_mb", MemOrder::kSeqCst, loc); }
+void smp_wmb(const Loc& loc) { FenceStep("smp_wmb", MemOrder::kRelease, loc); }
+void smp_rmb(const Loc& loc) { FenceStep("smp_rmb", MemOrder::kAcquire, loc); }
 void smp_mb__before_atomic(const Loc& loc) { smp_mb(loc); }
 void smp_mb__after_atomic(const Loc& loc) { smp_mb(loc); }
 void smp_mb__after_spinlock(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_mb__after_spinlock", "", Access::kFence, loc);
-  internal::AtomicSection section;
-  internal::Fence(MemOrder::kSeqCst, loc);
+  FenceStep("smp_mb__after_spinlock", MemOrder::kSeqCst, loc);
 }
 void smp_mb__after_unlock_lock(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_mb__after_unlock_lock", "", Access::kFence, loc);
-  internal::AtomicSection section;
-  internal::Fence(MemOrder::kSeqCst, loc);
+  FenceStep("smp_mb__after_unlock_lock", MemOrder::kSeqCst, loc);
 }
 
 }  // namespace kmc::kernel
