@@ -99,6 +99,9 @@ class Model {
   // Stops an exhaustive/bounded search after this many executions; the
   // result then says the search space was not exhausted. 0: no budget.
   Model& MaxExecutions(uint64_t n) { max_executions_ = n; return *this; }
+  // Keeps searching after a failing execution and reports each distinct bug
+  // once (kmc check --all_bugs does this for every model).
+  Model& AllBugs(bool on = true) { all_bugs_ = on; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
   // The kernel stack size (THREAD_SIZE, 16 KiB on x86-64): a task, handler
@@ -158,6 +161,7 @@ class Model {
   bool softirq_daemons() const { return softirqd_; }
   bool irq_exit_preemption() const { return irq_exit_preemption_; }
   bool workqueue() const { return workqueue_; }
+  bool all_bugs() const { return all_bugs_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
   const std::vector<IrqSpec>& irqs() const { return irqs_; }
   void* MakeFixture() const { return make_ ? make_() : nullptr; }
@@ -187,6 +191,7 @@ class Model {
   bool softirqd_ = false;
   bool irq_exit_preemption_ = false;
   bool workqueue_ = false;
+  bool all_bugs_ = false;
   std::vector<TaskSpec> tasks_;
   std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;

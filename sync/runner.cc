@@ -2,6 +2,7 @@
 
 #include "sync/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -219,7 +220,162 @@ void WarnIfNothingChecked(const Runtime& rt, Result* r) {
   r->message += " (warning: " + r->warning + ")";
 }
 
+// --- --all_bugs ----------------------------------------------------------
+
+// One distinct bug while the search runs: the execution that shows it with
+// the fewest preemptions (then steps), and how often it was hit.
+struct Hit {
+  std::string key;
+  PendingReport first;  // of the execution kept
+  std::vector<std::string> locations;
+  std::string state;
+  uint64_t first_execution = 0;
+  uint64_t execution = 0;
+  uint64_t count = 0;
+  int preemptions = 0;
+  uint64_t steps = 0;
+};
+
+std::string LocText(const internal::Loc& l) {
+  std::string s = internal::FormatLoc(l);
+  if (l.line() != 0) s += " " + internal::ShortFunction(l);
+  return s;
+}
+
+// The source locations a failure involves: where it hit, the other access
+// of a race, every blocked task's wait site.
+std::vector<std::string> BugLocations(const PendingReport& rep) {
+  std::vector<std::string> out;
+  auto add = [&out](const internal::Loc& l) {
+    if (l.line() == 0) return;
+    const std::string t = LocText(l);
+    for (const std::string& o : out) {
+      if (o == t) return;
+    }
+    out.push_back(t);
+  };
+  add(rep.loc);
+  add(rep.other_loc);
+  for (const internal::Loc& l : rep.also) add(l);
+  return out;
+}
+
+void NoteHit(const PendingReport& rep, const std::string& state, uint64_t iteration,
+             int preemptions, uint64_t steps, std::vector<Hit>* hits) {
+  const std::vector<std::string> locations = BugLocations(rep);
+  std::vector<std::string> sorted = locations;
+  std::sort(sorted.begin(), sorted.end());
+  std::string key(VerdictName(rep.verdict));
+  for (const std::string& l : sorted) key += "|" + l;
+  if (sorted.empty()) key += "|" + rep.headline;  // nothing located: tell them by headline
+  for (Hit& h : *hits) {
+    if (h.key != key) continue;
+    ++h.count;
+    if (preemptions < h.preemptions || (preemptions == h.preemptions && steps < h.steps)) {
+      h.first = rep;
+      h.locations = locations;
+      h.state = state;
+      h.execution = iteration;
+      h.preemptions = preemptions;
+      h.steps = steps;
+    }
+    return;
+  }
+  Hit h;
+  h.key = key;
+  h.first = rep;
+  h.locations = locations;
+  h.state = state;
+  h.first_execution = iteration;
+  h.execution = iteration;
+  h.count = 1;
+  h.preemptions = preemptions;
+  h.steps = steps;
+  hits->push_back(std::move(h));
+}
+
+// Replays the executions of lockdep's prediction (the ones that recorded
+// the dependencies, then the one that completed the cycle) into *r.
+void ReplayPrediction(const Model& model, const EngineRequest& req,
+                      const internal::lockdep::Prediction& prediction, TraceMode mode,
+                      Result* r) {
+  std::vector<std::string> seeds(prediction.states.begin(), prediction.states.end() - 1);
+  r->replay.clear();
+  for (const std::string& st : prediction.states) {
+    if (!r->replay.empty()) r->replay += "+";
+    r->replay += EncodeToken(model.name(), req.search, req.bound, st);
+  }
+  PendingReport first;
+  first.verdict = Verdict::kPossibleDeadlock;
+  first.headline = prediction.headline;
+  ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, mode, r, seeds);
+}
+
+// The bug a replayed result shows (--all_bugs), from the runtime's report.
+BugFound BugOfReplay(const Result& one, uint64_t execution, uint64_t hits) {
+  BugFound b;
+  b.verdict = one.verdict;
+  b.message = one.message;
+  b.locations = BugLocations(Runtime::Get().report());
+  b.first_execution = execution;
+  b.hits = hits;
+  b.execution = execution;
+  b.preemptions = RecordedPreemptions();
+  b.steps = Runtime::Get().trace().size();
+  b.replay = one.replay;
+  b.report = one.report;
+  return b;
+}
+
+// Replays each bug's kept execution for its report; the first bug found
+// gives the result's verdict, message, token and (after the table) report.
+void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
+                const std::vector<Hit>& hits,
+                const internal::lockdep::Prediction* prediction, Result* r) {
+  for (const Hit& h : hits) {
+    Result one = *r;
+    one.replay = EncodeToken(model.name(), req.search, req.bound, h.state);
+    ReplayInto(model, req, h.state, h.execution, &h.first, mode, &one);
+    BugFound b = BugOfReplay(one, h.execution, h.count);
+    b.locations = h.locations;
+    b.first_execution = h.first_execution;
+    r->bugs.push_back(std::move(b));
+  }
+  if (prediction != nullptr) {
+    // Lockdep predicted a deadlock from the lock history of the search.
+    Result one = *r;
+    ReplayPrediction(model, req, *prediction, mode, &one);
+    r->bugs.push_back(BugOfReplay(one, prediction->execution, 1));
+  }
+  const BugFound& first = r->bugs.front();
+  r->verdict = first.verdict;
+  r->message = first.message;
+  r->replay = first.replay;
+  r->report = FormatBugTable(*r);
+  for (const BugFound& b : r->bugs) r->report += "\n" + b.report;
+}
+
 }  // namespace
+
+std::string FormatBugTable(const Result& r) {
+  std::string s = "all bugs: " + std::to_string(r.bugs.size()) +
+                  (r.bugs.size() == 1 ? " distinct bug" : " distinct bugs") + " in " +
+                  std::to_string(r.executions) + " executions (" +
+                  (r.complete ? "search complete" : "search not complete") + ")\n";
+  s += "   #  " + Pad("VERDICT", 20) + Pad("FIRST", 8) + Pad("HITS", 8) + Pad("PREEMPT", 9) +
+       "LOCATIONS\n";
+  for (size_t i = 0; i < r.bugs.size(); ++i) {
+    const BugFound& b = r.bugs[i];
+    std::string n = std::to_string(i + 1);
+    if (n.size() < 4) n.insert(0, 4 - n.size(), ' ');
+    std::string locs;
+    for (const std::string& l : b.locations) locs += (locs.empty() ? "" : "; ") + l;
+    s += n + "  " + Pad(std::string(VerdictName(b.verdict)), 20) +
+         Pad(std::to_string(b.first_execution), 8) + Pad(std::to_string(b.hits), 8) +
+         Pad(std::to_string(b.preemptions), 9) + (locs.empty() ? "?" : locs) + "\n";
+  }
+  return s;
+}
 
 Result CheckModel(const Model& model, const RunOptions& options) {
   g_trace_mode = options.trace;
@@ -250,7 +406,49 @@ Result CheckModel(const Model& model, const RunOptions& options) {
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
-  const EngineOutcome o = internal::RunEngine(req);
+  r.all_bugs = options.all_bugs.value_or(model.all_bugs());
+  EngineRequest search_req = req;
+  search_req.save_resume = r.all_bugs;
+  EngineOutcome o = internal::RunEngine(search_req);
+  // --all_bugs: each failing execution is recorded and the search goes on
+  // from the execution after it.
+  std::vector<Hit> hits;
+  bool searched_all = false;
+  while (r.all_bugs && o.error.empty() && o.engine_verdict != Verdict::kClean &&
+         !rt.budget_hit()) {
+    const PendingReport rep = TakeReport(o);
+    NoteHit(rep, o.state, o.stop_iteration, rt.execution_preemptions(), rt.execution_steps(),
+            &hits);
+    if (o.search_done) {
+      searched_all = true;
+      break;
+    }
+    rt.AbandonExecution();
+    EngineRequest next = req;
+    next.save_resume = true;
+    next.resume = true;
+    next.first_iteration = o.stop_iteration + 1;
+    if (req.search == SearchMode::kRandom) {
+      next.executions = req.first_iteration + req.executions - next.first_iteration;
+      next.initial_state = std::to_string(next.first_iteration);
+    }
+    o = internal::RunEngine(next);
+  }
+  if (!hits.empty() && o.error.empty()) {
+    r.executions = rt.executions();
+    r.observations = rt.observations();
+    if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
+    const bool budget_hit = rt.budget_hit();
+    r.interrupted = rt.stopped();
+    const internal::lockdep::Prediction prediction = internal::lockdep::SearchPrediction();
+    rt.EndRun();
+    r.complete = (req.search == SearchMode::kExhaustive || req.search == SearchMode::kFull) &&
+                 !budget_hit && (searched_all || o.engine_verdict == Verdict::kClean);
+    FinishBugs(model, req, options.trace, hits, prediction.valid ? &prediction : nullptr, &r);
+    r.seconds = Seconds(t0);
+    r.match = r.expected.Contains(r.verdict);
+    return r;
+  }
   r.executions = rt.executions();
   r.observations = rt.observations();
   if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
@@ -261,17 +459,12 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     // dependencies, then the one that completed the prediction.
     const bool budget_hit = rt.budget_hit();
     rt.EndRun();
-    std::vector<std::string> seeds(prediction.states.begin(), prediction.states.end() - 1);
-    for (const std::string& st : prediction.states) {
-      if (!r.replay.empty()) r.replay += "+";
-      r.replay += EncodeToken(model.name(), req.search, req.bound, st);
-    }
-    PendingReport first;
-    first.verdict = Verdict::kPossibleDeadlock;
-    first.headline = prediction.headline;
-    ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, options.trace, &r,
-               seeds);
+    ReplayPrediction(model, req, prediction, options.trace, &r);
     r.complete = req.search == SearchMode::kExhaustive && !budget_hit;
+    if (r.all_bugs) {
+      r.bugs.push_back(BugOfReplay(r, prediction.execution, 1));
+      r.report = FormatBugTable(r) + "\n" + r.report;
+    }
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
     return r;
@@ -404,6 +597,27 @@ std::string ResultToJson(const Result& r) {
   s += ", \"message\": " + JsonString(r.message);
   if (r.interrupted) s += ", \"interrupted\": true";
   if (!r.warning.empty()) s += ", \"warning\": " + JsonString(r.warning);
+  if (r.all_bugs) {
+    // --all_bugs: every distinct bug, in the order found.
+    s += ", \"bugs\": [";
+    for (size_t i = 0; i < r.bugs.size(); ++i) {
+      const BugFound& b = r.bugs[i];
+      s += i ? ", {" : "{";
+      s += "\"verdict\": " + JsonString(VerdictName(b.verdict));
+      s += ", \"message\": " + JsonString(b.message);
+      s += ", \"locations\": [";
+      for (size_t k = 0; k < b.locations.size(); ++k) {
+        s += (k ? ", " : "") + JsonString(b.locations[k]);
+      }
+      s += "], \"first_execution\": " + std::to_string(b.first_execution);
+      s += ", \"hits\": " + std::to_string(b.hits);
+      s += ", \"execution\": " + std::to_string(b.execution);
+      s += ", \"preemptions\": " + std::to_string(b.preemptions);
+      s += ", \"steps\": " + std::to_string(b.steps);
+      s += ", \"replay\": " + JsonString(b.replay) + "}";
+    }
+    s += "]";
+  }
   s += "}";
   return s;
 }

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sync/model.h"
 #include "sync/report.h"
@@ -27,6 +28,24 @@ struct RunOptions {
   std::optional<uint64_t> max_executions;
   // How much of the failing interleaving the report shows.
   TraceMode trace = TraceMode::kShort;
+  // Keep searching after a failure and report every distinct bug
+  // (--all_bugs). Default: the model's (Model::AllBugs).
+  std::optional<bool> all_bugs;
+};
+
+// One distinct bug of a model (--all_bugs): bugs are told apart by verdict
+// and the source locations involved.
+struct BugFound {
+  Verdict verdict = Verdict::kClean;
+  std::string message;                 // the headline
+  std::vector<std::string> locations;  // "file:line function", the failing site first
+  uint64_t first_execution = 0;        // the first execution that hit it
+  uint64_t hits = 0;                   // executions that hit it
+  uint64_t execution = 0;              // the execution its replay token names
+  int preemptions = 0;                 // of that execution
+  uint64_t steps = 0;                  // of that execution
+  std::string replay;                  // replays exactly this bug
+  std::string report;                  // its full report
 };
 
 struct Result {
@@ -53,7 +72,15 @@ struct Result {
   // Set on a clean result when the model checked no shared memory at all
   // ("no shared accesses were checked"): such a clean proves nothing.
   std::string warning;
+  // --all_bugs: every distinct bug found, in the order found (the first is
+  // the one verdict, message, replay and report describe); empty otherwise.
+  bool all_bugs = false;
+  std::vector<BugFound> bugs;
 };
+
+// The --all_bugs summary table: one line per bug (verdict, first
+// execution, hits, preemptions, locations).
+std::string FormatBugTable(const Result& r);
 
 Result CheckModel(const Model& model, const RunOptions& options);
 

@@ -86,6 +86,21 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.warning);
   PutU64(&body, r.observations.size());
   for (const std::string& o : r.observations) PutStr(&body, o);
+  PutU64(&body, r.all_bugs ? 1 : 0);
+  PutU64(&body, r.bugs.size());
+  for (const BugFound& b : r.bugs) {
+    PutU64(&body, static_cast<uint64_t>(b.verdict));
+    PutStr(&body, b.message);
+    PutU64(&body, b.locations.size());
+    for (const std::string& l : b.locations) PutStr(&body, l);
+    PutU64(&body, b.first_execution);
+    PutU64(&body, b.hits);
+    PutU64(&body, b.execution);
+    PutU64(&body, static_cast<uint64_t>(b.preemptions));
+    PutU64(&body, b.steps);
+    PutStr(&body, b.replay);
+    PutStr(&body, b.report);
+  }
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -110,6 +125,24 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   const uint64_t observations = in.U64();
   r->observations.clear();
   for (uint64_t i = 0; i < observations && in.ok; ++i) r->observations.insert(in.Str());
+  r->all_bugs = in.U64() != 0;
+  const uint64_t bugs = in.U64();
+  r->bugs.clear();
+  for (uint64_t i = 0; i < bugs && in.ok; ++i) {
+    BugFound b;
+    b.verdict = static_cast<Verdict>(in.U64());
+    b.message = in.Str();
+    const uint64_t locations = in.U64();
+    for (uint64_t k = 0; k < locations && in.ok; ++k) b.locations.push_back(in.Str());
+    b.first_execution = in.U64();
+    b.hits = in.U64();
+    b.execution = in.U64();
+    b.preemptions = static_cast<int>(in.U64());
+    b.steps = in.U64();
+    b.replay = in.Str();
+    b.report = in.Str();
+    r->bugs.push_back(std::move(b));
+  }
   return in.ok && in.pos == buf.size();
 }
 

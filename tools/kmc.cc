@@ -3,7 +3,7 @@
 //   kmc list
 //   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random]
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
-//             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N]
+//             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N] [--all_bugs]
 //   kmc replay <model> <token> | --token_file=FILE
 //   kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...
 //
@@ -62,6 +62,9 @@ ABSL_FLAG(std::string, known_mismatches, "",
           "litmus: comma-separated tests whose Result kmc is known not to reach");
 ABSL_FLAG(std::string, replay, "", "litmus: re-run the execution of this token");
 ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
+ABSL_FLAG(bool, all_bugs, false,
+          "keep searching after a failure and report each distinct bug once (default: "
+          "the model's)");
 ABSL_FLAG(std::string, trace, "short",
           "interleaving in reports: short (fold steps that touch nothing another context "
           "touches) or full (every step)");
@@ -74,7 +77,7 @@ constexpr const char* kUsage =
     "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
-    "            [--trace=short|full]\n"
+    "            [--trace=short|full] [--all_bugs]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
@@ -86,7 +89,9 @@ constexpr const char* kUsage =
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
     "  --json        one JSON array of results, printed as they complete\n"
     "  --jobs        models checked at once, each in its own worker process (1..64)\n"
-    "  --trace       short (fold steps that touch nothing another task touches) or full\n";
+    "  --trace       short (fold steps that touch nothing another task touches) or full\n"
+    "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"
+    "                with its own replay token, and a summary table\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -212,6 +217,7 @@ int Check(const std::vector<std::string>& names) {
   }
   options.progress_lines = options.progress && !terminal;
   options.trace = TraceModeFlag();
+  if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
   const bool json = absl::GetFlag(FLAGS_json);
   const bool verbose = absl::GetFlag(FLAGS_verbose);
   const bool fork = absl::GetFlag(FLAGS_fork);
@@ -296,6 +302,8 @@ int Check(const std::vector<std::string>& names) {
       if (r.report.empty()) continue;
       if (!r.match || verbose || single) {
         std::printf("\n%s%s", r.match ? "" : "MISMATCH: ", r.report.c_str());
+      } else if (r.all_bugs && !r.bugs.empty()) {
+        std::printf("\n%s: %s", r.model.c_str(), kmc::FormatBugTable(r).c_str());
       }
     }
   }

@@ -211,6 +211,13 @@ struct EngineRequest {
   std::string initial_state;      // engine replay state, "" for a fresh search
   bool collect_history = false;   // re-run of a failing execution
   unsigned depth_limit = 20000;   // steps before an execution is a livelock
+  // Going on past failures (kmc check --all_bugs, suppressions): with
+  // save_resume a failing run keeps its search tree, advanced past the
+  // failing execution; a later request with resume (and first_iteration the
+  // next execution's number) continues that search where it stopped. A
+  // random search resumes from first_iteration alone.
+  bool save_resume = false;
+  bool resume = false;
 };
 
 struct EngineOutcome {
@@ -220,6 +227,9 @@ struct EngineOutcome {
   std::string state;              // replay state of the failing execution
   bool diverged = false;
   std::string divergence;
+  // With save_resume, on a failure: the failing execution was the search's
+  // last (nothing to resume).
+  bool search_done = false;
 };
 
 EngineOutcome RunEngine(const EngineRequest& request);

@@ -203,6 +203,10 @@ struct EngineState {
   uint64_t iteration = 0;
   bool por = false;  // the exhaustive search prunes with sleep sets
   int atomic_depth = 0;  // AtomicSections alive (preemption off)
+  // Continuing a search after a failing execution (ResumeTree).
+  bool resuming = false;
+  bool save_resume = false;
+  void (*tree_save)(void*) = nullptr;
 };
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
@@ -236,6 +240,35 @@ void Progress() {
   if (g_recorder != nullptr) g_recorder->progress = g_progress;
 }
 
+// The reduced search's record of one tree node (KmcTreeScheduler).
+struct SleepEntry {
+  int thread;
+  Footprint fp;
+};
+struct PorNode {
+  bool sched = false;
+  bool exhausted = false;          // never branch here again
+  std::vector<SleepEntry> sleep;   // asleep when the node was first reached
+  std::vector<int> alt_thread;     // thread of each alternative
+  std::vector<Footprint> alt_fp;   // union of the first steps of each alternative
+};
+
+// The search tree left by a failing execution, already advanced to the
+// next execution the search would have run (EngineRequest::save_resume),
+// for the next RunEngine with EngineRequest::resume.
+struct ResumeTree {
+  bool valid = false;
+  bool done = false;  // the failing execution was the search's last
+  struct Node {
+    unsigned count;
+    unsigned index;
+    unsigned type;
+  };
+  std::vector<Node> nodes;
+  std::vector<PorNode> por;
+};
+ResumeTree g_resume;
+
 // A tree-search scheduler (Relacy's full search, or its context-bound
 // search) whose replay state is validated instead of trusted: a replay
 // token that does not fit the execution sets g_engine.diverged rather than
@@ -267,6 +300,7 @@ class KmcTreeScheduler
     g_engine.tree = this;
     g_engine.tree_fraction = &Fraction;
     g_engine.tree_state = &State;
+    g_engine.tree_save = &SaveForResume;
     por_ = g_engine.por && !kBounded;
     PorEnable(por_);
   }
@@ -274,6 +308,7 @@ class KmcTreeScheduler
     g_engine.tree = nullptr;
     g_engine.tree_fraction = nullptr;
     g_engine.tree_state = nullptr;
+    g_engine.tree_save = nullptr;
     PorEnable(false);
   }
 
@@ -334,6 +369,17 @@ class KmcTreeScheduler
   }
 
   void set_state_impl(std::istream& in) {
+    if (g_engine.resuming) {
+      // The tree of the search a failing execution ended, advanced past it.
+      this->stree_.clear();
+      for (const ResumeTree::Node& n : g_resume.nodes) {
+        typename base_t::stree_node node = {n.count, n.index, static_cast<rl::sched_type>(n.type), 0};
+        this->stree_.push_back(node);
+      }
+      nodes_ = g_resume.por;
+      if (nodes_.size() != this->stree_.size()) nodes_.resize(this->stree_.size());
+      return;
+    }
     base_t::set_state_impl(in);
     g_engine.replaying = true;
     g_engine.replay_nodes = this->stree_.size();
@@ -428,6 +474,25 @@ class KmcTreeScheduler
     return result;
   }
 
+  // After a failing execution: the tree the search would go on with (the
+  // failing step counts as its node's alternative), in g_resume.
+  static void SaveForResume(void* self) {
+    auto* s = static_cast<KmcTreeScheduler*>(self);
+    if (s->por_ && s->step_node_ >= 0) s->EndStep(-1);
+    const size_t depth = std::min(s->stree_.size(), s->stree_depth_);
+    s->stree_.resize(depth);
+    if (s->nodes_.size() > depth) s->nodes_.resize(depth);
+    if (s->por_ && s->nodes_.size() < depth) s->nodes_.resize(depth);
+    s->stree_depth_ = depth;
+    g_resume = ResumeTree{};
+    g_resume.valid = true;
+    g_resume.done = s->iteration_end_impl();
+    for (const auto& n : s->stree_) {
+      g_resume.nodes.push_back(ResumeTree::Node{n.count_, n.index_, static_cast<unsigned>(n.type_)});
+    }
+    if (s->por_) g_resume.por = s->nodes_;
+  }
+
   // The decisions of the running execution so far, in get_state() form.
   static void State(const void* self, std::ostream& out) {
     const auto* s = static_cast<const KmcTreeScheduler*>(self);
@@ -451,18 +516,6 @@ class KmcTreeScheduler
   }
 
  private:
-  struct SleepEntry {
-    int thread;
-    Footprint fp;
-  };
-  struct PorNode {
-    bool sched = false;
-    bool exhausted = false;          // never branch here again
-    std::vector<SleepEntry> sleep;   // asleep when the node was first reached
-    std::vector<int> alt_thread;     // thread of each alternative
-    std::vector<Footprint> alt_fp;   // union of the first steps of each alternative
-  };
-
   static bool Asleep(const PorNode& p, int thread) {
     for (const SleepEntry& e : p.sleep) {
       if (e.thread == thread) return true;
@@ -585,6 +638,10 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
     int& gate = AllocGate::Flag(rl::ctx());
     gate += 1;
     res = c.simulate(oss, iss, false);
+    if (res != rl::test_result_success && g_engine.tree_save != nullptr &&
+        g_engine.save_resume) {
+      g_engine.tree_save(const_cast<void*>(g_engine.tree));
+    }
     gate -= 1;
   }
   *state = std::string(oss.str().c_str());
@@ -1070,7 +1127,7 @@ EngineOutcome RunEngine(const EngineRequest& req) {
     case SearchMode::kExhaustive:
       params.search_type = rl::sched_full;
       // A replay follows its token's path; the reduction only prunes.
-      g_engine.por = req.initial_state.empty();
+      g_engine.por = req.initial_state.empty() || req.resume;
       break;
     case SearchMode::kFull:
       params.search_type = rl::sched_full;
@@ -1084,10 +1141,23 @@ EngineOutcome RunEngine(const EngineRequest& req) {
       params.iteration_count = req.first_iteration + req.executions - 1;
       break;
   }
-  params.initial_state = req.initial_state.c_str();
+  g_engine.save_resume = req.save_resume;
+  if (!req.resume) g_resume = ResumeTree{};
+  std::string resume_state;
+  if (req.resume && req.search != SearchMode::kRandom) {
+    if (!g_resume.valid || g_resume.done) {
+      out.error = "internal: no search to resume";
+      return out;
+    }
+    g_engine.resuming = true;
+    resume_state = std::to_string(req.first_iteration) + " ";
+    params.initial_state = resume_state.c_str();
+  } else {
+    params.initial_state = req.initial_state.c_str();
+  }
   {
     // Relacy starts at the initial state's iteration, or at 1.
-    std::istringstream first(req.initial_state);
+    std::istringstream first(params.initial_state);
     uint64_t it = 0;
     g_engine.next_iteration = (first >> it) ? it : 1;
   }
@@ -1099,6 +1169,13 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   }
   out.engine_verdict = FromRelacy(res);
   out.stop_iteration = params.stop_iteration;
+  if (req.save_resume && res != rl::test_result_success) {
+    if (req.search == SearchMode::kRandom) {
+      out.search_done = params.stop_iteration >= params.iteration_count;
+    } else {
+      out.search_done = !g_resume.valid || g_resume.done;
+    }
+  }
   out.state = state;
   if (g_engine.replaying && !g_engine.diverged && out.engine_verdict != Verdict::kClean &&
       g_engine.depth != g_engine.replay_nodes) {

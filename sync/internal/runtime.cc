@@ -162,6 +162,9 @@ void Runtime::BeginExecution() {
   trace_.clear();
   last_trace_task_ = -1;
   preemptions_ = 0;
+  exec_steps_ = 0;
+  exec_preemptions_ = 0;
+  exec_last_task_ = -1;
   store_steps_.clear();
   location_names_.clear();
   observed_.clear();
@@ -543,6 +546,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     t->at_step = false;
     WaitForCpu(*t);
     MaybeFireOnOwnSoftirq(*t);
+    CountStep(t->thread);
   }
   // Recorded once the step runs, so the trace is in execution order.
   if (tracing) {
@@ -558,6 +562,21 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     Record(std::move(text), loc, at, obj ? at + 1 : 0);
     trace_.back().access_kind = static_cast<int>(access);
   }
+}
+
+void Runtime::CountStep(int i) {
+  ++exec_steps_;
+  if (exec_last_task_ >= 0 && exec_last_task_ != i &&
+      exec_last_task_ < static_cast<int>(tasks_.size())) {
+    // As Record() counts them: a switch away from a context that could go on.
+    const TaskState& p = tasks_[exec_last_task_];
+    const bool waiting_source =
+        p.kind != TaskKind::kTask && p.kind != TaskKind::kKthread && p.ctx == Ctx::kProcess;
+    if (!p.finished && p.wait_object == nullptr && !p.idle && !waiting_source) {
+      ++exec_preemptions_;
+    }
+  }
+  exec_last_task_ = i;
 }
 
 void Runtime::Note(std::string_view text, const Loc& loc) {
@@ -684,6 +703,7 @@ void Runtime::ReportEngineFailure(Verdict v) {
       if (t.wait_object != nullptr) {
         details += " in " + t.wait_what + " at " + FormatLoc(t.wait_loc);
         if (report_.loc.line() == 0) report_.loc = t.wait_loc;
+        report_.also.push_back(t.wait_loc);
       }
       details += "\n";
       details += HeldLocksText(t);

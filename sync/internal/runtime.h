@@ -227,6 +227,9 @@ struct PendingReport {
   // A data race: the other access, when known.
   int other_task = -1;
   Loc other_loc;
+  // Further source locations the failure involves (the wait site of each
+  // task of a deadlock): --all_bugs tells bugs apart by verdict and locations.
+  std::vector<Loc> also;
 };
 
 class Runtime {
@@ -387,6 +390,11 @@ class Runtime {
   std::string NameOf(const void* addr, size_t size) const;
   // Preemptions in the recorded trace.
   int preemptions() const { return preemptions_; }
+  // Scheduling steps and preemptions of the current (or last) execution,
+  // counted whether or not it is traced (--all_bugs keeps, of the
+  // executions that hit one bug, the one with the fewest).
+  uint64_t execution_steps() const { return exec_steps_; }
+  int execution_preemptions() const { return exec_preemptions_; }
 
   // --- Instrumented plain accesses of C drivers (sync/internal/kcsan.cc) ---
   // The globals and statics of a module loaded in this execution: checked
@@ -449,6 +457,8 @@ class Runtime {
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
                                        bool write, const Loc& loc);
   void Record(std::string text, const Loc& loc, uintptr_t lo = 0, uintptr_t hi = 0);
+  // Counts a step of engine thread i (execution_steps/preemptions).
+  void CountStep(int i);
   // The task holding `lock` (a lock or semaphore), kModuleTask, or -1.
   int Holder(const void* lock) const;
   std::string LockNameHeldBy(int task, const void* lock) const;
@@ -515,6 +525,9 @@ class Runtime {
   std::vector<TraceEvent> trace_;
   int last_trace_task_ = -1;
   int preemptions_ = 0;
+  uint64_t exec_steps_ = 0;
+  int exec_preemptions_ = 0;
+  int exec_last_task_ = -1;
   std::map<uint64_t, size_t> store_steps_;  // engine store -> step number (traced)
   std::map<const void*, std::string> location_names_;
   std::string observed_;              // this execution's tuple

@@ -1,0 +1,148 @@
+// --all_bugs: every distinct bug of a model once, each with a replay token
+// of its own, a summary table and JSON.
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+#include "sync/worker.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using testing::Contains;
+
+RunOptions AllBugs() {
+  RunOptions o;
+  o.all_bugs = true;
+  return o;
+}
+
+bool HasLocation(const BugFound& b, const std::string& function) {
+  for (const std::string& l : b.locations) {
+    if (Contains(l, " " + function)) return true;
+  }
+  return false;
+}
+
+TEST(AllBugsTest, TwoSeededRacesAreBothReported) {
+  // Without --all_bugs the search stops at the first.
+  const Result one = testing::Check("bugs_test/two_races");
+  EXPECT_EQ(one.verdict, Verdict::kDataRace);
+  EXPECT_TRUE(one.bugs.empty());
+  EXPECT_FALSE(one.complete);
+
+  const Result r = testing::Check("bugs_test/two_races", AllBugs());
+  ASSERT_EQ(r.bugs.size(), 2u) << r.report;
+  EXPECT_TRUE(r.complete) << "the search must run to its end";
+  EXPECT_TRUE(r.match);
+  int on_a = 0, on_b = 0;
+  for (const BugFound& b : r.bugs) {
+    EXPECT_EQ(b.verdict, Verdict::kDataRace);
+    ASSERT_EQ(b.locations.size(), 2u) << r.report;
+    if (HasLocation(b, "first_a")) {
+      ++on_a;
+      EXPECT_TRUE(HasLocation(b, "second_a")) << r.report;
+    }
+    if (HasLocation(b, "first_b")) {
+      ++on_b;
+      EXPECT_TRUE(HasLocation(b, "second_b")) << r.report;
+    }
+    EXPECT_GE(b.hits, 1u);
+    EXPECT_GE(b.first_execution, 1u);
+    EXPECT_TRUE(Contains(b.report, "preemptions: " + std::to_string(b.preemptions) + "\n"))
+        << b.report;
+  }
+  EXPECT_EQ(on_a, 1);
+  EXPECT_EQ(on_b, 1);
+  // The first bug is the one the result names, as without --all_bugs.
+  EXPECT_EQ(r.verdict, r.bugs[0].verdict);
+  EXPECT_EQ(r.message, one.message);
+  EXPECT_EQ(r.replay, r.bugs[0].replay);
+  // The summary table, then every report.
+  EXPECT_TRUE(Contains(r.report, "all bugs: 2 distinct bugs in " + std::to_string(r.executions) +
+                                     " executions (search complete)"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, r.bugs[0].report));
+  EXPECT_TRUE(Contains(r.report, r.bugs[1].report));
+}
+
+TEST(AllBugsTest, EachTokenReplaysExactlyItsBug) {
+  const Result r = testing::Check("bugs_test/two_races", AllBugs());
+  ASSERT_EQ(r.bugs.size(), 2u) << r.report;
+  EXPECT_NE(r.bugs[0].replay, r.bugs[1].replay);
+  for (const BugFound& b : r.bugs) {
+    std::string error;
+    const auto again = ReplayModel(*FindModel(r.model), b.replay, &error);
+    ASSERT_TRUE(again.has_value()) << error;
+    EXPECT_EQ(again->verdict, b.verdict);
+    EXPECT_EQ(again->message, b.message);
+    EXPECT_EQ(again->report, b.report);
+  }
+}
+
+TEST(AllBugsTest, OneBugReachedManyWaysIsReportedOnce) {
+  const Result r = testing::Check("bugs_test/one_race_many_ways", AllBugs());
+  ASSERT_EQ(r.bugs.size(), 1u) << r.report;
+  const BugFound& b = r.bugs[0];
+  EXPECT_EQ(b.verdict, Verdict::kDataRace);
+  EXPECT_GT(b.hits, 1u) << "the race is reached by several interleavings";
+  EXPECT_TRUE(HasLocation(b, "bump")) << r.report;
+  EXPECT_TRUE(r.complete);
+  // Of the executions that hit it, the one kept has the fewest preemptions:
+  // one (a task must be preempted between its locked steps and its
+  // increment, or the lock orders the two increments).
+  EXPECT_EQ(b.preemptions, 1) << b.report;
+  EXPECT_TRUE(Contains(r.report, "all bugs: 1 distinct bug in ")) << r.report;
+}
+
+TEST(AllBugsTest, TheModelCanAskForIt) {
+  const Result r = testing::Check("bugs_test/two_races_all_bugs");
+  EXPECT_TRUE(r.all_bugs);
+  EXPECT_EQ(r.bugs.size(), 2u) << r.report;
+  RunOptions off;
+  off.all_bugs = false;
+  EXPECT_TRUE(testing::Check("bugs_test/two_races_all_bugs", off).bugs.empty());
+}
+
+TEST(AllBugsTest, ALockdepPredictionIsABugToo) {
+  const Result r = testing::Check("lockdep/ABBA_mutex", AllBugs());
+  EXPECT_EQ(r.verdict, Verdict::kPossibleDeadlock) << r.report;
+  ASSERT_EQ(r.bugs.size(), 1u) << r.report;
+  EXPECT_EQ(r.bugs[0].verdict, Verdict::kPossibleDeadlock);
+  EXPECT_EQ(r.bugs[0].replay, r.replay);
+  EXPECT_TRUE(Contains(r.report, "all bugs: 1 distinct bug in ")) << r.report;
+}
+
+TEST(AllBugsTest, JsonCarriesTheList) {
+  const Result r = testing::Check("bugs_test/two_races", AllBugs());
+  const std::string json = ResultToJson(r);
+  EXPECT_TRUE(Contains(json, "\"bugs\": [{\"verdict\": \"data race\"")) << json;
+  EXPECT_TRUE(Contains(json, "\"first_execution\": ")) << json;
+  EXPECT_TRUE(Contains(json, "\"hits\": ")) << json;
+  EXPECT_TRUE(Contains(json, "\"replay\": \"" + r.bugs[1].replay + "\"")) << json;
+  EXPECT_FALSE(Contains(ResultToJson(testing::Check("bugs_test/two_races")), "\"bugs\""));
+}
+
+TEST(AllBugsTest, AWorkerCarriesTheBugsBack) {
+  const Model* m = FindModel("bugs_test/two_races");
+  ASSERT_NE(m, nullptr);
+  const Result in = CheckModel(*m, AllBugs());
+  const Result out = CheckModelIsolated(*m, AllBugs());
+  ASSERT_EQ(out.bugs.size(), in.bugs.size()) << out.report;
+  EXPECT_TRUE(out.all_bugs);
+  for (size_t i = 0; i < in.bugs.size(); ++i) {
+    EXPECT_EQ(out.bugs[i].verdict, in.bugs[i].verdict);
+    EXPECT_EQ(out.bugs[i].locations, in.bugs[i].locations);
+    EXPECT_EQ(out.bugs[i].first_execution, in.bugs[i].first_execution);
+    EXPECT_EQ(out.bugs[i].hits, in.bugs[i].hits);
+    EXPECT_EQ(out.bugs[i].replay, in.bugs[i].replay);
+    EXPECT_EQ(out.bugs[i].report, in.bugs[i].report);
+  }
+  EXPECT_EQ(out.report, in.report);
+}
+
+}  // namespace
+}  // namespace kmc
