@@ -163,6 +163,8 @@ std::string StepLine(const Runtime& rt, const TraceEvent& e, size_t number, bool
 
 int RecordedPreemptions() { return Runtime::Get().preemptions(); }
 
+std::vector<std::string> LocksAfterEachStep() { return LocksAfter(Runtime::Get().trace()); }
+
 std::string FormatInterleaving(TraceMode mode) {
   const Runtime& rt = Runtime::Get();
   const auto& trace = rt.trace();

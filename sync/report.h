@@ -7,6 +7,7 @@
 #define KMC_SYNC_REPORT_H_
 
 #include <string>
+#include <vector>
 
 namespace kmc {
 
@@ -23,6 +24,10 @@ std::string FormatInterleaving(TraceMode mode);
 
 // The number of preemptions in the recorded trace.
 int RecordedPreemptions();
+
+// The locks each recorded step's context holds once the step has run, as
+// "a, b" (a step records the locks held when it starts).
+std::vector<std::string> LocksAfterEachStep();
 
 }  // namespace kmc
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "sync/lockdep.h"
 #include "sync/token.h"
 #include "sync/report.h"
+#include "sync/trace_out.h"
 
 namespace kmc {
 namespace {
@@ -116,6 +118,68 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
   return req;
 }
 
+// What --json says about a failing execution: its size, tasks and the
+// source lines of the failure.
+void Summarize(const PendingReport& rep, Result* r) {
+  const Runtime& rt = Runtime::Get();
+  r->preemptions = rt.preemptions();
+  r->steps = rt.trace().size();
+  for (const auto& t : rt.tasks()) {
+    r->tasks.push_back(TaskSummary{
+        t.name + "/" + std::to_string(t.pid), t.cpu,
+        t.finished ? "exited" : t.wait_object ? "asleep in " + t.wait_what : "running"});
+  }
+  auto add = [r](const char* role, const internal::Loc& loc) {
+    if (loc.line() == 0) return;
+    r->locations.push_back(SourceLocation{role, loc.file_name(), static_cast<int>(loc.line()),
+                                          internal::ShortFunction(loc)});
+  };
+  add("failure", rep.loc);
+  if (rep.other_task >= 0) add("previous access", rep.other_loc);
+  const auto& trace = rt.trace();
+  const size_t first = trace.size() > kTraceOutMaxSteps ? trace.size() - kTraceOutMaxSteps : 0;
+  for (size_t i = first; i < trace.size(); ++i) {
+    const internal::TraceEvent& e = trace[i];
+    Result::Step s;
+    s.task = e.task >= 0 && e.task < static_cast<int>(rt.tasks().size())
+                 ? rt.tasks()[e.task].name + "/" + std::to_string(rt.tasks()[e.task].pid)
+                 : "insmod/100";
+    s.context = "CPU#" + std::to_string(e.cpu) + " " +
+                (e.ctx == internal::Ctx::kProcess ? "proc"
+                 : e.ctx == internal::Ctx::kSoftirq ? "softirq" : "hardirq");
+    s.text = e.text;
+    if (e.loc.line() != 0) {
+      s.file = e.loc.file_name();
+      s.line = static_cast<int>(e.loc.line());
+      s.function = internal::ShortFunction(e.loc);
+    }
+    r->interleaving.push_back(std::move(s));
+  }
+}
+
+// Where --out files go: the flag, else a test's undeclared outputs.
+std::string OutDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  return env != nullptr ? std::string(env) : std::string();
+}
+
+// Where ReplayInto writes the pictures of the execution it re-runs (empty:
+// nowhere); set by CheckModel and ReplayModel, like g_trace_mode.
+std::string g_out_dir;
+
+// The summary of the failing execution --json and the pictures describe
+// (copied from the replay of the first bug under --all_bugs).
+void CopySummary(const Result& from, Result* to) {
+  to->preemptions = from.preemptions;
+  to->steps = from.steps;
+  to->tasks = from.tasks;
+  to->locations = from.locations;
+  to->interleaving = from.interleaving;
+  to->out_files = from.out_files;
+  to->out_error = from.out_error;
+}
+
 // Re-runs the failing execution named by `state` with tracing on and fills
 // the report; returns false (and sets a nondeterminism verdict) when the
 // re-run does not reproduce `first`.
@@ -186,6 +250,11 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   r->verdict = rep.verdict;
   r->message = rep.headline;
   r->report = FormatReport(model, *r, rep, iteration, mode);
+  Summarize(rep, r);
+  if (!g_out_dir.empty()) {
+    r->out_files = WriteTraceFiles(g_out_dir, model.name(), std::string(VerdictName(r->verdict)),
+                                   r->report, &r->out_error);
+  }
   rt.EndRun();
 }
 
@@ -332,10 +401,15 @@ BugFound BugOfReplay(const Result& one, uint64_t execution, uint64_t hits) {
 void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
                 const std::vector<Hit>& hits,
                 const internal::lockdep::Prediction* prediction, Result* r) {
+  // --out draws the first bug (the one the result describes).
+  const std::string out_dir = g_out_dir;
+  Result first_one;
   for (const Hit& h : hits) {
     Result one = *r;
     one.replay = EncodeToken(model.name(), req.search, req.bound, h.state);
     ReplayInto(model, req, h.state, h.execution, &h.first, mode, &one);
+    if (r->bugs.empty()) first_one = one;
+    g_out_dir.clear();
     BugFound b = BugOfReplay(one, h.execution, h.count);
     b.locations = h.locations;
     b.first_execution = h.first_execution;
@@ -347,6 +421,8 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
     ReplayPrediction(model, req, *prediction, mode, &one);
     r->bugs.push_back(BugOfReplay(one, prediction->execution, 1));
   }
+  g_out_dir = out_dir;
+  CopySummary(first_one, r);
   const BugFound& first = r->bugs.front();
   r->verdict = first.verdict;
   r->message = first.message;
@@ -379,6 +455,7 @@ std::string FormatBugTable(const Result& r) {
 
 Result CheckModel(const Model& model, const RunOptions& options) {
   g_trace_mode = options.trace;
+  g_out_dir = OutDir(options.out_dir);
   Result r;
   r.model = model.name();
   r.expected = model.expected();
@@ -506,7 +583,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
 }
 
 std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error,
-                                  TraceMode mode) {
+                                  TraceMode mode, const std::string& out_dir) {
   // A lockdep prediction names several executions, joined by '+': those
   // that recorded the dependencies, then the one that completed the cycle.
   std::vector<std::string> seeds;
@@ -535,6 +612,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   r.executions = t->iteration;
   const auto t0 = std::chrono::steady_clock::now();
   g_trace_mode = mode;
+  g_out_dir = OutDir(out_dir);
   ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds);
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
@@ -617,6 +695,32 @@ std::string ResultToJson(const Result& r) {
       s += ", \"replay\": " + JsonString(b.replay) + "}";
     }
     s += "]";
+  }
+  if (r.verdict != Verdict::kClean && !r.replay.empty()) {
+    s += ", \"preemptions\": " + std::to_string(r.preemptions);
+    s += ", \"steps\": " + std::to_string(r.steps);
+    s += ", \"tasks\": [";
+    for (size_t i = 0; i < r.tasks.size(); ++i) {
+      s += std::string(i ? ", " : "") + "{\"name\": " + JsonString(r.tasks[i].name) +
+           ", \"cpu\": " + std::to_string(r.tasks[i].cpu) +
+           ", \"state\": " + JsonString(r.tasks[i].state) + "}";
+    }
+    s += "], \"locations\": [";
+    for (size_t i = 0; i < r.locations.size(); ++i) {
+      const SourceLocation& l = r.locations[i];
+      s += std::string(i ? ", " : "") + "{\"role\": " + JsonString(l.role) +
+           ", \"file\": " + JsonString(l.file) + ", \"line\": " + std::to_string(l.line) +
+           ", \"function\": " + JsonString(l.function) + "}";
+    }
+    s += "]";
+  }
+  if (!r.out_files.empty() || !r.out_error.empty()) {
+    s += ", \"out\": [";
+    for (size_t i = 0; i < r.out_files.size(); ++i) {
+      s += std::string(i ? ", " : "") + JsonString(r.out_files[i]);
+    }
+    s += "]";
+    if (!r.out_error.empty()) s += ", \"out_error\": " + JsonString(r.out_error);
   }
   s += "}";
   return s;

@@ -31,6 +31,25 @@ struct RunOptions {
   // Keep searching after a failure and report every distinct bug
   // (--all_bugs). Default: the model's (Model::AllBugs).
   std::optional<bool> all_bugs;
+  // Write report.txt, trace.json and trace.html of a failing model into
+  // <out_dir>/<model>/ (sync/trace_out.h). Empty: only under `bazel test`,
+  // into $TEST_UNDECLARED_OUTPUTS_DIR.
+  std::string out_dir;
+};
+
+// A task at the end of a failing execution.
+struct TaskSummary {
+  std::string name;  // "writer0/101"
+  int cpu = 0;
+  std::string state;  // "exited", "running", "asleep in down(&dev->sem)"
+};
+
+// A source location a failure report points at.
+struct SourceLocation {
+  std::string role;  // "failure" or "previous access"
+  std::string file;
+  int line = 0;
+  std::string function;
 };
 
 // One distinct bug of a model (--all_bugs): bugs are told apart by verdict
@@ -76,6 +95,25 @@ struct Result {
   // the one verdict, message, replay and report describe); empty otherwise.
   bool all_bugs = false;
   std::vector<BugFound> bugs;
+  // Of a failing execution (empty for a clean one).
+  int preemptions = 0;
+  uint64_t steps = 0;
+  std::vector<TaskSummary> tasks;
+  std::vector<SourceLocation> locations;
+  // The steps of the failing interleaving: all of them, or the last
+  // kTraceOutMaxSteps (sync/trace_out.h) of a longer one, which then start
+  // at step `steps - interleaving.size() + 1`.
+  struct Step {
+    std::string task;     // "writer0/101"
+    std::string context;  // "CPU#0 proc"
+    std::string text;     // "read dev->data"
+    std::string file;     // "" when unknown
+    int line = 0;
+    std::string function;
+  };
+  std::vector<Step> interleaving;
+  std::vector<std::string> out_files;  // written by --out
+  std::string out_error;               // why --out could not write them
 };
 
 // The --all_bugs summary table: one line per bug (verdict, first
@@ -87,7 +125,8 @@ Result CheckModel(const Model& model, const RunOptions& options);
 // Re-runs exactly the execution a replay token names. On a malformed or
 // foreign token returns nullopt and sets *error.
 std::optional<Result> ReplayModel(const Model& model, std::string_view token,
-                                  std::string* error, TraceMode mode = TraceMode::kShort);
+                                  std::string* error, TraceMode mode = TraceMode::kShort,
+                                  const std::string& out_dir = "");
 
 // Decodes a replay token without running anything: its search mode and
 // bound, or false and *error.

@@ -101,6 +101,34 @@ std::string Serialize(const Result& r, char kind) {
     PutStr(&body, b.replay);
     PutStr(&body, b.report);
   }
+  // What --json, --sarif and --out report about a failing execution.
+  PutU64(&body, static_cast<uint64_t>(r.preemptions));
+  PutU64(&body, r.steps);
+  PutU64(&body, r.tasks.size());
+  for (const TaskSummary& t : r.tasks) {
+    PutStr(&body, t.name);
+    PutU64(&body, static_cast<uint64_t>(t.cpu));
+    PutStr(&body, t.state);
+  }
+  PutU64(&body, r.locations.size());
+  for (const SourceLocation& l : r.locations) {
+    PutStr(&body, l.role);
+    PutStr(&body, l.file);
+    PutU64(&body, static_cast<uint64_t>(l.line));
+    PutStr(&body, l.function);
+  }
+  PutU64(&body, r.interleaving.size());
+  for (const Result::Step& s : r.interleaving) {
+    PutStr(&body, s.task);
+    PutStr(&body, s.context);
+    PutStr(&body, s.text);
+    PutStr(&body, s.file);
+    PutU64(&body, static_cast<uint64_t>(s.line));
+    PutStr(&body, s.function);
+  }
+  PutU64(&body, r.out_files.size());
+  for (const std::string& f : r.out_files) PutStr(&body, f);
+  PutStr(&body, r.out_error);
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -143,6 +171,40 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
     b.report = in.Str();
     r->bugs.push_back(std::move(b));
   }
+  r->preemptions = static_cast<int>(in.U64());
+  r->steps = in.U64();
+  const uint64_t kMaxItems = buf.size();  // each item takes at least 8 bytes
+  r->tasks.clear();
+  for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) {
+    TaskSummary t;
+    t.name = in.Str();
+    t.cpu = static_cast<int>(in.U64());
+    t.state = in.Str();
+    r->tasks.push_back(std::move(t));
+  }
+  r->locations.clear();
+  for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) {
+    SourceLocation l;
+    l.role = in.Str();
+    l.file = in.Str();
+    l.line = static_cast<int>(in.U64());
+    l.function = in.Str();
+    r->locations.push_back(std::move(l));
+  }
+  r->interleaving.clear();
+  for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) {
+    Result::Step s;
+    s.task = in.Str();
+    s.context = in.Str();
+    s.text = in.Str();
+    s.file = in.Str();
+    s.line = static_cast<int>(in.U64());
+    s.function = in.Str();
+    r->interleaving.push_back(std::move(s));
+  }
+  r->out_files.clear();
+  for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) r->out_files.push_back(in.Str());
+  r->out_error = in.Str();
   return in.ok && in.pos == buf.size();
 }
 
@@ -395,13 +457,14 @@ uint64_t TokenIteration(std::string_view token) {
 
 // Replays `token` in a worker; a worker that dies gives its last words.
 Result ReplayInWorker(const Model& model, const Result& base, const std::string& token,
-                      const std::string& fallback_details, TraceMode mode) {
+                      const std::string& fallback_details, TraceMode mode,
+                      const std::string& out_dir) {
   const uint64_t iteration = TokenIteration(token);
   Result replay_base = base;
   replay_base.replay = token;
-  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token, mode] {
+  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token, mode, &out_dir] {
     std::string error;
-    std::optional<Result> r = ReplayModel(model, token, &error, mode);
+    std::optional<Result> r = ReplayModel(model, token, &error, mode, out_dir);
     if (!r) {
       Result bad;
       bad.verdict = Verdict::kModelError;
@@ -416,7 +479,16 @@ Result ReplayInWorker(const Model& model, const Result& base, const std::string&
     r.verdict = o.r.verdict;
     r.message = o.r.message;
     r.report = o.r.report;
-    if (o.kind == 'R') r.executions = o.r.executions;
+    if (o.kind == 'R') {
+      r.executions = o.r.executions;
+      r.preemptions = o.r.preemptions;
+      r.steps = o.r.steps;
+      r.tasks = o.r.tasks;
+      r.locations = o.r.locations;
+      r.interleaving = o.r.interleaving;
+      r.out_files = o.r.out_files;
+      r.out_error = o.r.out_error;
+    }
   } else {
     std::string details = fallback_details;
     DescribeDeath(o, &r, &details);
@@ -461,10 +533,18 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
       std::string state = std::to_string(iteration);
       if (r.search != SearchMode::kRandom) state += " " + o.path;
       r.replay = EncodeReplayToken(model, r.search, r.bound, state);
-      const Result replayed = ReplayInWorker(model, r, r.replay, details, options.trace);
+      const Result replayed =
+          ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir);
       r.verdict = replayed.verdict;
       r.message = replayed.message;
       r.report = replayed.report;
+      r.preemptions = replayed.preemptions;
+      r.steps = replayed.steps;
+      r.tasks = replayed.tasks;
+      r.locations = replayed.locations;
+      r.interleaving = replayed.interleaving;
+      r.out_files = replayed.out_files;
+      r.out_error = replayed.out_error;
     } else {
       r.report = FallbackReport(model, r, details + "(the decision path was too long to record)\n");
     }
@@ -476,7 +556,8 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
 }
 
 std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
-                                          std::string* error, TraceMode trace) {
+                                          std::string* error, TraceMode trace,
+                                          const std::string& out_dir) {
   // Decoded in the parent: a bad token is a usage error, not a crash.
   RunOptions options;
   SearchMode mode = SearchMode::kExhaustive;
@@ -487,7 +568,7 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
   options.seed = TokenIteration(token);
   const auto t0 = std::chrono::steady_clock::now();
   Result base = BaseResult(model, options);
-  Result r = ReplayInWorker(model, base, std::string(token), "", trace);
+  Result r = ReplayInWorker(model, base, std::string(token), "", trace, out_dir);
   r.replay = std::string(token);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

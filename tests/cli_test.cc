@@ -322,6 +322,56 @@ TEST(CliTest, ReplayUsageErrorsExitTwo) {
   EXPECT_EQ(Kmc({"replay", "a", "b", "c"}).exit_code, 2);
 }
 
+// --- --out -----------------------------------------------------------------------
+
+std::string TmpDir() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t != nullptr ? t : "/tmp";
+}
+
+std::string Slurp(const std::string& path) {
+  std::string s;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+TEST(CliTest, OutWritesThePicturesAndReplayWritesTheSame) {
+  const std::string dir = TmpDir() + "/cli_out";
+  CmdResult check = Kmc({"check", "scull/unlocked_write", "--out=" + dir});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  const std::string model_dir = dir + "/scull/unlocked_write/";
+  for (const char* f : {"report.txt", "trace.json", "trace.html"}) {
+    EXPECT_NE(check.out.find("wrote " + model_dir + f + "\n"), std::string::npos) << check.out;
+    EXPECT_FALSE(Slurp(model_dir + f).empty()) << f;
+  }
+  EXPECT_NE(check.out.find(Slurp(model_dir + "report.txt")), std::string::npos);
+  const std::string token = JsonReplay(Kmc({"check", "scull/unlocked_write", "--json"}).out);
+  ASSERT_FALSE(token.empty());
+  const std::string again = TmpDir() + "/cli_out_replay";
+  CmdResult replay = Kmc({"replay", "scull/unlocked_write", token, "--out", again});
+  EXPECT_EQ(replay.exit_code, 0) << replay.out;
+  for (const char* f : {"report.txt", "trace.json", "trace.html"}) {
+    EXPECT_EQ(Slurp(again + "/scull/unlocked_write/" + f), Slurp(model_dir + f)) << f;
+  }
+}
+
+TEST(CliTest, OutThatCannotBeWrittenExitsTwo) {
+  CmdResult r = Kmc({"check", "scull/unlocked_write", "--out=/proc/kmc-no-such-dir"},
+                    Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("kmc: --out: cannot create /proc/kmc-no-such-dir"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(Kmc({"check", "scull/unlocked_write", "--out="}).exit_code, 2);
+  CmdResult list = Kmc({"list", "--out=x"}, Capture::kStderr);
+  EXPECT_EQ(list.exit_code, 2);
+  EXPECT_NE(list.out.find("--out applies only to check and replay"), std::string::npos) << list.out;
+}
+
 // --- commands -------------------------------------------------------------------
 
 TEST(CliTest, UnknownCommandExitsTwo) {

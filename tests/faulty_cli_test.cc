@@ -71,8 +71,9 @@ int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_a
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// A small strict JSON parser: an array of flat objects whose values are
-// strings, numbers, true, false or null. Fills one map per object.
+// A small strict JSON parser: an array of objects whose values are strings,
+// numbers, true, false, null, or nested arrays/objects (kept as text). Fills
+// one map per object.
 class Json {
  public:
   explicit Json(const std::string& s) : s_(s) {}
@@ -131,8 +132,31 @@ class Json {
     }
     return Eat('"');
   }
+  // A nested array or object (a failing model's tasks and locations): kept
+  // as its text, checked only for balanced brackets outside strings.
+  bool Nested(std::string* v) {
+    const size_t start = p_;
+    int depth = 0;
+    while (p_ < s_.size()) {
+      const char c = s_[p_];
+      if (c == '"') {
+        std::string ignored;
+        if (!String(&ignored)) return false;
+        continue;
+      }
+      ++p_;
+      if (c == '[' || c == '{') ++depth;
+      if (c == ']' || c == '}') --depth;
+      if (depth == 0) {
+        *v = s_.substr(start, p_ - start);
+        return true;
+      }
+    }
+    return false;
+  }
   bool Value(std::string* v) {
     if (p_ < s_.size() && s_[p_] == '"') return String(v);
+    if (p_ < s_.size() && (s_[p_] == '[' || s_[p_] == '{')) return Nested(v);
     for (const char* word : {"true", "false", "null"}) {
       if (s_.compare(p_, std::string(word).size(), word) == 0) {
         *v = word;

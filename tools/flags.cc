@@ -28,7 +28,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork", "all_bugs"};
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
-                                           "trace",          "known_mismatches", "replay"};
+                                           "trace",          "known_mismatches", "replay",
+                                           "out"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -64,7 +65,9 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       value = args[++i];
     }
     out->given.insert(name);
-    if (name == "trace") {
+    if (name == "out") {
+      if (value.empty()) return "--" + name + " needs a path";
+    } else if (name == "trace") {
       if (value != "short" && value != "full") {
         return "bad value for --trace: " + value + " (short or full)";
       }

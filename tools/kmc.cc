@@ -53,6 +53,8 @@ ABSL_FLAG(bool, verbose, false, "print the full report of every failing model, n
 ABSL_FLAG(bool, progress, false,
           "show progress on stderr (default: only when stderr is a terminal; "
           "--noprogress never)");
+ABSL_FLAG(std::string, out, "",
+          "write report.txt, trace.json and trace.html of every failing model into DIR/<model>/");
 ABSL_FLAG(double, watchdog, 5.0,
           "host seconds a task may run without a scheduling point before it is a soft "
           "lockup (0: off)");
@@ -77,8 +79,8 @@ constexpr const char* kUsage =
     "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
-    "            [--trace=short|full] [--all_bugs]\n"
-    "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full]\n"
+    "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
+    "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
@@ -91,7 +93,8 @@ constexpr const char* kUsage =
     "  --jobs        models checked at once, each in its own worker process (1..64)\n"
     "  --trace       short (fold steps that touch nothing another task touches) or full\n"
     "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"
-    "                with its own replay token, and a summary table\n";
+    "                with its own replay token, and a summary table\n"
+    "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -159,6 +162,12 @@ std::string Pad(std::string s, size_t w) {
   return s;
 }
 
+// Where --out put a model's pictures (or why it could not).
+void PrintOutFiles(const kmc::Result& r) {
+  for (const auto& f : r.out_files) std::printf("wrote %s\n", f.c_str());
+  if (!r.out_error.empty()) std::fprintf(stderr, "kmc: --out: %s\n", r.out_error.c_str());
+}
+
 kmc::TraceMode TraceModeFlag() {
   return absl::GetFlag(FLAGS_trace) == "full" ? kmc::TraceMode::kFull : kmc::TraceMode::kShort;
 }
@@ -218,6 +227,7 @@ int Check(const std::vector<std::string>& names) {
   options.progress_lines = options.progress && !terminal;
   options.trace = TraceModeFlag();
   if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
+  options.out_dir = absl::GetFlag(FLAGS_out);
   const bool json = absl::GetFlag(FLAGS_json);
   const bool verbose = absl::GetFlag(FLAGS_verbose);
   const bool fork = absl::GetFlag(FLAGS_fork);
@@ -305,10 +315,18 @@ int Check(const std::vector<std::string>& names) {
       } else if (r.all_bugs && !r.bugs.empty()) {
         std::printf("\n%s: %s", r.model.c_str(), kmc::FormatBugTable(r).c_str());
       }
+      PrintOutFiles(r);
     }
   }
   std::fflush(stdout);
   if (g_signal != 0) return 128 + g_signal;
+  // --out could not write the pictures (said on stderr, or in --json's
+  // out_error): a usage error, as for a directory that cannot be created.
+  if (g_given.count("out") != 0) {
+    for (const auto& r : results) {
+      if (!r.out_error.empty()) return 2;
+    }
+  }
   return all_match ? 0 : 1;
 }
 
@@ -332,13 +350,16 @@ int Replay(std::vector<std::string> args) {
   std::string error;
   std::optional<kmc::Result> r =
       absl::GetFlag(FLAGS_fork)
-          ? kmc::ReplayModelIsolated(*m, args[1], &error, TraceModeFlag())
-          : kmc::ReplayModel(*m, args[1], &error, TraceModeFlag());
+          ? kmc::ReplayModelIsolated(*m, args[1], &error, TraceModeFlag(),
+                                     absl::GetFlag(FLAGS_out))
+          : kmc::ReplayModel(*m, args[1], &error, TraceModeFlag(), absl::GetFlag(FLAGS_out));
   if (!r) {
     std::fprintf(stderr, "kmc: %s\n", error.c_str());
     return 2;
   }
   std::printf("%s", r->report.c_str());
+  PrintOutFiles(*r);
+  if (!r->out_error.empty()) return 2;
   return r->match ? 0 : 1;
 }
 
@@ -358,6 +379,9 @@ int main(int argc, char** argv) {
   const std::string command = positional[1];
   std::vector<std::string> args;
   for (size_t i = 2; i < positional.size(); ++i) args.emplace_back(positional[i]);
+  if (g_given.count("out") != 0 && command != "check" && command != "replay") {
+    Usage("--out applies only to check and replay");
+  }
   if (command == "list") {
     if (!args.empty()) Usage("list takes no arguments");
     return List();

@@ -293,7 +293,9 @@ void Runtime::Fire(TaskState& t, int cpu, Ctx interrupted_ctx) {
   t.fires_done += 1;
   // Who gets interrupted: the innermost context, or the CPU's tasks.
   std::string victim = "the idle task";
+  int victim_task = -2;  // TraceEvent::interrupted: the idle task
   if (!c.stack.empty()) {
+    victim_task = c.stack.back();
     const TaskState& v = tasks_[c.stack.back()];
     victim = v.name + "/" + std::to_string(v.pid) + " (" + CtxName(v.ctx) + ")";
     if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
@@ -305,6 +307,7 @@ void Runtime::Fire(TaskState& t, int cpu, Ctx interrupted_ctx) {
           v.wait_object == nullptr) {
         victim = v.name + "/" + std::to_string(v.pid);
         if (v.has_last_loc) victim += " at " + FormatLoc(v.last_loc);
+        victim_task = static_cast<int>(&v - tasks_.data());
         break;
       }
     }
@@ -320,6 +323,7 @@ void Runtime::Fire(TaskState& t, int cpu, Ctx interrupted_ctx) {
   Note("hardirq " + spec.name + " enters on CPU#" + std::to_string(cpu) + ", interrupting " +
            victim,
        here);
+  if (CollectingHistory() && !trace_.empty()) trace_.back().interrupted = victim_task;
   spec.handler(fixture_);
   if (!t.held.empty()) {
     Fail(Verdict::kLockMisuse,

@@ -216,6 +216,9 @@ struct TraceEvent {
   // The first step of a task after a sleep: the index of its last step
   // before it, else -1.
   int sleep_from = -1;
+  // A hardirq's entry step: the task it interrupted, -2 for the idle task
+  // (-1: not an entry step). trace.html draws the interrupt over it.
+  int interrupted = -1;
 };
 
 struct PendingReport {
