@@ -656,6 +656,67 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
 
 void SetWatchdogSeconds(double seconds) { internal::SetWatchdogSeconds(seconds); }
 
+std::string ResultsToSarif(const std::vector<Result>& results) {
+  std::vector<std::string> rules;
+  for (const Result& r : results) {
+    if (r.verdict == Verdict::kClean) continue;
+    const std::string id(VerdictName(r.verdict));
+    bool seen = false;
+    for (const auto& x : rules) seen |= x == id;
+    if (!seen) rules.push_back(id);
+  }
+  auto location = [](const std::string& file, int line, const std::string& text) {
+    std::string s = "{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " + JsonString(file) +
+                    ", \"uriBaseId\": \"SRCROOT\"}, \"region\": {\"startLine\": " +
+                    std::to_string(line) + "}}";
+    if (!text.empty()) s += ", \"message\": {\"text\": " + JsonString(text) + "}";
+    return s + "}";
+  };
+  std::string s = "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
+                  "  \"version\": \"2.1.0\",\n  \"runs\": [{\n"
+                  "    \"tool\": {\"driver\": {\"name\": \"kmc\", \"rules\": [";
+  for (size_t i = 0; i < rules.size(); ++i) {
+    s += std::string(i ? ", " : "") + "{\"id\": " + JsonString(rules[i]) +
+         ", \"shortDescription\": {\"text\": " + JsonString("kmc: " + rules[i]) + "}}";
+  }
+  s += "]}},\n";
+  // File names are relative to the workspace (SRCROOT); `bazel run` says
+  // where it is.
+  if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr && ws[0] == '/') {
+    s += "    \"originalUriBaseIds\": {\"SRCROOT\": {\"uri\": " +
+         JsonString("file://" + std::string(ws) + "/") + "}},\n";
+  }
+  s += "    \"results\": [";
+  bool first = true;
+  for (const Result& r : results) {
+    if (r.verdict == Verdict::kClean) continue;
+    s += std::string(first ? "\n" : ",\n") + "      {\"ruleId\": " +
+         JsonString(VerdictName(r.verdict)) + ", \"level\": " +
+         JsonString(r.match ? "note" : "error") + ", \"message\": {\"text\": " +
+         JsonString(r.message + " (model " + r.model + (r.match ? ", expected" : ", NOT expected") +
+                    "; replay: kmc replay " + r.model + " " + r.replay + ")") +
+         "}, \"locations\": [";
+    first = false;
+    if (!r.locations.empty()) s += location(r.locations[0].file, r.locations[0].line, "");
+    s += "], \"partialFingerprints\": {\"kmcModel\": " + JsonString(r.model) + "}";
+    // The interleaving as a code flow (the steps with a source line; SARIF
+    // wants at least one).
+    std::string flow;
+    const uint64_t first_step = r.steps - r.interleaving.size() + 1;
+    for (size_t i = 0; i < r.interleaving.size(); ++i) {
+      const Result::Step& st = r.interleaving[i];
+      if (st.line == 0) continue;
+      flow += std::string(flow.empty() ? "" : ", ") +
+              "{\"executionOrder\": " + std::to_string(first_step + i) + ", \"location\": " +
+              location(st.file, st.line, st.task + " " + st.context + ": " + st.text) + "}";
+    }
+    if (!flow.empty()) s += ", \"codeFlows\": [{\"threadFlows\": [{\"locations\": [" + flow + "]}]}]";
+    s += "}";
+  }
+  s += "\n    ]\n  }]\n}\n";
+  return s;
+}
+
 std::string ResultToJson(const Result& r) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", r.seconds);

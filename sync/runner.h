@@ -100,7 +100,7 @@ struct Result {
   uint64_t steps = 0;
   std::vector<TaskSummary> tasks;
   std::vector<SourceLocation> locations;
-  // The steps of the failing interleaving: all of them, or the last
+  // The steps of the failing interleaving (SARIF's code flow): all of them, or the last
   // kTraceOutMaxSteps (sync/trace_out.h) of a longer one, which then start
   // at step `steps - interleaving.size() + 1`.
   struct Step {
@@ -147,6 +147,10 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
 // Host time a task may run without reaching a scheduling point before the
 // watchdog reports a soft lockup (default 5 s; 0 turns it off).
 void SetWatchdogSeconds(double seconds);
+
+// A SARIF 2.1.0 log with one result per failing model (rule: the verdict),
+// located at the failing line, with the interleaving as a code flow.
+std::string ResultsToSarif(const std::vector<Result>& results);
 
 // One JSON object for a result (fields: model, expected, verdict, match,
 // search, complete, executions, seconds, replay, message, and warning when

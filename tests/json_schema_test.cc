@@ -203,5 +203,60 @@ TEST(JsonSchemaTest, TheValidatorRejectsWhatTheSchemaForbids) {
   EXPECT_EQ(errors.size(), 5u);
 }
 
+// --sarif: a SARIF 2.1.0 log with the properties the SARIF schema requires
+// (sarifLog: version, runs; run: tool.driver.name; result: message.text;
+// codeFlow: threadFlows; threadFlow: locations, at least one), one result
+// per failing model at the failing driver line, the interleaving as a code
+// flow in execution order.
+TEST(JsonSchemaTest, SarifLogHasOneResultPerFailingModel) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string file = std::string(tmp ? tmp : "/tmp") + "/kmc.sarif";
+  const JsonValue results = Parse(RunKmc(
+      "check scull/unlocked_write scull/writers_and_reader mutex/ab_ba --json --sarif=" + file));
+  ASSERT_EQ(results.array.size(), 3u);
+  const JsonValue log = Parse(ReadFile(file));
+  EXPECT_EQ(log["version"].string, "2.1.0");
+  ASSERT_EQ(log["runs"].array.size(), 1u);
+  const JsonValue& run = log["runs"].array[0];
+  EXPECT_EQ(run["tool"]["driver"]["name"].string, "kmc");
+  std::set<std::string> rules;
+  for (const JsonValue& r : run["tool"]["driver"]["rules"].array) rules.insert(r["id"].string);
+  EXPECT_EQ(rules, (std::set<std::string>{"data race", "deadlock"}));
+  // The clean model has no result.
+  ASSERT_EQ(run["results"].array.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const JsonValue& res = run["results"].array[i];
+    const JsonValue& json = results.array[i == 0 ? 0 : 2];
+    EXPECT_EQ(res["ruleId"].string, json["verdict"].string);
+    EXPECT_EQ(res["level"].string, "note");  // the models expect their bugs
+    EXPECT_NE(res["message"]["text"].string.find(json["message"].string), std::string::npos);
+    EXPECT_NE(res["message"]["text"].string.find(json["replay"].string), std::string::npos);
+    ASSERT_EQ(res["locations"].array.size(), 1u);
+    const JsonValue& where = res["locations"].array[0]["physicalLocation"];
+    EXPECT_EQ(where["artifactLocation"]["uri"].string, json["locations"].array[0]["file"].string);
+    EXPECT_EQ(where["region"]["startLine"].number, json["locations"].array[0]["line"].number);
+    ASSERT_EQ(res["codeFlows"].array.size(), 1u);
+    ASSERT_EQ(res["codeFlows"].array[0]["threadFlows"].array.size(), 1u);
+    const auto& steps = res["codeFlows"].array[0]["threadFlows"].array[0]["locations"].array;
+    ASSERT_FALSE(steps.empty());
+    double last = 0;
+    for (const JsonValue& s : steps) {
+      EXPECT_GT(s["executionOrder"].number, last);
+      last = s["executionOrder"].number;
+      EXPECT_LE(last, json["steps"].number);
+      EXPECT_GE(s["location"]["physicalLocation"]["region"]["startLine"].number, 1);
+      EXPECT_FALSE(s["location"]["message"]["text"].string.empty());
+    }
+    // The last step with a source line is the failure's.
+    EXPECT_EQ(last, json["steps"].number);
+  }
+  const auto& race_steps =
+      run["results"].array[0]["codeFlows"].array[0]["threadFlows"].array[0]["locations"].array;
+  EXPECT_NE(race_steps.back()["location"]["message"]["text"].string.find(
+                "writer1/102 CPU#1 proc: *** BUG: KCSAN: data-race in scull_follow"),
+            std::string::npos)
+      << race_steps.back()["location"]["message"]["text"].string;
+}
+
 }  // namespace
 }  // namespace kmc

@@ -29,7 +29,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
-                                           "out"};
+                                           "out",            "sarif"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -65,7 +65,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       value = args[++i];
     }
     out->given.insert(name);
-    if (name == "out") {
+    if (name == "out" || name == "sarif") {
       if (value.empty()) return "--" + name + " needs a path";
     } else if (name == "trace") {
       if (value != "short" && value != "full") {

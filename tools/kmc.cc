@@ -55,6 +55,7 @@ ABSL_FLAG(bool, progress, false,
           "--noprogress never)");
 ABSL_FLAG(std::string, out, "",
           "write report.txt, trace.json and trace.html of every failing model into DIR/<model>/");
+ABSL_FLAG(std::string, sarif, "", "write a SARIF 2.1.0 log of the failing models to FILE");
 ABSL_FLAG(double, watchdog, 5.0,
           "host seconds a task may run without a scheduling point before it is a soft "
           "lockup (0: off)");
@@ -80,6 +81,7 @@ constexpr const char* kUsage =
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
+    "            [--sarif=FILE]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
@@ -94,7 +96,8 @@ constexpr const char* kUsage =
     "  --trace       short (fold steps that touch nothing another task touches) or full\n"
     "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"
     "                with its own replay token, and a summary table\n"
-    "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n";
+    "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n"
+    "  --sarif       write a SARIF 2.1.0 log of the failing models to FILE\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -319,6 +322,17 @@ int Check(const std::vector<std::string>& names) {
     }
   }
   std::fflush(stdout);
+  // The SARIF log holds the results so far, also after SIGINT/SIGTERM.
+  const std::string sarif = absl::GetFlag(FLAGS_sarif);
+  if (!sarif.empty()) {
+    std::FILE* f = std::fopen(sarif.c_str(), "w");
+    const std::string log = kmc::ResultsToSarif(results);
+    const bool wrote = f != nullptr && std::fwrite(log.data(), 1, log.size(), f) == log.size();
+    if (f == nullptr || std::fclose(f) != 0 || !wrote) {
+      std::fprintf(stderr, "kmc: --sarif: cannot write %s\n", sarif.c_str());
+      return 2;
+    }
+  }
   if (g_signal != 0) return 128 + g_signal;
   // --out could not write the pictures (said on stderr, or in --json's
   // out_error): a usage error, as for a directory that cannot be created.
@@ -379,6 +393,7 @@ int main(int argc, char** argv) {
   const std::string command = positional[1];
   std::vector<std::string> args;
   for (size_t i = 2; i < positional.size(); ++i) args.emplace_back(positional[i]);
+  if (g_given.count("sarif") != 0 && command != "check") Usage("--sarif applies only to check");
   if (g_given.count("out") != 0 && command != "check" && command != "replay") {
     Usage("--out applies only to check and replay");
   }
