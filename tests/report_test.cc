@@ -145,5 +145,23 @@ TEST(ReportTest, DeadlockSaysWhoHoldsWhatAndDrawsTheScenario) {
   ExpectReplaySame(r, TraceMode::kShort);
 }
 
+// Issue 14's four models: with --trace=short the interleaving fits one
+// screen (at most 60 lines), the report counts preemptions, names memory
+// (no bare obj#N+offset) and shows locks held where the model holds any.
+TEST(ReportTest, TheFourShowcaseModelsFitOneScreen) {
+  for (const char* name : {"scull/unlocked_write", "scullpipe/if_not_while",
+                           "asgn2/tasklet_cb_lock_at_irq_exit", "rcu/free_without_grace_period"}) {
+    const Result r = CheckWith(name, TraceMode::kShort);
+    EXPECT_TRUE(r.match) << r.report;
+    EXPECT_LE(Interleaving(r.report).size(), 60u) << name << "\n" << r.report;
+    EXPECT_TRUE(Contains(r.report, "\npreemptions: ")) << r.report;
+    EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
+    if (std::string(name) != "scull/unlocked_write") {
+      EXPECT_TRUE(Contains(r.report, "  {")) << name << ": no locks held shown\n" << r.report;
+    }
+    ExpectReplaySame(r, TraceMode::kShort);
+  }
+}
+
 }  // namespace
 }  // namespace kmc

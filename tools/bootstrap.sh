@@ -17,6 +17,7 @@ PACKAGES=(
   libbenchmark-dev   # Google Benchmark 1.7.1
   libdw-dev          # elfutils libdw: C access lines; struct field names in reports
   linux-headers-amd64  # tools/kbuild.sh builds the C drivers as real modules
+  chromium           # headless browser for tests/browser_test.cc (skipped when missing)
 )
 
 log() { echo "kmc bootstrap: $*"; }
