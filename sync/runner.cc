@@ -58,8 +58,10 @@ std::string Pad(std::string s, size_t w) {
 }
 
 // The --trace mode of the running check or replay, for reports formatted
-// outside ReplayInto (a dying worker's last words).
+// outside ReplayInto (a dying worker's last words), and the pass of
+// iterative context bounding the replayed execution belongs to.
 TraceMode g_trace_mode = TraceMode::kShort;
+int g_report_pass_bound = -1;
 
 std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep,
                          uint64_t iteration, TraceMode mode) {
@@ -72,10 +74,21 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
   s += "\nmodel:    " + model.name() + "\n";
   s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
        model.expected().ToString() + ")\n";
-  s += "found in: execution " + std::to_string(iteration) + " of a" +
-       (r.search == SearchMode::kExhaustive ? "n " : " ") + SearchModeName(r.search) +
-       " search";
-  if (r.search == SearchMode::kBounded) s += " (context bound " + std::to_string(r.bound) + ")";
+  if (r.preemption_bound >= 0) {
+    // Iterative context bounding: the passes with fewer preemptions (each
+    // complete) found nothing.
+    const int k = r.preemption_bound;
+    s += "found in: execution " + std::to_string(iteration) + " of the pass with at most " +
+         std::to_string(k) + (k == 1 ? " preemption" : " preemptions") +
+         " (iterative context bounding";
+    if (k > 0) s += "; the passes with fewer found nothing";
+    s += ")";
+  } else {
+    s += "found in: execution " + std::to_string(iteration) + " of a" +
+         (r.search == SearchMode::kExhaustive ? "n " : " ") + SearchModeName(r.search) +
+         " search";
+    if (r.search == SearchMode::kBounded) s += " (context bound " + std::to_string(r.bound) + ")";
+  }
   s += "\n";
   s += "preemptions: " + std::to_string(RecordedPreemptions()) + "\n";
   s += "tasks:\n";
@@ -209,6 +222,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   }
   rt.StartRun(&model, false);
   rt.set_replaying(true);
+  g_report_pass_bound = r->preemption_bound;
   req.initial_state = state;
   req.collect_history = true;
   if (req.search == SearchMode::kRandom) {
@@ -283,8 +297,8 @@ std::string JsonString(std::string_view s) {
 // A clean result of a model that touched no race-checked memory proves
 // nothing about data races: say so (a driver whose fields are plain C++
 // fields, or a model that never reaches the driver).
-void WarnIfNothingChecked(const Runtime& rt, Result* r) {
-  if (rt.checked_accesses() != 0) return;
+void WarnIfNothingChecked(uint64_t checked_accesses, Result* r) {
+  if (checked_accesses != 0) return;
   r->warning = "no shared accesses were checked";
   r->message += " (warning: " + r->warning + ")";
 }
@@ -367,13 +381,14 @@ void NoteHit(const PendingReport& rep, const std::string& state, uint64_t iterat
 // the dependencies, then the one that completed the cycle) into *r.
 void ReplayPrediction(const Model& model, const EngineRequest& req,
                       const internal::lockdep::Prediction& prediction, TraceMode mode,
-                      Result* r) {
+                      Result* r, bool icb_pass = false) {
   std::vector<std::string> seeds(prediction.states.begin(), prediction.states.end() - 1);
   r->replay.clear();
   for (const std::string& st : prediction.states) {
     if (!r->replay.empty()) r->replay += "+";
-    r->replay += EncodeToken(model.name(), req.search, req.bound, st);
+    r->replay += EncodeToken(model.name(), req.search, req.bound, st, icb_pass);
   }
+  r->preemption_bound = icb_pass ? req.bound : -1;
   PendingReport first;
   first.verdict = Verdict::kPossibleDeadlock;
   first.headline = prediction.headline;
@@ -431,6 +446,93 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
   for (const BugFound& b : r->bugs) r->report += "\n" + b.report;
 }
 
+// How one pass of a search ended.
+enum class PassEnd {
+  kClean,     // no execution failed, the pass's space is exhausted
+  kBudget,    // stopped at its execution budget
+  kStopped,   // stopped by SIGINT/SIGTERM
+  kFinished,  // *r holds the verdict: a failure or an error
+};
+
+// A lockdep prediction made by a pass whose executions all passed. It is
+// reported only when no pass of the search finds a real failure.
+struct Predicted {
+  bool valid = false;
+  internal::lockdep::Prediction prediction;
+  EngineRequest req;
+  bool icb_pass = false;
+};
+
+// Runs one search pass of `req` (at most `budget` executions, 0: no limit)
+// and adds its executions and observations to *r; `icb_pass` marks a pass
+// of iterative context bounding (its tokens say so). *checked counts the
+// race-checked accesses; the first prediction of the search goes to
+// *predicted.
+PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req, bool icb_pass,
+                uint64_t budget, Result* r, uint64_t* checked, Predicted* predicted) {
+  Runtime& rt = Runtime::Get();
+  rt.StartRun(&model, options.progress);
+  rt.set_progress_lines(options.progress_lines);
+  internal::lockdep::BeginSearch();
+  if (req.search != SearchMode::kRandom) rt.set_budget(budget);
+  if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
+  if (internal::FlightRecorder* fr = internal::GetFlightRecorder()) {
+    fr->pass_bound = icb_pass ? req.bound : -1;
+    fr->pass_start = fr->executions;
+  }
+  const EngineOutcome o = internal::RunEngine(req);
+  r->executions += rt.executions();
+  *checked += rt.checked_accesses();
+  for (const std::string& obs : rt.observations()) r->observations.insert(obs);
+  const internal::lockdep::Prediction& prediction = internal::lockdep::SearchPrediction();
+  if (prediction.valid && o.error.empty() && o.engine_verdict == Verdict::kClean &&
+      !predicted->valid) {
+    predicted->valid = true;
+    predicted->prediction = prediction;
+    predicted->req = req;
+    predicted->icb_pass = icb_pass;
+  }
+  if (rt.budget_hit()) {
+    const bool stopped = rt.stopped();
+    rt.EndRun();
+    return stopped ? PassEnd::kStopped : PassEnd::kBudget;
+  }
+  if (!o.error.empty()) {
+    rt.EndRun();
+    r->verdict = Verdict::kModelError;
+    r->message = "kmc: " + o.error;
+    r->report = r->message + "\n";
+    return PassEnd::kFinished;
+  }
+  if (o.engine_verdict == Verdict::kClean) {
+    rt.EndRun();
+    return PassEnd::kClean;
+  }
+  const PendingReport first = TakeReport(o);
+  rt.EndRun();
+  r->preemption_bound = icb_pass ? req.bound : -1;
+  r->replay = EncodeToken(model.name(), req.search, req.bound, o.state, icb_pass);
+  ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, r);
+  return PassEnd::kFinished;
+}
+
+// No execution failed, but lockdep predicted a deadlock from the lock
+// history of passing ones (of the pass that made the prediction).
+void ReportPrediction(const Model& model, const RunOptions& options, const Predicted& p,
+                      Result* r) {
+  ReplayPrediction(model, p.req, p.prediction, options.trace, r, p.icb_pass);
+}
+
+// The result of a search that ran out of executions (budget or signal).
+void StoppedResult(bool stopped, Result* r) {
+  r->verdict = Verdict::kClean;
+  r->complete = false;
+  r->interrupted = stopped;
+  r->message = "no bug found in the first " + std::to_string(r->executions) +
+               (stopped ? " executions (interrupted; not a proof)"
+                        : " executions (search budget reached; not a proof)");
+}
+
 }  // namespace
 
 std::string FormatBugTable(const Result& r) {
@@ -453,7 +555,12 @@ std::string FormatBugTable(const Result& r) {
   return s;
 }
 
-Result CheckModel(const Model& model, const RunOptions& options) {
+namespace {
+
+// --all_bugs: one search that goes on after each failure (no passes of
+// iterative context bounding: each bug keeps its execution with the fewest
+// preemptions instead).
+Result CheckAllBugs(const Model& model, const RunOptions& options) {
   g_trace_mode = options.trace;
   g_out_dir = OutDir(options.out_dir);
   Result r;
@@ -557,7 +664,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
                          : " executions (search budget reached; not a proof)");
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
-    WarnIfNothingChecked(rt, &r);
+    WarnIfNothingChecked(rt.checked_accesses(), &r);
     return r;
   }
   if (!o.error.empty()) {
@@ -570,7 +677,7 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     r.verdict = Verdict::kClean;
     r.complete = req.search == SearchMode::kExhaustive || req.search == SearchMode::kFull;
     r.message = "no bug found";
-    WarnIfNothingChecked(rt, &r);
+    WarnIfNothingChecked(rt.checked_accesses(), &r);
   } else {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
@@ -580,6 +687,93 @@ Result CheckModel(const Model& model, const RunOptions& options) {
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;
+}
+
+}  // namespace
+
+Result CheckModel(const Model& model, const RunOptions& options) {
+  g_trace_mode = options.trace;
+  g_out_dir = OutDir(options.out_dir);
+  Result r;
+  r.model = model.name();
+  r.expected = model.expected();
+  EngineRequest req = BaseRequest(model, options, &r);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (model.tasks().empty() || !model.has_fixture()) {
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: model " + model.name() + " defines no fixture or no task";
+    r.report = r.message + "\n";
+    r.match = false;
+    return r;
+  }
+  constexpr uint64_t kMaxIteration = uint64_t{1} << 62;
+  if (req.search == SearchMode::kRandom &&
+      (req.first_iteration >= kMaxIteration || req.executions >= kMaxIteration - req.first_iteration)) {
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: --seed plus --executions must stay below 2^62";
+    r.report = r.message + "\n";
+    return r;
+  }
+  if (options.all_bugs.value_or(model.all_bugs())) return CheckAllBugs(model, options);
+  const uint64_t budget = options.max_executions.value_or(model.max_executions());
+  uint64_t checked = 0;
+  Predicted predicted;
+  // The verdict once every pass has run (or the budget ran out) without a
+  // failure: a prediction of lockdep, else clean.
+  auto finish = [&](PassEnd end) {
+    const bool stopped = end == PassEnd::kStopped || end == PassEnd::kBudget;
+    if (end != PassEnd::kFinished && predicted.valid) {
+      ReportPrediction(model, options, predicted, &r);
+      r.complete = !stopped && req.search == SearchMode::kExhaustive;
+    } else if (stopped) {
+      StoppedResult(end == PassEnd::kStopped, &r);
+    } else if (end == PassEnd::kClean) {
+      r.verdict = Verdict::kClean;
+      r.complete = req.search == SearchMode::kExhaustive || req.search == SearchMode::kFull;
+      r.message = "no bug found";
+    }
+    if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
+    if (r.verdict == Verdict::kClean) WarnIfNothingChecked(checked, &r);
+    r.seconds = Seconds(t0);
+    r.match = r.expected.Contains(r.verdict);
+    return r;
+  };
+  // Iterative context bounding: first the passes with at most 0, 1, ...,
+  // icb_bound preemptions (of an exhaustive search, within icb_budget
+  // executions; of a bounded search, up to its bound), then the search
+  // itself (the reduced exhaustive one, or the bounded pass at the model's
+  // bound when that is larger).
+  int icb_max = -1;
+  const int icb_bound = options.icb_bound.value_or(kDefaultIcbBound);
+  if (req.search == SearchMode::kExhaustive) icb_max = icb_bound;
+  if (req.search == SearchMode::kBounded) icb_max = std::min(std::max(icb_bound, 0), req.bound);
+  int passes_done = -1;  // highest bound whose pass completed
+  for (int k = 0; k <= icb_max; ++k) {
+    const bool exhaustive = req.search == SearchMode::kExhaustive;
+    const uint64_t overall_left = budget == 0 ? UINT64_MAX : budget - r.executions;
+    const uint64_t icb_left = exhaustive && options.icb_budget > 0
+                                  ? options.icb_budget - std::min(options.icb_budget, r.executions)
+                                  : UINT64_MAX;
+    if (icb_left == 0) break;
+    const uint64_t pass_budget = std::min(overall_left, icb_left);
+    EngineRequest pass = req;
+    pass.search = SearchMode::kBounded;
+    pass.bound = k;
+    const PassEnd end = RunPass(model, options, pass, true, pass_budget == UINT64_MAX ? 0 : pass_budget,
+                                &r, &checked, &predicted);
+    if (end == PassEnd::kFinished || end == PassEnd::kStopped) return finish(end);
+    if (end == PassEnd::kBudget) {
+      if (overall_left <= icb_left) return finish(end);
+      break;  // the bounded passes' own budget: on to the search itself
+    }
+    passes_done = k;
+  }
+  if (req.search == SearchMode::kBounded && passes_done >= req.bound) {
+    return finish(PassEnd::kClean);
+  }
+  if (budget != 0 && r.executions >= budget) return finish(PassEnd::kBudget);
+  return finish(RunPass(model, options, req, false, budget == 0 ? 0 : budget - r.executions, &r,
+                        &checked, &predicted));
 }
 
 std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error,
@@ -608,6 +802,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   options.search = t->mode;
   options.bound = t->bound;
   EngineRequest req = BaseRequest(model, options, &r);
+  if (t->icb_pass) r.preemption_bound = t->bound;
   r.replay = std::string(token);
   r.executions = t->iteration;
   const auto t0 = std::chrono::steady_clock::now();
@@ -638,8 +833,8 @@ bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode*
 }
 
 std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
-                              const std::string& engine_state) {
-  return EncodeToken(model.name(), mode, bound, engine_state);
+                              const std::string& engine_state, bool icb_pass) {
+  return EncodeToken(model.name(), mode, bound, engine_state, icb_pass);
 }
 
 std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdict,
@@ -651,6 +846,7 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
   rep.details = details;
   Result copy = r;
   copy.verdict = verdict;
+  copy.preemption_bound = g_report_pass_bound;
   return FormatReport(model, copy, rep, iteration, g_trace_mode);
 }
 
@@ -759,6 +955,9 @@ std::string ResultToJson(const Result& r) {
   }
   if (r.verdict != Verdict::kClean && !r.replay.empty()) {
     s += ", \"preemptions\": " + std::to_string(r.preemptions);
+    if (r.preemption_bound >= 0) {
+      s += ", \"preemption_bound\": " + std::to_string(r.preemption_bound);
+    }
     s += ", \"steps\": " + std::to_string(r.steps);
     s += ", \"tasks\": [";
     for (size_t i = 0; i < r.tasks.size(); ++i) {

@@ -35,6 +35,17 @@ struct RunOptions {
   // <out_dir>/<model>/ (sync/trace_out.h). Empty: only under `bazel test`,
   // into $TEST_UNDECLARED_OUTPUTS_DIR.
   std::string out_dir;
+  // Iterative context bounding (CHESS): an exhaustive search first runs the
+  // context-bounded searches with at most 0, 1, ..., icb_bound preemptions,
+  // so that a bug is met, and reported, with the fewest preemptions; then
+  // the reduced exhaustive search proves a clean model. Default
+  // kDefaultIcbBound; negative: no bounded passes. The bounded passes of an
+  // exhaustive search stop (and the exhaustive search starts) once they
+  // have run icb_budget executions in all. A bounded search (--bound=K)
+  // runs the passes 0..min(icb_bound, K), then the pass at K if larger.
+  // Not with all_bugs (one search that goes on after each failure).
+  std::optional<int> icb_bound;
+  uint64_t icb_budget = 20000;
 };
 
 // A task at the end of a failing execution.
@@ -67,6 +78,8 @@ struct BugFound {
   std::string report;                  // its full report
 };
 
+inline constexpr int kDefaultIcbBound = 2;
+
 struct Result {
   std::string model;
   VerdictSet expected;
@@ -76,7 +89,7 @@ struct Result {
   int bound = 0;
   uint64_t seed = 0;
   bool complete = false;     // the whole search space was explored
-  uint64_t executions = 0;   // executions explored
+  uint64_t executions = 0;   // executions explored (every pass of the search)
   double seconds = 0;
   std::string replay;        // replay token, empty when clean
   std::string message;       // the headline, e.g. "BUG: spinlock recursion ..."
@@ -86,6 +99,10 @@ struct Result {
   // nothing).
   std::set<std::string> observations;
   bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
+  // A failure found by a pass of iterative context bounding: that pass's
+  // preemption bound (every pass with a smaller bound found nothing); -1
+  // when the unbounded search (or a random one) found it.
+  int preemption_bound = -1;
   // Fields added here must also travel through sync/worker.cc's
   // (de)serialization (worker_test compares both ways of running).
   // Set on a clean result when the model checked no shared memory at all
@@ -135,8 +152,10 @@ bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode*
 
 // The replay token of an engine decision path ("<iteration> <n> (<count>
 // <index> <type>)*", or "<iteration>" for a random search).
+// icb_pass: the execution belongs to the pass with at most `bound`
+// preemptions of iterative context bounding (mode kBounded).
 std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
-                              const std::string& engine_state);
+                              const std::string& engine_state, bool icb_pass = false);
 
 // The report of a failure found outside the normal path (a worker that is
 // about to die inside a replayed execution), from the current trace.
@@ -153,8 +172,8 @@ void SetWatchdogSeconds(double seconds);
 std::string ResultsToSarif(const std::vector<Result>& results);
 
 // One JSON object for a result (fields: model, expected, verdict, match,
-// search, complete, executions, seconds, replay, message, and warning when
-// set).
+// search, complete, executions, preemptions and preemption_bound of a
+// failure, seconds, replay, message, and warning when set).
 std::string ResultToJson(const Result& r);
 
 }  // namespace kmc

@@ -25,7 +25,8 @@ std::string Hex(uint32_t v, int digits) {
   return buf;
 }
 
-std::string ModeCode(SearchMode m, int bound) {
+std::string ModeCode(SearchMode m, int bound, bool icb_pass) {
+  if (icb_pass && m == SearchMode::kBounded) return "i" + std::to_string(bound);
   switch (m) {
     case SearchMode::kExhaustive: return "x";
     case SearchMode::kBounded: return "b" + std::to_string(bound);
@@ -63,11 +64,11 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }  // namespace
 
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state) {
+                        const std::string& engine_state, bool icb_pass) {
   std::istringstream in(engine_state);
   uint64_t iteration = 0;
   in >> iteration;
-  std::string body = "kmc1." + ModeCode(mode, bound) + "." + Hex(Fnv1a(model_name), 8) + "." +
+  std::string body = "kmc1." + ModeCode(mode, bound, icb_pass) + "." + Hex(Fnv1a(model_name), 8) + "." +
                      std::to_string(iteration);
   if (mode != SearchMode::kRandom) {
     size_t n = 0;
@@ -135,11 +136,12 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
     t.mode = SearchMode::kFull;
   } else if (mode == "r") {
     t.mode = SearchMode::kRandom;
-  } else if (mode.size() > 1 && mode[0] == 'b') {
+  } else if (mode.size() > 1 && (mode[0] == 'b' || mode[0] == 'i')) {
     uint64_t k = 0;
     if (!ParseU64(mode.substr(1), 1000, &k)) return fail("bad context bound");
     t.mode = SearchMode::kBounded;
     t.bound = static_cast<int>(k);
+    t.icb_pass = mode[0] == 'i';
   } else {
     return fail("unknown search mode '" + std::string(mode) + "'");
   }

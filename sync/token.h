@@ -2,7 +2,9 @@
 //
 //   kmc1.<mode>.<model-hash>.<iteration>[.<choices>].<check>
 //
-// mode: x (exhaustive), b<K> (context bound K), r (random). choices: the
+// mode: x (exhaustive), f (full), b<K> (context bound K), r (random), i<K>
+// (the pass with at most K preemptions of iterative context bounding: the
+// same tree as b<K>, reported as such). choices: the
 // engine's decision path, one "<count><type><index>" per decision joined by
 // '-' (type is a letter). model-hash and check are FNV-1a hashes in hex.
 // Only [0-9a-z.-] appear, so a token is safe to paste into a shell.
@@ -28,14 +30,18 @@ namespace kmc {
 struct Token {
   SearchMode mode = SearchMode::kExhaustive;
   int bound = 0;
+  // An i<K> token: mode is kBounded and bound K, and the execution belongs
+  // to the K-th pass of iterative context bounding (sync/runner.h).
+  bool icb_pass = false;
   uint64_t iteration = 0;
   std::string engine_state;  // Relacy's "iteration size c i t ..." form
 };
 
 // engine_state: "<iteration> <n> (<count> <index> <type>)*", or
 // "<iteration>" for a random search.
+// icb_pass (with mode kBounded): an i<bound> token.
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state);
+                        const std::string& engine_state, bool icb_pass = false);
 
 // nullopt and *error on a token that is not valid for `model_name`.
 std::optional<Token> DecodeToken(std::string_view model_name, std::string_view text,

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -129,6 +130,7 @@ std::string Serialize(const Result& r, char kind) {
   PutU64(&body, r.out_files.size());
   for (const std::string& f : r.out_files) PutStr(&body, f);
   PutStr(&body, r.out_error);
+  PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.preemption_bound)));
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -205,6 +207,7 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->out_files.clear();
   for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) r->out_files.push_back(in.Str());
   r->out_error = in.Str();
+  r->preemption_bound = static_cast<int>(static_cast<int64_t>(in.U64()));
   return in.ok && in.pos == buf.size();
 }
 
@@ -253,6 +256,8 @@ struct Outcome {
   bool interrupted = false;  // SIGINT/SIGTERM arrived while it ran
   // The flight recorder when the child ended.
   uint64_t executions = 0;
+  int pass_bound = -1;      // FlightRecorder::pass_bound
+  uint64_t pass_start = 0;  // FlightRecorder::pass_start
   std::string path;  // "<n> (<count> <index> <type>)*", empty when it did not fit
 };
 
@@ -276,6 +281,7 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   }
   auto* rec = static_cast<FlightRecorder*>(shm);
   rec->capacity = kRecorderCapacity;
+  rec->pass_bound = -1;
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t pid = fork();
@@ -356,6 +362,8 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   if (slot >= 0) g_child_pids[slot].store(0);
   out.status = status;
   out.executions = rec->executions;
+  out.pass_bound = rec->pass_bound;
+  out.pass_start = rec->pass_start;
   if (!rec->overflow) {
     const uint32_t depth = rec->depth;
     out.path = std::to_string(depth);
@@ -455,6 +463,21 @@ uint64_t TokenIteration(std::string_view token) {
   return v;
 }
 
+// The preemption bound of an i<K> token's pass of iterative context
+// bounding (sync/token.h), else -1.
+int TokenPassBound(std::string_view token) {
+  if (const size_t plus = token.rfind('+'); plus != std::string_view::npos) {
+    token = token.substr(plus + 1);
+  }
+  if (token.substr(0, 6) != "kmc1.i") return -1;
+  int k = 0;
+  for (size_t pos = 6; pos < token.size() && token[pos] >= '0' && token[pos] <= '9'; ++pos) {
+    k = k * 10 + (token[pos] - '0');
+    if (k > 1000) return -1;
+  }
+  return k;
+}
+
 // Replays `token` in a worker; a worker that dies gives its last words.
 Result ReplayInWorker(const Model& model, const Result& base, const std::string& token,
                       const std::string& fallback_details, TraceMode mode,
@@ -479,6 +502,7 @@ Result ReplayInWorker(const Model& model, const Result& base, const std::string&
     r.verdict = o.r.verdict;
     r.message = o.r.message;
     r.report = o.r.report;
+    r.preemption_bound = TokenPassBound(token);
     if (o.kind == 'R') {
       r.executions = o.r.executions;
       r.preemptions = o.r.preemptions;
@@ -528,11 +552,18 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
       r.message = "no bug found in the first " + std::to_string(o.executions) +
                   " executions (interrupted; not a proof)";
     } else if (!o.path.empty() || r.search == SearchMode::kRandom) {
-      const uint64_t iteration =
-          r.search == SearchMode::kRandom ? r.seed + o.executions - 1 : o.executions;
+      // The execution's number within its pass (a search may run several:
+      // iterative context bounding, then the exhaustive search).
+      const uint64_t iteration = r.search == SearchMode::kRandom
+                                     ? r.seed + o.executions - 1
+                                     : o.executions > o.pass_start ? o.executions - o.pass_start
+                                                                : o.executions;
       std::string state = std::to_string(iteration);
       if (r.search != SearchMode::kRandom) state += " " + o.path;
-      r.replay = EncodeReplayToken(model, r.search, r.bound, state);
+      r.preemption_bound = o.pass_bound;
+      r.replay = o.pass_bound >= 0
+                     ? EncodeReplayToken(model, SearchMode::kBounded, o.pass_bound, state, true)
+                     : EncodeReplayToken(model, r.search, r.bound, state);
       const Result replayed =
           ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir);
       r.verdict = replayed.verdict;

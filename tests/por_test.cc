@@ -31,6 +31,7 @@ Result Search(const Model& m, SearchMode mode, uint64_t budget) {
   RunOptions o;
   o.search = mode;
   o.max_executions = budget;
+  o.icb_bound = -1;  // the reduced search alone (no bounded passes first)
   return CheckModel(m, o);
 }
 

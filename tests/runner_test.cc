@@ -68,6 +68,14 @@ std::string Body(const std::string& token) { return token.substr(0, token.rfind(
 
 std::string ModelHash(const std::string& name) { return Hex(Fnv1a(name), 8); }
 
+// The reduced exhaustive search alone, without the bounded passes of
+// iterative context bounding first (its tokens are kmc1.x.).
+RunOptions NoIcb() {
+  RunOptions o;
+  o.icb_bound = -1;
+  return o;
+}
+
 std::string TokenOf(const std::string& name, const RunOptions& options = {}) {
   Result r = Check(name, options);
   EXPECT_FALSE(r.replay.empty()) << name << " did not fail";
@@ -91,7 +99,7 @@ void ExpectRejected(const std::string& model, std::string_view token,
 // --- Token format sanity ------------------------------------------------------
 
 TEST(TokenFormatTest, OurChecksumMatchesTheRunners) {
-  const std::string token = TokenOf(kDeadlockModel);
+  const std::string token = TokenOf(kDeadlockModel, NoIcb());
   ASSERT_EQ(token.rfind("kmc1.x.", 0), 0u) << token;
   EXPECT_EQ(Sign(Body(token)), token);
   EXPECT_NE(token.find("." + ModelHash(kDeadlockModel) + "."), std::string::npos) << token;
@@ -110,6 +118,9 @@ RunOptions Random(uint64_t executions, uint64_t seed) {
   return o;
 }
 
+// A bounded search runs the passes with at most 0, 1, ..., K preemptions
+// (iterative context bounding): the race needs one preemption, so the
+// pass with at most one finds it, with its i1 token.
 TEST(SearchModeTest, BoundedOneFindsTheBug) {
   Result r = ExpectMatch(kRaceModel, Bounded(1));
   EXPECT_EQ(r.search, SearchMode::kBounded);
@@ -117,8 +128,13 @@ TEST(SearchModeTest, BoundedOneFindsTheBug) {
   EXPECT_FALSE(r.complete);
   EXPECT_NE(r.verdict, Verdict::kClean);
   EXPECT_GE(r.executions, 1u);
-  EXPECT_EQ(r.replay.rfind("kmc1.b1.", 0), 0u) << r.replay;
-  EXPECT_NE(r.report.find("of a bounded search"), std::string::npos) << r.report;
+  EXPECT_EQ(r.preemption_bound, 1);
+  EXPECT_EQ(r.preemptions, 1);
+  EXPECT_EQ(r.replay.rfind("kmc1.i1.", 0), 0u) << r.replay;
+  EXPECT_NE(r.report.find("of the pass with at most 1 preemption (iterative context bounding; "
+                          "the passes with fewer found nothing)"),
+            std::string::npos)
+      << r.report;
 }
 
 TEST(SearchModeTest, BoundedTwoFindsTheBug) {
@@ -126,7 +142,22 @@ TEST(SearchModeTest, BoundedTwoFindsTheBug) {
   EXPECT_EQ(r.search, SearchMode::kBounded);
   EXPECT_EQ(r.bound, 2);
   EXPECT_FALSE(r.complete);
+  // Found by the same pass as with --bound=1, with the same token.
+  EXPECT_EQ(r.preemption_bound, 1);
+  EXPECT_EQ(r.replay, TokenOf(kRaceModel, Bounded(1)));
+}
+
+// A bounded search beyond the passes of iterative context bounding
+// (RunOptions::icb_bound) ends with the pass at its own bound; an old b<K>
+// token still replays as that pass.
+TEST(SearchModeTest, BoundedPassBeyondTheIterativePasses) {
+  RunOptions o = Bounded(2);
+  o.icb_bound = 0;
+  Result r = ExpectMatch(kRaceModel, o);
+  EXPECT_EQ(r.preemption_bound, -1);
   EXPECT_EQ(r.replay.rfind("kmc1.b2.", 0), 0u) << r.replay;
+  EXPECT_NE(r.report.find("of a bounded search (context bound 2)"), std::string::npos) << r.report;
+  ExpectReplayReproduces(kRaceModel, o);
 }
 
 TEST(SearchModeTest, BoundedFindsTheDeadlock) {
@@ -333,14 +364,14 @@ TEST(ReplayTokenTest, AnotherModelsTokenIsRejected) {
 }
 
 TEST(ReplayTokenTest, WrongModeIsRejected) {
-  const std::string token = TokenOf(kDeadlockModel);
+  const std::string token = TokenOf(kDeadlockModel, NoIcb());
   const std::string hash = ModelHash(kDeadlockModel);
   // The decisions of an exhaustive search, labelled as a random execution.
   std::string as_random = token;
   as_random.replace(0, 7, "kmc1.r.");
   ExpectRejected(kDeadlockModel, as_random);                      // checksum
   ExpectRejected(kDeadlockModel, Sign(Body(as_random)), "malformed replay token");
-  for (const char* mode : {"q", "", "b", "bx", "b-1", "xx", "rr", "b1x", "e"}) {
+  for (const char* mode : {"q", "", "b", "bx", "b-1", "xx", "rr", "b1x", "e", "i", "i-1", "ix"}) {
     ExpectRejected(kDeadlockModel, Sign("kmc1." + std::string(mode) + "." + hash + ".1.2a0-2a0"),
                    "malformed replay token");
   }
@@ -533,7 +564,7 @@ TEST(ReplayTokenTest, DivergenceWithoutALaterStepIsNondeterministic) {
 TEST(ReplayTokenTest, DivergenceBeforeALaterStepIsNondeterministic) {
   const std::string h = ModelHash("runner_test/one_step_then_fail");
   ExpectNondeterministicReplay("runner_test/one_step_then_fail", "kmc1.x." + h + ".1.2a1-3a0");
-  Result r = ExpectMatch("runner_test/one_step_then_fail");
+  Result r = ExpectMatch("runner_test/one_step_then_fail", NoIcb());
   EXPECT_EQ(r.replay, Sign("kmc1.x." + h + ".1.2a0-2a0"));
 }
 
@@ -723,7 +754,7 @@ TEST(BrokenModelTest, ChangingDecisionKindIsNondeterministic) {
 // divergence.
 TEST(BrokenModelTest, LongerReRunIsNondeterministic) {
   runner_test_models::ResetNondeterministicModels();
-  Result r = Check("runner_test/changing_path_longer");
+  Result r = Check("runner_test/changing_path_longer", NoIcb());
   EXPECT_EQ(r.verdict, Verdict::kNondeterministic) << r.report;
   EXPECT_FALSE(r.match);
 }

@@ -29,7 +29,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
-                                           "out",            "sarif"};
+                                           "out",            "sarif", "icb"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -74,6 +74,11 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
     } else if (name == "search") {
       if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full") {
         return "bad value for --search: " + value + " (exhaustive, full, bounded or random)";
+      }
+    } else if (name == "icb") {
+      uint64_t k = 0;
+      if (value != "off" && !(ParseUnsigned(value, 64, &k))) {
+        return "bad value for --icb: " + value + " (0..64, or off)";
       }
     } else if (name == "known_mismatches" || name == "replay") {
       // kmc litmus: a list of test names / a replay token.

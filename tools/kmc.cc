@@ -43,6 +43,9 @@
 
 ABSL_FLAG(bool, all, false, "check every model");
 ABSL_FLAG(std::string, search, "", "search mode: exhaustive (reduced), full (unreduced), bounded or random (default: the model's)");
+ABSL_FLAG(std::string, icb, "",
+          "exhaustive search: first the context-bounded passes with at most 0..K preemptions "
+          "(iterative context bounding; default 2), or off");
 ABSL_FLAG(int, bound, -1, "context bound for --search=bounded (default: the model's)");
 ABSL_FLAG(int64_t, executions, -1, "executions for --search=random (default: the model's)");
 ABSL_FLAG(int64_t, seed, 1, "first seed for --search=random");
@@ -81,12 +84,14 @@ constexpr const char* kUsage =
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
-    "            [--sarif=FILE]\n"
+    "            [--sarif=FILE] [--icb=K|off]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
-    "  --bound       context bound of --search=bounded, 0..64\n"
+    "  --bound       context bound of --search=bounded, 0..64 (passes 0..K, fewest\n"
+    "                preemptions first)\n"
+    "  --icb         exhaustive search: bounded passes 0..K first (default 2), or off\n"
     "  --executions  executions of --search=random, 1..2^62-1\n"
     "  --seed        first seed of --search=random, 0..2^62-1 (seed + executions < 2^62)\n"
     "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
@@ -135,6 +140,8 @@ void CheckFlagsApply(const std::vector<const kmc::Model*>& models,
       {"bound", [](kmc::SearchMode m) { return m == kmc::SearchMode::kBounded; }, "--search=bounded"},
       {"executions", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
       {"seed", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
+      {"icb", [](kmc::SearchMode m) { return m == kmc::SearchMode::kExhaustive; },
+       "--search=exhaustive"},
       {"max_executions", [](kmc::SearchMode m) { return m != kmc::SearchMode::kRandom; },
        "--search=exhaustive or --search=bounded"},
   };
@@ -206,9 +213,11 @@ int Check(const std::vector<std::string>& names) {
   if (search == "bounded") options.search = kmc::SearchMode::kBounded;
   if (search == "random") options.search = kmc::SearchMode::kRandom;
   if (search == "full") options.search = kmc::SearchMode::kFull;
-  if (search == "full") options.search = kmc::SearchMode::kFull;
   CheckFlagsApply(models, options.search);
   if (absl::GetFlag(FLAGS_bound) >= 0) options.bound = absl::GetFlag(FLAGS_bound);
+  if (const std::string icb = absl::GetFlag(FLAGS_icb); !icb.empty()) {
+    options.icb_bound = icb == "off" ? -1 : std::atoi(icb.c_str());
+  }
   if (absl::GetFlag(FLAGS_executions) > 0) options.executions = absl::GetFlag(FLAGS_executions);
   if (absl::GetFlag(FLAGS_max_executions) > 0) {
     options.max_executions = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_executions));

@@ -194,6 +194,12 @@ struct FlightRecorder {
   volatile uint64_t executions;  // executions started by the current search
   volatile uint32_t depth;       // decisions of the running execution
   volatile uint32_t overflow;    // the path did not fit
+  // The running pass of the search (sync/runner.cc): its preemption bound
+  // when it is a pass of iterative context bounding, else -1, and the
+  // executions started before it (the running execution's number in its
+  // pass is executions - pass_start).
+  volatile int32_t pass_bound;
+  volatile uint64_t pass_start;
   uint32_t capacity;             // nodes[] entries
   Node nodes[1];                 // really `capacity` entries
 };

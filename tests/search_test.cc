@@ -1,0 +1,122 @@
+// The search order of kmc check: iterative context bounding (the passes
+// with at most 0, 1, 2 preemptions) before the reduced exhaustive search.
+// A bug is reported with the fewest preemptions a pass found it with; a
+// clean model still ends complete, and its execution count is the sum of
+// every pass.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sync/model.h"
+#include "sync/runner.h"
+#include "tests/model_test_util.h"
+
+namespace kmc {
+namespace {
+
+using testing::Bounded;
+using testing::Check;
+using testing::Contains;
+using testing::ExpectMatch;
+using testing::ExpectReplayReproduces;
+
+RunOptions NoIcb() {
+  RunOptions o;
+  o.icb_bound = -1;
+  return o;
+}
+
+// scullpipe/if_not_while needs two preemptions: the passes with 0 and 1
+// find nothing, the pass with at most 2 finds it, and the report says so.
+TEST(IterativeContextBoundingTest, BugIsReportedWithTheFewestPreemptions) {
+  const Result r = ExpectMatch("scullpipe/if_not_while");
+  EXPECT_EQ(r.search, SearchMode::kExhaustive);
+  EXPECT_EQ(r.preemption_bound, 2);
+  EXPECT_EQ(r.preemptions, 2) << r.report;
+  EXPECT_EQ(r.replay.rfind("kmc1.i2.", 0), 0u) << r.replay;
+  EXPECT_TRUE(Contains(r.report, "\npreemptions: 2\n")) << r.report;
+  EXPECT_TRUE(Contains(ResultToJson(r), "\"preemptions\": 2, \"preemption_bound\": 2"))
+      << ResultToJson(r);
+  // No execution with at most one preemption fails.
+  const Result one = Check("scullpipe/if_not_while", Bounded(1));
+  EXPECT_EQ(one.verdict, Verdict::kClean) << one.report;
+  // The exhaustive search alone meets the bug later, with more preemptions.
+  const Result dfs = Check("scullpipe/if_not_while", NoIcb());
+  EXPECT_NE(dfs.verdict, Verdict::kClean);
+  EXPECT_EQ(dfs.preemption_bound, -1);
+  EXPECT_GT(dfs.preemptions, 2) << dfs.report;
+  EXPECT_GT(dfs.executions, r.executions);
+  ExpectReplayReproduces("scullpipe/if_not_while");
+}
+
+// A bug that needs no preemption at all is found by the first pass.
+TEST(IterativeContextBoundingTest, SequentialBugIsFoundByPassZero) {
+  const Result r = ExpectMatch("slab/double_free");
+  EXPECT_EQ(r.preemption_bound, 0);
+  EXPECT_EQ(r.preemptions, 0);
+  EXPECT_EQ(r.replay.rfind("kmc1.i0.", 0), 0u) << r.replay;
+  EXPECT_TRUE(Contains(r.report, "of the pass with at most 0 preemptions (iterative context "
+                                 "bounding)\n"))
+      << r.report;
+}
+
+// A clean model: every pass runs, the result is complete, and the
+// executions are those of the bounded passes plus the exhaustive search.
+TEST(IterativeContextBoundingTest, CleanModelCountsEveryPass) {
+  const Result r = ExpectMatch("seqlock/reader_writer");
+  const Result bounded = Check("seqlock/reader_writer", Bounded(2));  // passes 0, 1, 2
+  const Result dfs = Check("seqlock/reader_writer", NoIcb());
+  EXPECT_EQ(r.verdict, Verdict::kClean);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(dfs.complete);
+  EXPECT_FALSE(bounded.complete);
+  EXPECT_EQ(r.executions, bounded.executions + dfs.executions);
+  EXPECT_EQ(r.observations, dfs.observations);
+  EXPECT_EQ(r.preemption_bound, -1);
+}
+
+// The bounded passes stop at their own budget; the exhaustive search then
+// runs as usual and the model still ends complete.
+TEST(IterativeContextBoundingTest, PassesStopAtTheirBudget) {
+  RunOptions o;
+  o.icb_budget = 10;
+  const Result r = ExpectMatch("seqlock/reader_writer", o);
+  const Result dfs = Check("seqlock/reader_writer", NoIcb());
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.executions, 10 + dfs.executions);
+}
+
+// --max_executions bounds the whole search, its bounded passes included.
+TEST(IterativeContextBoundingTest, MaxExecutionsCountsEveryPass) {
+  RunOptions o;
+  o.max_executions = 50;
+  const Result r = Check("seqlock/reader_writer", o);
+  EXPECT_EQ(r.verdict, Verdict::kClean);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.executions, 50u);
+  EXPECT_TRUE(Contains(r.message, "search budget reached")) << r.message;
+}
+
+// A lockdep prediction made by an early pass does not hide a real deadlock
+// a later pass finds...
+TEST(IterativeContextBoundingTest, RealDeadlockWinsOverAnEarlierPrediction) {
+  const Result r = ExpectMatch("mutex/ab_ba");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock) << r.report;
+  EXPECT_GE(r.preemption_bound, 1);
+  ExpectReplayReproduces("mutex/ab_ba");
+}
+
+// ...and is reported, from the pass that made it, when nothing fails.
+TEST(IterativeContextBoundingTest, PredictionFromTheFirstPass) {
+  const Result r = ExpectMatch("lockdep/ABBA_mutex");
+  EXPECT_EQ(r.verdict, Verdict::kPossibleDeadlock) << r.report;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.preemption_bound, 0);
+  EXPECT_EQ(r.replay.rfind("kmc1.i0.", 0), 0u) << r.replay;
+  ExpectReplayReproduces("lockdep/ABBA_mutex");
+}
+
+}  // namespace
+}  // namespace kmc
