@@ -214,10 +214,10 @@ int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int ord
   return value;
 }
 
-void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
-               const char* op, const std::source_location& loc) {
+int64_t OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value,
+                  int order, const char* op, const std::source_location& loc) {
   Runtime& rt = Runtime::Get();
-  if (!internal::InSimulation()) return;
+  if (!internal::InSimulation()) return value;
   if (internal::Block* b = rt.FindBlock(addr); b != nullptr && b->freed) {
     rt.CheckKernelRange(addr, 1, true, op, loc);
   }
@@ -225,9 +225,10 @@ void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t v
   if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
   rt.Step(addr, op, rt.LocationName(addr), Access::kWrite, loc);
   internal::AtomicSection section;
-  internal::AtomicStore(v.marked, value, OrderOf(order), loc);
+  const int64_t newest = internal::AtomicStorePlaced(v.marked, value, OrderOf(order), loc);
   if (internal::CollectingHistory()) rt.NoteStoreStep(internal::LastStoreId());
   WakeSpinners(v, loc);
+  return newest;
 }
 
 int64_t OnceRmw(const void* addr, internal::Handle& h, int64_t current, bool has_expected,

@@ -36,7 +36,7 @@ void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write
 // Marked accesses (READ_ONCE & co). order: 0 relaxed, 1 acquire, 2 release.
 int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int order,
                  const char* op, const std::source_location& loc);
-void OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
+int64_t OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
                const char* op, const std::source_location& loc);
 // Keeps a marked location's atomic view in step with a plain store.
 void SyncPlainStore(internal::Handle& h, int64_t value);
@@ -118,8 +118,10 @@ class Shared {
   }
   void store_marked(T v, int order, const char* op, std::source_location loc)
     requires(sizeof(T) <= 8) {
-    detail::OnceStore(this, h_, detail::ToBits(value_), detail::ToBits(v), order, op, loc);
-    value_ = v;
+    // The store need not become the newest in the location's modification
+    // order (docs/KERNEL_SEMANTICS.md §7.2): memory holds the newest one.
+    value_ = detail::FromBits<T>(
+        detail::OnceStore(this, h_, detail::ToBits(value_), detail::ToBits(v), order, op, loc));
     if constexpr (kObjectPointer) detail::NotePointerStore(this, v);
   }
 

@@ -247,6 +247,68 @@ TEST(MemoryModel, SpinIsLockedMayReadAnOlderState) {
   EXPECT_EQ(r.verdict, Verdict::kAssertionFailed) << r.report;
 }
 
+// 2+2W: two CPUs store to x and y in opposite orders. A store need not
+// become the newest in its location's modification order, so each location
+// may end with the first store of its CPU (LKMM allows it, also with
+// smp_wmb() on both sides); smp_mb() on both sides forbids it.
+struct TwoPlusTwoW {
+  Shared<int> x;
+  Shared<int> y;
+};
+
+enum class Barrier { kNone, kWmb, kMb };
+
+Result RunTwoPlusTwoW(Barrier b) {
+  Model m("mm/2+2w");
+  auto f = m.Fixture<TwoPlusTwoW>();
+  auto fence = [b]() {
+    if (b == Barrier::kWmb) smp_wmb();
+    if (b == Barrier::kMb) smp_mb();
+  };
+  f.Task("p0", 0, [fence](TwoPlusTwoW& s) {
+    WRITE_ONCE(s.x, 1);
+    fence();
+    WRITE_ONCE(s.y, 2);
+  });
+  f.Task("p1", 1, [fence](TwoPlusTwoW& s) {
+    WRITE_ONCE(s.y, 1);
+    fence();
+    WRITE_ONCE(s.x, 2);
+  });
+  f.Check([](TwoPlusTwoW& s) { KMC_ASSERT(!(s.x.raw() == 1 && s.y.raw() == 1)); });
+  return CheckModel(m, Exhaustive());
+}
+
+TEST(MemoryModel, StoresTakeAnyCoherentPlaceInModificationOrder) {
+  const Result plain = RunTwoPlusTwoW(Barrier::kNone);
+  EXPECT_EQ(plain.verdict, Verdict::kAssertionFailed) << plain.report;
+  const Result wmb = RunTwoPlusTwoW(Barrier::kWmb);
+  EXPECT_EQ(wmb.verdict, Verdict::kAssertionFailed) << wmb.report;
+  const Result mb = RunTwoPlusTwoW(Barrier::kMb);
+  EXPECT_EQ(mb.verdict, Verdict::kClean) << mb.report;
+  EXPECT_TRUE(mb.complete);
+}
+
+// A store is never placed before a store its CPU has read (read-write
+// coherence) or one that happens before it: after reading 1 the second
+// CPU's store of 2 is the newest, and memory ends with it.
+struct CoRw {
+  Shared<int> x;
+  int r = -1;
+};
+
+TEST(MemoryModel, StoreNeverGoesBeforeAStoreItsCpuRead) {
+  Model m("mm/corw");
+  auto f = m.Fixture<CoRw>();
+  f.Task("p0", 0, [](CoRw& s) { WRITE_ONCE(s.x, 1); });
+  f.Task("p1", 1, [](CoRw& s) {
+    s.r = READ_ONCE(s.x);
+    WRITE_ONCE(s.x, 2);
+  });
+  f.Check([](CoRw& s) { KMC_ASSERT(s.r != 1 || s.x.raw() == 2); });
+  EXPECT_CLEAN(CheckModel(m, Exhaustive()));
+}
+
 // Traces show what a marked load returned and, for an older store, which
 // store it read.
 TEST(MemoryModel, TraceShowsValuesAndStaleReads) {

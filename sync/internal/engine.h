@@ -104,7 +104,16 @@ class AtomicCell;
 AtomicCell* NewAtomicCell(int64_t initial);
 void DeleteAtomicCell(AtomicCell* cell, bool engine_alive);
 int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& loc);
+// A store that becomes the newest in its location's modification order.
 void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& loc);
+// A marked store (WRITE_ONCE & co.) that may take any place in the
+// location's modification order that is coherent for the storing thread:
+// after every store of the location that happens before it, that it or a
+// load ordered before it has read, and never between a read-modify-write
+// and the store it read. Each place is an explored choice (the newest one
+// first); a seq_cst store is always the newest. Returns the value of the
+// newest store afterwards (what memory holds).
+int64_t AtomicStorePlaced(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& loc);
 enum class RmwOp : uint8_t { kAdd, kXchg, kAnd, kOr, kXor };
 // Returns the old value.
 int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,

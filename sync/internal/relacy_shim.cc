@@ -805,6 +805,7 @@ struct StoreRec {
   uint64_t id;                       // execution-wide store number (0: initial value)
   int thread;                        // -1: the initial value
   bool seq_cst;
+  bool rmw;                          // a read-modify-write: it read the store before it
   rl::timestamp_t stamp;             // the storing thread's timestamp
   rl::timestamp_t release[kMaxThreads];     // clock a reader acquires
   rl::timestamp_t first_seen[kMaxThreads];  // per thread: when it first read it
@@ -859,6 +860,47 @@ size_t PickStore(AtomicCell* cell, const Clocks& c, MemOrder mo, bool rmw) {
   return index;
 }
 
+// True when the store at `index` of `cell` is ordered before a store the
+// running thread is about to place: the thread wrote it, it happens before
+// (its stamp is in the thread's clock), or a load that happens before read
+// it (read-write coherence). Every po-earlier load counts as ordered before
+// the store, as if it were an acquire: without dependency tracking a load
+// that feeds the store's value or the condition guarding it (which LKMM
+// orders before the store) cannot be told from one that does not. So a
+// store never overtakes what an earlier load of its CPU saw (S with
+// smp_wmb() on the writer, which LKMM allows only when nothing orders the
+// load before the store, is not produced this way).
+bool OrderedBeforeStore(const AtomicCell* cell, size_t index, const Clocks& c) {
+  const StoreRec& rec = cell->recs[index];
+  if (rec.thread == c.self) return true;
+  auto known = [&](int i) { return std::max(c.acq_rel[i], c.acquire_fence[i]); };
+  if (rec.thread >= 0 && known(rec.thread) >= rec.stamp) return true;
+  for (int i = 0; i < c.threads; ++i) {
+    if (known(i) >= rec.first_seen[i]) return true;
+  }
+  return false;
+}
+
+// Where a placed store goes in its cell's modification order: an index in
+// [1, size] (size: the newest). The store must follow every store ordered
+// before it (OrderedBeforeStore) and may not come between a
+// read-modify-write and the store that one read. Alternative 0 is the
+// newest place.
+size_t PlaceStore(AtomicCell* cell, const Clocks& c) {
+  const size_t end = cell->size;
+  size_t lo = end;
+  while (lo > 1 && !OrderedBeforeStore(cell, lo - 1, c)) --lo;
+  if (lo == end) return end;
+  size_t places[64];
+  unsigned n = 0;
+  places[n++] = end;
+  for (size_t p = end; p-- > lo && n < 64;) {
+    if (!cell->recs[p].rmw) places[n++] = p;
+  }
+  if (n == 1) return end;
+  return places[rl::ctx().rand(n, rl::sched_type_atomic_load)];
+}
+
 int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   Clocks c = g_clocks_of(rl::ctx().threadx_);
   const size_t index = PickStore(cell, c, mo, rmw);
@@ -872,15 +914,20 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   return rec.value;
 }
 
-void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw) {
+void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw, bool place = false) {
   Clocks c = g_clocks_of(rl::ctx().threadx_);
-  const size_t prev_index = cell->size - 1;
-  StoreRec& rec = cell->Push();
-  const StoreRec& prev = cell->recs[prev_index];
+  const size_t at = (place && !rmw && mo != MemOrder::kSeqCst) ? PlaceStore(cell, c) : cell->size;
+  cell->Push();
+  if (at + 1 < cell->size) {
+    std::memmove(&cell->recs[at + 1], &cell->recs[at], (cell->size - 1 - at) * sizeof(StoreRec));
+  }
+  StoreRec& rec = cell->recs[at];
+  const StoreRec& prev = cell->recs[at - 1];
   rec.value = value;
   rec.id = g_next_store_id++;
   rec.thread = c.self;
   rec.seq_cst = mo == MemOrder::kSeqCst;
+  rec.rmw = rmw;
   rec.stamp = Tick(c);
   for (int i = 0; i < kMaxThreads; ++i) rec.first_seen[i] = kNever;
   rec.first_seen[c.self] = rec.stamp;
@@ -908,6 +955,7 @@ AtomicCell* NewAtomicCell(int64_t initial) {
   rec.id = 0;
   rec.thread = -1;
   rec.seq_cst = false;
+  rec.rmw = false;
   rec.stamp = 0;
   for (int i = 0; i < kMaxThreads; ++i) {
     rec.release[i] = 0;
@@ -947,6 +995,18 @@ void AtomicStore(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& /*loc*
   AtomicSection section;
   rl::ctx().sched();
   StoreImpl(cell, value, mo == MemOrder::kAcquire ? MemOrder::kRelaxed : mo, false);
+}
+
+int64_t AtomicStorePlaced(AtomicCell* cell, int64_t value, MemOrder mo, const Loc& /*loc*/) {
+  if (!HaveThread()) {
+    cell->recs[cell->size - 1].value = value;
+    return value;
+  }
+  PorCell(cell, true, mo);
+  AtomicSection section;
+  rl::ctx().sched();
+  StoreImpl(cell, value, mo == MemOrder::kAcquire ? MemOrder::kRelaxed : mo, false, true);
+  return LatestValue(cell);
 }
 
 namespace {
