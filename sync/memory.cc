@@ -322,6 +322,11 @@ void NotePointerStore(const void* field, const void* value) {
   Runtime::Get().NotePointerStore(field, value);
 }
 
+unsigned ExploreChoice(unsigned n) {
+  if (n <= 1 || !internal::InSimulation() || internal::CurrentThread() < 0) return 0;
+  return internal::Choose(n);
+}
+
 void SyncPlainStore(internal::Handle& h, int64_t value) {
   Runtime& rt = Runtime::Get();
   if (!internal::InSimulation() || !rt.Registered(h)) return;

@@ -38,6 +38,9 @@ int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int ord
                  const char* op, const std::source_location& loc);
 int64_t OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_t value, int order,
                const char* op, const std::source_location& loc);
+// An explored choice in [0, n) for tools built on the kernel API (kmc
+// litmus); 0 outside a task.
+unsigned ExploreChoice(unsigned n);
 // Keeps a marked location's atomic view in step with a plain store.
 void SyncPlainStore(internal::Handle& h, int64_t value);
 // A pointer field now points at `value`: an object first stored in a field

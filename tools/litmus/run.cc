@@ -90,13 +90,176 @@ class Interp {
   }
 
   void Run() {
-    Exec(t_.procs[static_cast<size_t>(proc_)].body);
+    const std::vector<Stmt>& body = t_.procs[static_cast<size_t>(proc_)].body;
+    hoisted_.assign(body.size(), false);
+    for (size_t i = 0; i < body.size(); ++i) {
+      HoistStores(body, i);
+      if (!hoisted_[i]) Exec(body[i]);
+    }
     m_.regs[static_cast<size_t>(proc_)] = regs_;
   }
 
  private:
+  // Load buffering. LKMM does not order a load before a po-later store
+  // unless a dependency, a fence, an acquire/release or a lock says so, so
+  // the store may reach memory first. Before each top-level statement the
+  // process may run, as an explored choice, any later top-level
+  // WRITE_ONCE() that nothing in between orders after what comes first
+  // (Hoistable); the statement is skipped when it is reached. Executions
+  // of the reordered program are executions of the original one, because
+  // no LKMM relation orders the passed accesses before the store.
+  void HoistStores(const std::vector<Stmt>& body, size_t at) {
+    for (;;) {
+      std::vector<size_t> candidates;
+      for (size_t j = at + 1; j < body.size(); ++j) {
+        if (!hoisted_[j] && Hoistable(body, at, j)) candidates.push_back(j);
+      }
+      if (candidates.empty()) return;
+      const unsigned pick =
+          kernel::detail::ExploreChoice(static_cast<unsigned>(candidates.size() + 1));
+      if (pick == 0) return;
+      const size_t j = candidates[pick - 1];
+      // smp_wmb() orders every po-earlier store before the store; the one
+      // passed is run first (a release fence in kmc: it orders more).
+      bool wmb = false;
+      for (size_t k = at; k < j && !wmb; ++k) wmb = !hoisted_[k] && Calls(body[k], "smp_wmb");
+      if (wmb) smp_wmb();
+      Exec(body[j]);
+      hoisted_[j] = true;
+    }
+  }
+
+  static bool Calls(const Expr& e, const char* f) {
+    if (e.kind == Expr::Kind::kCall && e.name == f) return true;
+    for (const auto& a : e.args) {
+      if (Calls(*a, f)) return true;
+    }
+    return false;
+  }
+  static bool Calls(const Stmt& s, const char* f) {
+    if (s.expr && Calls(*s.expr, f)) return true;
+    for (const Stmt& c : s.then_body) {
+      if (Calls(c, f)) return true;
+    }
+    for (const Stmt& c : s.else_body) {
+      if (Calls(c, f)) return true;
+    }
+    return false;
+  }
+
+  // A register or pointer name assigned by a statement (or its arms).
+  static bool Assigns(const Stmt& s, const std::string& name) {
+    if ((s.kind == Stmt::Kind::kDecl || s.kind == Stmt::Kind::kAssign) && s.reg == name) {
+      return true;
+    }
+    for (const Stmt& c : s.then_body) {
+      if (Assigns(c, name)) return true;
+    }
+    for (const Stmt& c : s.else_body) {
+      if (Assigns(c, name)) return true;
+    }
+    return false;
+  }
+
+  // The names an expression reads; false when it calls or dereferences.
+  static bool PureNames(const Expr& e, std::vector<std::string>* names) {
+    if (e.kind == Expr::Kind::kCall || e.kind == Expr::Kind::kDeref) return false;
+    if (e.kind == Expr::Kind::kName) names->push_back(e.name);
+    for (const auto& a : e.args) {
+      if (!PureNames(*a, names)) return false;
+    }
+    return true;
+  }
+
+  // The address `*p` of a marked access when p is a name that no statement
+  // in body[from, to) assigns; -1 otherwise.
+  int64_t StaticAddress(const Expr& arg, const std::vector<Stmt>& body, size_t from, size_t to) {
+    if (arg.kind != Expr::Kind::kDeref || arg.args[0]->kind != Expr::Kind::kName) return -1;
+    const std::string& p = arg.args[0]->name;
+    for (size_t k = from; k < to; ++k) {
+      if (Assigns(body[k], p)) return -1;
+    }
+    return Eval(*arg.args[0]);
+  }
+
+  // Whether an expression in body[from, to) lets a store to `addr` pass:
+  // only READ_ONCE()/WRITE_ONCE() of other, statically known locations,
+  // smp_rmb() (it orders loads only) and smp_wmb() (it orders stores only;
+  // HoistStores runs one before the store), and calls inside those.
+  bool Passable(const Expr& e, int64_t addr, const std::vector<Stmt>& body, size_t from,
+                size_t to) {
+    if (e.kind == Expr::Kind::kDeref) return false;  // a plain access
+    if (e.kind == Expr::Kind::kCall) {
+      if (e.name == "READ_ONCE" || e.name == "WRITE_ONCE") {
+        if (e.args.empty()) return false;
+        const int64_t a = StaticAddress(*e.args[0], body, from, to);
+        if (a < 0 || a == addr) return false;
+        for (size_t i = 1; i < e.args.size(); ++i) {
+          if (!Passable(*e.args[i], addr, body, from, to)) return false;
+        }
+        return true;
+      }
+      return (e.name == "smp_rmb" || e.name == "smp_wmb") && e.args.empty();
+    }
+    for (const auto& a : e.args) {
+      if (!Passable(*a, addr, body, from, to)) return false;
+    }
+    return true;
+  }
+
+  bool PassableStmt(const Stmt& s, int64_t addr, const std::vector<Stmt>& body, size_t from,
+                    size_t to) {
+    if (s.expr && !Passable(*s.expr, addr, body, from, to)) return false;
+    for (const Stmt& c : s.then_body) {
+      if (!PassableStmt(c, addr, body, from, to)) return false;
+    }
+    for (const Stmt& c : s.else_body) {
+      if (!PassableStmt(c, addr, body, from, to)) return false;
+    }
+    return true;
+  }
+
+  // body[j] is a top-level WRITE_ONCE(*p, value) that may run before
+  // body[at]: its address and value depend on nothing computed in
+  // body[at, j) (no address or data dependency; a top-level statement has
+  // no control dependency), and body[at, j) holds only accesses of other
+  // locations that LKMM does not order before a later store (no strong
+  // fence, acquire, release, lock, RCU or atomic operation; smp_rmb()
+  // orders loads only, smp_wmb() stores only).
+  bool Hoistable(const std::vector<Stmt>& body, size_t at, size_t j) {
+    const Stmt& s = body[j];
+    if (s.kind != Stmt::Kind::kExpr || !s.expr || s.expr->kind != Expr::Kind::kCall ||
+        s.expr->name != "WRITE_ONCE" || s.expr->args.size() != 2) {
+      return false;
+    }
+    const int64_t addr = StaticAddress(*s.expr->args[0], body, at, j);
+    if (addr < kAddressBase || addr - kAddressBase >= static_cast<int64_t>(t_.vars.size()) ||
+        t_.vars[static_cast<size_t>(addr - kAddressBase)].kind != VarKind::kInt) {
+      return false;
+    }
+    std::vector<std::string> names;
+    if (!PureNames(*s.expr->args[1], &names)) return false;
+    bool wmb = false, store = false;
+    for (size_t k = at; k < j; ++k) {
+      if (hoisted_[k]) continue;
+      for (const std::string& n : names) {
+        if (Assigns(body[k], n)) return false;
+      }
+      if (!PassableStmt(body[k], addr, body, at, j)) return false;
+      wmb = wmb || Calls(body[k], "smp_wmb");
+      store = store || Calls(body[k], "WRITE_ONCE");
+    }
+    // A store passed together with an smp_wmb() may be one it orders
+    // before this store.
+    return !(wmb && store);
+  }
+
   void Exec(const std::vector<Stmt>& body) {
-    for (const Stmt& s : body) {
+    for (const Stmt& s : body) Exec(s);
+  }
+
+  void Exec(const Stmt& s) {
+    {
       switch (s.kind) {
         case Stmt::Kind::kDecl:
           regs_[s.reg] = s.expr ? Eval(*s.expr) : 0;
@@ -396,6 +559,7 @@ class Interp {
   const Test& t_;
   int proc_;
   std::map<std::string, int64_t> regs_;
+  std::vector<bool> hoisted_;  // top-level statements already run early
 };
 
 // Names kmc litmus knows; anything else is rejected before a run.
