@@ -345,7 +345,11 @@ void FenceStep(const char* op, MemOrder order, const Loc& loc) {
 }  // namespace
 
 void smp_mb(const Loc& loc) { FenceStep("smp_mb", MemOrder::kSeqCst, loc); }
-void smp_wmb(const Loc& loc) { FenceStep("smp_wmb", MemOrder::kRelease, loc); }
+void smp_wmb(const Loc& loc) {
+  Runtime::Get().Step(nullptr, "smp_wmb", "", Access::kFence, loc);
+  internal::AtomicSection section;
+  internal::StoreFence(loc);
+}
 void smp_rmb(const Loc& loc) { FenceStep("smp_rmb", MemOrder::kAcquire, loc); }
 void smp_mb__before_atomic(const Loc& loc) { smp_mb(loc); }
 void smp_mb__after_atomic(const Loc& loc) { smp_mb(loc); }

@@ -309,6 +309,63 @@ TEST(MemoryModel, StoreNeverGoesBeforeAStoreItsCpuRead) {
   EXPECT_CLEAN(CheckModel(m, Exhaustive()));
 }
 
+// WRC: CPU#1 reads x = 1 from CPU#0, then publishes y; CPU#2 reads y = 1,
+// then x. smp_wmb() orders CPU#1's stores only, not its load of x, so
+// CPU#2 may still read x = 0 (LKMM's smp_wmb() is not A-cumulative);
+// smp_mb() on CPU#1 orders the load too and forbids it. MP with smp_wmb()
+// and smp_rmb() stays forbidden.
+struct Wrc {
+  Shared<int> x;
+  Shared<int> y;
+  int r0 = -1, r1 = -1, r2 = -1;
+};
+
+Result RunWrc(bool full_barrier) {
+  Model m("mm/wrc");
+  auto f = m.Fixture<Wrc>();
+  f.Task("p0", 0, [](Wrc& s) { WRITE_ONCE(s.x, 1); });
+  f.Task("p1", 1, [full_barrier](Wrc& s) {
+    s.r0 = READ_ONCE(s.x);
+    if (full_barrier) {
+      smp_mb();
+    } else {
+      smp_wmb();
+    }
+    WRITE_ONCE(s.y, 1);
+  });
+  f.Task("p2", 2, [](Wrc& s) {
+    s.r1 = READ_ONCE(s.y);
+    smp_rmb();
+    s.r2 = READ_ONCE(s.x);
+  });
+  f.Check([](Wrc& s) { KMC_ASSERT(!(s.r0 == 1 && s.r1 == 1 && s.r2 == 0)); });
+  return CheckModel(m, Exhaustive());
+}
+
+TEST(MemoryModel, WmbOrdersStoresOnly) {
+  const Result wmb = RunWrc(false);
+  EXPECT_EQ(wmb.verdict, Verdict::kAssertionFailed) << wmb.report;
+  const Result mb = RunWrc(true);
+  EXPECT_EQ(mb.verdict, Verdict::kClean) << mb.report;
+  EXPECT_TRUE(mb.complete);
+
+  Model m("mm/mp_wmb_rmb");
+  auto f = m.Fixture<Wrc>();
+  f.Task("p0", 0, [](Wrc& s) {
+    s.r0 = READ_ONCE(s.y);
+    WRITE_ONCE(s.x, 1);
+    smp_wmb();
+    WRITE_ONCE(s.y, 1);
+  });
+  f.Task("p1", 1, [](Wrc& s) {
+    s.r1 = READ_ONCE(s.y);
+    smp_rmb();
+    s.r2 = READ_ONCE(s.x);
+  });
+  f.Check([](Wrc& s) { KMC_ASSERT(!(s.r1 == 1 && s.r2 == 0)); });
+  EXPECT_CLEAN(CheckModel(m, Exhaustive()));
+}
+
 // Traces show what a marked load returned and, for an older store, which
 // store it read.
 TEST(MemoryModel, TraceShowsValuesAndStaleReads) {

@@ -122,6 +122,12 @@ int64_t AtomicRmw(AtomicCell* cell, RmwOp op, int64_t operand, MemOrder mo,
 bool AtomicCas(AtomicCell* cell, int64_t& expected, int64_t desired,
                MemOrder success, MemOrder failure, const Loc& loc);
 void Fence(MemOrder mo, const Loc& loc);
+// smp_wmb(): orders the thread's earlier stores before its later stores
+// (a release fence for stores). Unlike Fence(kRelease) it does not order
+// the thread's earlier loads: a load ordered before it by nothing else does
+// not constrain, through read-read or read-write coherence, the accesses of
+// a thread that reads a later store (LKMM's smp_wmb() is not A-cumulative).
+void StoreFence(const Loc& loc);
 
 // LKMM's lock ordering (po-unlock-rf-lock-po), for a lock acquisition that
 // has just read the lock's last unlock with an acquire RMW on `cell`: the

@@ -212,6 +212,24 @@ EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
 LoadFrom g_last_load;
 
+// LKMM's smp_wmb() orders a CPU's earlier stores before its later stores,
+// not its loads: it is not A-cumulative, and WRC+wmb+rmb is allowed.
+// Relacy's clocks do not tell a thread's loads from its stores, so kmc
+// keeps a second set of clocks for loads alone, which read-read and
+// read-write coherence use (a load ordered before an access forbids older
+// stores to it). Per engine thread: up to which stamp it knows each
+// thread's loads, what its relaxed stores publish of them, and what its
+// relaxed loads have brought for an acquire fence; plus the seq_cst
+// fences' clock. They follow happens-before everywhere except at
+// StoreFence(), which publishes the thread's stores only.
+struct LoadClocks {
+  rl::timestamp_t known[kMaxThreads][kMaxThreads];
+  rl::timestamp_t pending[kMaxThreads][kMaxThreads];
+  rl::timestamp_t published[kMaxThreads][kMaxThreads];
+  rl::timestamp_t seq_cst[kMaxThreads];
+};
+LoadClocks g_loads;
+
 constexpr rl::timestamp_t kNever = static_cast<rl::timestamp_t>(-1);
 
 // The clocks of the running engine thread.
@@ -612,6 +630,7 @@ struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
     g_next_store_id = 1;
     g_last_load = LoadFrom{};
+    g_loads = LoadClocks{};
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
     Progress();
     g_engine.iteration = g_engine.next_iteration++;
@@ -808,6 +827,7 @@ struct StoreRec {
   bool rmw;                          // a read-modify-write: it read the store before it
   rl::timestamp_t stamp;             // the storing thread's timestamp
   rl::timestamp_t release[kMaxThreads];     // clock a reader acquires
+  rl::timestamp_t loads[kMaxThreads];       // what a reader learns of loads (LoadClocks)
   rl::timestamp_t first_seen[kMaxThreads];  // per thread: when it first read it
 };
 
@@ -836,6 +856,13 @@ bool HaveThread() {
 
 rl::timestamp_t Tick(Clocks& c) { return ++c.acq_rel[c.self]; }
 
+// The running thread's row of the load clocks, its own loads all known.
+rl::timestamp_t* KnownLoads(const Clocks& c) {
+  rl::timestamp_t* known = g_loads.known[c.self];
+  known[c.self] = c.acq_rel[c.self];
+  return known;
+}
+
 // Index of the store a load reads; `rmw` loads read the latest store.
 size_t PickStore(AtomicCell* cell, const Clocks& c, MemOrder mo, bool rmw) {
   size_t index = cell->size - 1;
@@ -849,7 +876,8 @@ size_t PickStore(AtomicCell* cell, const Clocks& c, MemOrder mo, bool rmw) {
     if (mo == MemOrder::kSeqCst && rec.seq_cst) break;
     if (rec.thread >= 0 && c.acq_rel[rec.thread] >= rec.stamp) break;  // rec happens before
     bool seen = false;  // read-read coherence
-    for (int i = 0; i < c.threads && !seen; ++i) seen = c.acq_rel[i] >= rec.first_seen[i];
+    const rl::timestamp_t* loads = KnownLoads(c);
+    for (int i = 0; i < c.threads && !seen; ++i) seen = loads[i] >= rec.first_seen[i];
     if (seen) break;
   }
   const size_t choices = index - oldest + 1;
@@ -875,8 +903,10 @@ bool OrderedBeforeStore(const AtomicCell* cell, size_t index, const Clocks& c) {
   if (rec.thread == c.self) return true;
   auto known = [&](int i) { return std::max(c.acq_rel[i], c.acquire_fence[i]); };
   if (rec.thread >= 0 && known(rec.thread) >= rec.stamp) return true;
+  const rl::timestamp_t* loads = KnownLoads(c);
+  const rl::timestamp_t* pending = g_loads.pending[c.self];
   for (int i = 0; i < c.threads; ++i) {
-    if (known(i) >= rec.first_seen[i]) return true;
+    if (std::max(loads[i], pending[i]) >= rec.first_seen[i]) return true;
   }
   return false;
 }
@@ -910,6 +940,8 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   const bool synch = mo == MemOrder::kAcquire || mo == MemOrder::kAcqRel || mo == MemOrder::kSeqCst;
   rl::timestamp_t* into = synch ? c.acq_rel : c.acquire_fence;
   for (int i = 0; i < c.threads; ++i) into[i] = std::max(into[i], rec.release[i]);
+  rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.pending[c.self];
+  for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], rec.loads[i]);
   g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
   return rec.value;
 }
@@ -936,9 +968,12 @@ void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw, bool plac
   // A release sequence continues through read-modify-writes and through
   // later stores of the thread that started it.
   const bool preserve = rmw || (prev.thread == c.self);
+  const rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.published[c.self];
   for (int i = 0; i < kMaxThreads; ++i) {
     const rl::timestamp_t mine = i < c.threads ? from[i] : 0;
     rec.release[i] = preserve ? std::max(prev.release[i], mine) : mine;
+    const rl::timestamp_t mine_loads = i < c.threads ? loads[i] : 0;
+    rec.loads[i] = preserve ? std::max(prev.loads[i], mine_loads) : mine_loads;
   }
 }
 
@@ -959,6 +994,7 @@ AtomicCell* NewAtomicCell(int64_t initial) {
   rec.stamp = 0;
   for (int i = 0; i < kMaxThreads; ++i) {
     rec.release[i] = 0;
+    rec.loads[i] = 0;
     rec.first_seen[i] = kNever;
   }
   return cell;
@@ -1075,25 +1111,62 @@ void LockCumulativity(AtomicCell* cell) {
   if (!HaveThread() || cell->size < 2) return;
   Clocks c = g_clocks_of(rl::ctx().threadx_);
   const StoreRec& unlock = cell->recs[cell->size - 2];  // what the acquire RMW read
+  rl::timestamp_t* published = g_loads.published[c.self];
   for (int i = 0; i < c.threads; ++i) {
     c.release_fence[i] = std::max(c.release_fence[i], unlock.release[i]);
+    published[i] = std::max(published[i], unlock.loads[i]);
   }
   if (unlock.thread == c.self) {
     // Same CPU: everything before the unlock is ordered before everything
     // after the lock (an acquire and a release fence).
     for (int i = 0; i < c.threads; ++i) c.acq_rel[i] = std::max(c.acq_rel[i], c.acquire_fence[i]);
     for (int i = 0; i < c.threads; ++i) c.release_fence[i] = c.acq_rel[i];
+    rl::timestamp_t* loads = KnownLoads(c);
+    const rl::timestamp_t* pending = g_loads.pending[c.self];
+    for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], pending[i]);
+    for (int i = 0; i < c.threads; ++i) published[i] = loads[i];
   }
 }
 
 LoadFrom LastLoadFrom() { return g_last_load; }
 uint64_t LastStoreId() { return g_next_store_id - 1; }
 
+namespace {
+// A fence's effect on the load clocks, after Relacy's on its own clocks
+// (the same steps: acquire, seq_cst merge, release). publish_loads is false
+// for StoreFence().
+void LoadFence(MemOrder mo, bool publish_loads) {
+  if (!HaveThread()) return;
+  Clocks c = g_clocks_of(rl::ctx().threadx_);
+  rl::timestamp_t* loads = KnownLoads(c);
+  const rl::timestamp_t* pending = g_loads.pending[c.self];
+  if (mo != MemOrder::kRelease) {
+    for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], pending[i]);
+  }
+  if (mo == MemOrder::kSeqCst) {
+    for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], g_loads.seq_cst[i]);
+    for (int i = 0; i < c.threads; ++i) g_loads.seq_cst[i] = loads[i];
+  }
+  if (mo != MemOrder::kAcquire && publish_loads) {
+    rl::timestamp_t* published = g_loads.published[c.self];
+    for (int i = 0; i < c.threads; ++i) published[i] = loads[i];
+  }
+}
+}  // namespace
+
 void Fence(MemOrder mo, const Loc& loc) {
   if (mo == MemOrder::kRelaxed) return;
   PorTouchSeqCst();
   AtomicSection section;
   rl::atomic_thread_fence(Order(mo), Info(loc));
+  LoadFence(mo, true);
+}
+
+void StoreFence(const Loc& loc) {
+  PorTouchSeqCst();
+  AtomicSection section;
+  rl::atomic_thread_fence(rl::mo_release, Info(loc));
+  LoadFence(MemOrder::kRelease, false);
 }
 
 class VarCell {
