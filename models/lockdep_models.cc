@@ -163,6 +163,26 @@ KMC_MODEL("lockdep/ABBA_two_tasks") {
   f.Task("ba", 1, [](Chain<Mutex, 2>& c) { c.Pair(1, 0); });
 }
 
+// The directed search turns a prediction into the deadlock it predicts.
+// Three tasks close the cycle A -> B -> C -> A; the hang needs a task
+// preempted while it holds its first lock, so a search that never preempts
+// (tasks switch only when they sleep or end) never reaches it. Lockdep
+// predicts the cycle from the executions that pass, and its directed search
+// (preempting a task only where it holds the first lock of a dependency and
+// takes the second) runs the three chains against each other until they
+// hang.
+KMC_MODEL("lockdep/ABBCCA_three_tasks_directed") {
+  auto f = m.Fixture<Chain<Mutex, 3>>();
+  m.Describe(
+      "three tasks take A->B, B->C, C->A: a search without preemptions passes, lockdep "
+      "predicts the cycle and its directed search reaches the hang");
+  m.DefaultSearch(SearchMode::kBounded, 0);
+  m.Expect(Verdict::kDeadlock);
+  f.Task("ab", 0, [](Chain<Mutex, 3>& c) { c.Pair(0, 1); });
+  f.Task("bc", 1, [](Chain<Mutex, 3>& c) { c.Pair(1, 2); });
+  f.Task("ca", 2, [](Chain<Mutex, 3>& c) { c.Pair(2, 0); });
+}
+
 // Two tasks that never overlap: no interleaving hangs, lockdep predicts.
 struct Serialized : Chain<Spin, 2> {
   completion first_done;

@@ -131,7 +131,25 @@ struct State {
   std::string splat;
   std::string headline;
   Loc splat_loc;
+  std::vector<PreemptPoint> points;  // of the splat, for a directed search
 };
+
+// The directed search's points (outside State: a search starts afresh).
+std::vector<PreemptPoint>& Directed() {
+  static auto* d = new std::vector<PreemptPoint>();
+  return *d;
+}
+
+PreemptPoint Point(const Loc& held, const Loc& at) {
+  PreemptPoint p;
+  p.held_file = held.file_name();
+  p.held_line = held.line();
+  if (at.line() != 0) {
+    p.at_file = at.file_name();
+    p.at_line = at.line();
+  }
+  return p;
+}
 
 State& S() {
   static State* s = new State();
@@ -283,12 +301,13 @@ void NoteExecution(std::set<uint64_t>* execs, uint64_t e) {
 
 // A prediction (a splat whose deadlock no execution needs to reach).
 void Predict(const std::string& headline, const std::string& body, const std::set<uint64_t>& execs,
-             const Loc& loc) {
+             const Loc& loc, std::vector<PreemptPoint> points) {
   State& st = S();
   if (st.splat.empty()) {
     st.splat = body;
     st.headline = headline;
     st.splat_loc = loc;
+    st.points = std::move(points);
     Runtime::Get().Note("*** lockdep: " + headline, loc);
   }
   if (!CollectingHistory() && !st.prediction.valid && !st.pending_prediction) {
@@ -373,7 +392,8 @@ std::vector<int> FindPath(int from, bool forwards, Match match) {
 }
 
 // Lines " -> (class) ..." for a path, each with the site that recorded it.
-std::string DependencyLines(const std::vector<int>& path, bool forwards, std::set<uint64_t>* execs) {
+std::string DependencyLines(const std::vector<int>& path, bool forwards, std::set<uint64_t>* execs,
+                            std::vector<PreemptPoint>* points) {
   State& st = S();
   std::string s;
   for (size_t i = 0; i < path.size(); ++i) {
@@ -382,6 +402,7 @@ std::string DependencyLines(const std::vector<int>& path, bool forwards, std::se
       const int a = forwards ? path[i] : path[i + 1];
       const int b = forwards ? path[i + 1] : path[i];
       const Edge& e = st.edges.at(EdgeKey(a, b));
+      points->push_back(Point(e.prev_loc, e.site.loc));
       s += "       " + SiteText(e.site.loc) + " (" + e.site.who + ", execution " +
            std::to_string(e.site.execution) + ")\n";
       NoteExecution(execs, e.site.execution);
@@ -447,7 +468,9 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
                          HeldLocks() + Backtrace(h.loc);
       c.usage |= static_cast<uint8_t>(1u << bit);
       c.usage_site[bit] = Site{st.execution, h.loc, Who()};
-      Predict("WARNING: inconsistent lock state", body, execs, h.loc);
+      // The deadlock needs the interrupt while the lock is held with it enabled.
+      Predict("WARNING: inconsistent lock state", body, execs, h.loc,
+              {Point(c.usage_site[bad].loc, Loc()), Point(h.loc, Loc())});
       return;
     }
     // The dependencies must not connect this lock to one in the opposite
@@ -464,7 +487,9 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
       const int other_bit = (st.classes[other].usage & (1u << excl)) ? excl : (excl | kReadMask);
       std::set<uint64_t> execs;
       NoteExecution(&execs, st.classes[other].usage_site[other_bit].execution);
-      const std::string deps = DependencyLines(path, forwards, &execs);
+      std::vector<PreemptPoint> points{Point(h.loc, Loc()),
+                                       Point(st.classes[other].usage_site[other_bit].loc, Loc())};
+      const std::string deps = DependencyLines(path, forwards, &execs, &points);
       const int middle = path.size() > 1 ? path[1] : other;
       c.usage |= static_cast<uint8_t>(1u << bit);
       c.usage_site[bit] = Site{st.execution, h.loc, Who()};
@@ -478,7 +503,8 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
       body += HeldLocks() + "\nthe shortest dependencies between 2nd lock and 1st lock:\n" + deps +
               "\n... which became " + StateName(other_bit) + (forwards ? "-unsafe" : "-safe") +
               " at:\n" + UsageSiteText(other, other_bit) + Backtrace(h.loc);
-      Predict("WARNING: possible irq lock inversion dependency detected", body, execs, h.loc);
+      Predict("WARNING: possible irq lock inversion dependency detected", body, execs, h.loc,
+              std::move(points));
       return;
     }
   }
@@ -524,7 +550,7 @@ bool CheckRecursion(const Held& next, const std::vector<Held>& held, size_t firs
       Runtime::Get().Fail(Verdict::kDeadlock, headline, body, next.loc);
     }
     (void)a;
-    Predict(headline, body, {}, next.loc);
+    Predict(headline, body, {}, next.loc, {Point(prev.loc, next.loc)});
     return true;
   }
   return true;
@@ -535,9 +561,13 @@ void CircularBug(const Held& prev, const Held& next, const std::vector<int>& pat
   State& st = S();
   std::set<uint64_t> execs;
   std::string chain;
+  // The directed search preempts each task holding the first lock of a
+  // dependency just before it takes the second.
+  std::vector<PreemptPoint> points{Point(prev.loc, next.loc)};
   const int depth = static_cast<int>(path.size()) - 1;
   for (int i = depth; i >= 1; --i) {
     const Edge& e = st.edges.at(EdgeKey(path[i - 1], path[i]));
+    points.push_back(Point(e.prev_loc, e.site.loc));
     chain += "\n-> #" + std::to_string(i) + " " + ClassDesc(path[i]) + ":\n       " +
              SiteText(e.site.loc) + " (" + e.site.who + ", execution " +
              std::to_string(e.site.execution) + ")\n       held " + st.classes[path[i - 1]].name +
@@ -569,7 +599,8 @@ void CircularBug(const Held& prev, const Held& next, const std::vector<int>& pat
           "  lock(" + c[source].name + ");\n"
           "\n *** DEADLOCK ***\n\n" +
           HeldLocks() + Backtrace(next.loc);
-  Predict("WARNING: possible circular locking dependency detected", body, execs, next.loc);
+  Predict("WARNING: possible circular locking dependency detected", body, execs, next.loc,
+          std::move(points));
 }
 
 // check_irq_usage() for a new dependency prev -> next: an irq-safe lock
@@ -597,8 +628,11 @@ void CheckIrqDependency(const Held& prev, const Held& next) {
       std::set<uint64_t> execs;
       NoteExecution(&execs, st.classes[safe].usage_site[used_bit].execution);
       NoteExecution(&execs, st.classes[unsafe].usage_site[unsafe_bit].execution);
-      const std::string back_deps = DependencyLines(back, false, &execs);
-      const std::string fwd_deps = DependencyLines(fwd, true, &execs);
+      std::vector<PreemptPoint> points{
+          Point(prev.loc, next.loc), Point(st.classes[unsafe].usage_site[unsafe_bit].loc, Loc()),
+          Point(st.classes[safe].usage_site[used_bit].loc, Loc())};
+      const std::string back_deps = DependencyLines(back, false, &execs, &points);
+      const std::string fwd_deps = DependencyLines(fwd, true, &execs, &points);
       const std::string safe_name = StateName(used_bit);
       const std::string unsafe_name = StateName(unsafe_bit);
       const IrqState irq = CurrentIrqState();
@@ -620,7 +654,7 @@ void CheckIrqDependency(const Held& prev, const Held& next) {
               "-irq-unsafe lock:\n" + fwd_deps + Backtrace(next.loc);
       Predict("WARNING: " + safe_name + "-safe -> " + unsafe_name +
                   "-unsafe lock order detected",
-              body, execs, next.loc);
+              body, execs, next.loc, std::move(points));
       return;
     }
   }
@@ -838,6 +872,7 @@ void BeginExecution() {
   for (std::vector<Held>& h : st.held) h.clear();
   st.splat.clear();
   st.headline.clear();
+  st.points.clear();
 }
 
 void FinishExecution() {
@@ -861,6 +896,24 @@ const std::string& ExecutionHeadline() { return S().headline; }
 Loc ExecutionSplatLoc() { return S().splat_loc; }
 bool ExecutionPredicted() { return !S().splat.empty(); }
 const Prediction& SearchPrediction() { return S().prediction; }
+const std::vector<PreemptPoint>& ExecutionPreemptPoints() { return S().points; }
+void SetDirectedPoints(std::vector<PreemptPoint> points) { Directed() = std::move(points); }
+
+bool MayPreempt(int thread, Access access, const Loc& loc) {
+  State& st = S();
+  const size_t i = static_cast<size_t>(thread + 1);
+  if (thread < 0 || i >= st.held.size() || st.held[i].empty()) return false;
+  for (const PreemptPoint& p : Directed()) {
+    if (p.at_line != 0 &&
+        (access != Access::kAcquire || p.at_line != loc.line() || p.at_file != loc.file_name())) {
+      continue;
+    }
+    for (const Held& h : st.held[i]) {
+      if (h.loc.line() == p.held_line && p.held_file == h.loc.file_name()) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace kmc::internal::lockdep
 

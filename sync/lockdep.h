@@ -157,6 +157,25 @@ struct Prediction {
 };
 const Prediction& SearchPrediction();
 
+// Lockdep's directed search (sync/runner.cc) tries to turn a prediction
+// into a real deadlock: it re-explores the model preempting a task only
+// where the splat's dependencies were recorded. A point: while the task holds
+// a lock taken at `held`, at an acquisition at `at` (the second lock of a
+// recorded dependency), or, when `at_line` is 0, at any scheduling point (a
+// lock an interrupt may come for).
+struct PreemptPoint {
+  std::string held_file;
+  unsigned held_line = 0;
+  std::string at_file;
+  unsigned at_line = 0;
+};
+// The points of the running execution's splat (empty when none).
+const std::vector<PreemptPoint>& ExecutionPreemptPoints();
+// The points of the directed search that runs next (kept across searches);
+// MayPreempt is its EngineRequest::may_preempt.
+void SetDirectedPoints(std::vector<PreemptPoint> points);
+bool MayPreempt(int thread, Access access, const Loc& loc);
+
 }  // namespace kmc::internal::lockdep
 
 #endif  // KMC_SYNC_LOCKDEP_H_

@@ -63,6 +63,11 @@ std::string Pad(std::string s, size_t w) {
 TraceMode g_trace_mode = TraceMode::kShort;
 int g_report_pass_bound = -1;
 
+// Executions lockdep's directed search may run before it gives up.
+constexpr uint64_t kDirectedBudget = 20000;
+// The report being formatted is an execution of lockdep's directed search.
+bool g_directed_report = false;
+
 std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep,
                          uint64_t iteration, TraceMode mode) {
   const Runtime& rt = Runtime::Get();
@@ -74,7 +79,11 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
   s += "\nmodel:    " + model.name() + "\n";
   s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
        model.expected().ToString() + ")\n";
-  if (r.preemption_bound >= 0) {
+  if (g_directed_report) {
+    s += "found in: execution " + std::to_string(iteration) +
+         " of lockdep's directed search (tasks preempted only at the lock acquisitions the "
+         "splat recorded)";
+  } else if (r.preemption_bound >= 0) {
     // Iterative context bounding: the passes with fewer preemptions (each
     // complete) found nothing.
     const int k = r.preemption_bound;
@@ -272,6 +281,82 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   rt.EndRun();
 }
 
+// Lockdep's directed search. `r` holds a prediction (verdict `possible
+// deadlock`) just replayed: the splat's dependencies name where they were
+// recorded. A full search in which a task may be preempted only while it
+// holds the first lock of one of them and is about to take the second (or,
+// for an irq-state splat, anywhere while it holds the lock an interrupt
+// comes for) runs the recorded chains against each other. When an execution
+// hangs, `r` becomes that deadlock: its own token (mode "d") and report,
+// which keeps lockdep's splat. Otherwise the report says how many
+// executions were tried. Deterministic, so a replay of the prediction's
+// token runs it again and prints the same report.
+void DirectedSearch(const Model& model, TraceMode mode, Result* r) {
+  if (r->verdict != Verdict::kPossibleDeadlock) return;
+  Runtime& rt = Runtime::Get();
+  internal::lockdep::SetDirectedPoints(internal::lockdep::ExecutionPreemptPoints());
+  EngineRequest req;
+  req.search = SearchMode::kFull;
+  req.depth_limit = model.depth_limit();
+  req.may_preempt = &internal::lockdep::MayPreempt;
+  rt.StartRun(&model, false);
+  internal::lockdep::BeginSearch();
+  rt.set_budget(kDirectedBudget);
+  const EngineOutcome o = internal::RunEngine(req);
+  const uint64_t tried = rt.executions();
+  const bool budget_hit = rt.budget_hit();
+  std::string note;
+  if (o.error.empty() && !o.diverged && !budget_hit && o.engine_verdict == Verdict::kDeadlock) {
+    const PendingReport first = TakeReport(o);
+    rt.EndRun();
+    Result d = *r;
+    d.replay = EncodeToken(model.name(), SearchMode::kFull, 0, o.state, /*icb_pass=*/false,
+                          /*directed=*/true);
+    EngineRequest replay;
+    replay.search = SearchMode::kFull;
+    replay.depth_limit = model.depth_limit();
+    g_directed_report = true;
+    ReplayInto(model, replay, o.state, o.stop_iteration, &first, mode, &d);
+    g_directed_report = false;
+    if (d.verdict == Verdict::kDeadlock) {
+      r->verdict = d.verdict;
+      r->message = d.message;
+      r->report = d.report;
+      r->replay = d.replay;
+      r->executions += tried;
+      CopySummary(d, r);
+      return;
+    }
+    note = "directed: lockdep's directed search reached a hang in execution " +
+           std::to_string(o.stop_iteration) + ", but it did not hang again when re-run (" +
+           d.message + ")";
+  } else {
+    if (o.engine_verdict != Verdict::kClean && o.engine_verdict != Verdict::kDeadlock &&
+        o.error.empty() && !budget_hit) {
+      const PendingReport other = TakeReport(o);
+      note = "directed: lockdep's directed search stopped after " + std::to_string(tried) +
+             " executions at another failure (" + std::string(VerdictName(other.verdict)) +
+             ": " + other.headline + ") before reaching a hang";
+    } else if (!o.error.empty()) {
+      note = "directed: lockdep's directed search could not run: " + o.error;
+    } else {
+      note = "directed: lockdep's directed search tried " + std::to_string(tried) +
+             (tried == 1 ? " execution" : " executions") +
+             " (tasks preempted only at the lock acquisitions the splat recorded) and did not "
+             "reach the hang" +
+             (budget_hit ? " before its budget ran out" : ": no such schedule hangs");
+    }
+    rt.EndRun();
+  }
+  r->executions += tried;
+  const size_t end = r->report.rfind(kRule);
+  if (end != std::string::npos) r->report.insert(end, note + "\n");
+  if (!g_out_dir.empty()) {
+    r->out_files = WriteTraceFiles(g_out_dir, model.name(), std::string(VerdictName(r->verdict)),
+                                   r->report, &r->out_error);
+  }
+}
+
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -411,6 +496,15 @@ BugFound BugOfReplay(const Result& one, uint64_t execution, uint64_t hits) {
   return b;
 }
 
+// A prediction's bug after its directed search: the deadlock it reached, or
+// the prediction with the search's note.
+void KeepDirected(const Result& r, BugFound* b) {
+  b->verdict = r.verdict;
+  b->message = r.message;
+  b->replay = r.replay;
+  b->report = r.report;
+}
+
 // Replays each bug's kept execution for its report; the first bug found
 // gives the result's verdict, message, token and (after the table) report.
 void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
@@ -435,6 +529,9 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
     Result one = *r;
     ReplayPrediction(model, req, *prediction, mode, &one);
     r->bugs.push_back(BugOfReplay(one, prediction->execution, 1));
+    DirectedSearch(model, mode, &one);
+    KeepDirected(one, &r->bugs.back());
+    r->executions = one.executions;
   }
   g_out_dir = out_dir;
   CopySummary(first_one, r);
@@ -647,7 +744,11 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
     r.complete = req.search == SearchMode::kExhaustive && !budget_hit;
     if (r.all_bugs) {
       r.bugs.push_back(BugOfReplay(r, prediction.execution, 1));
+      DirectedSearch(model, options.trace, &r);
+      KeepDirected(r, &r.bugs.back());
       r.report = FormatBugTable(r) + "\n" + r.report;
+    } else {
+      DirectedSearch(model, options.trace, &r);
     }
     r.seconds = Seconds(t0);
     r.match = r.expected.Contains(r.verdict);
@@ -808,7 +909,11 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   const auto t0 = std::chrono::steady_clock::now();
   g_trace_mode = mode;
   g_out_dir = OutDir(out_dir);
+  g_directed_report = t->directed;
   ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds);
+  g_directed_report = false;
+  // A prediction: its directed search, as the check that found it ran it.
+  if (!t->directed) DirectedSearch(model, mode, &r);
   r.seconds = Seconds(t0);
   r.match = r.expected.Contains(r.verdict);
   return r;

@@ -64,11 +64,13 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }  // namespace
 
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state, bool icb_pass) {
+                        const std::string& engine_state, bool icb_pass, bool directed) {
   std::istringstream in(engine_state);
   uint64_t iteration = 0;
   in >> iteration;
-  std::string body = "kmc1." + ModeCode(mode, bound, icb_pass) + "." + Hex(Fnv1a(model_name), 8) + "." +
+  if (directed) mode = SearchMode::kFull;
+  std::string body = "kmc1." + (directed ? std::string("d") : ModeCode(mode, bound, icb_pass)) +
+                     "." + Hex(Fnv1a(model_name), 8) + "." +
                      std::to_string(iteration);
   if (mode != SearchMode::kRandom) {
     size_t n = 0;
@@ -132,8 +134,9 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
   const std::string_view mode = parts[1];
   if (mode == "x") {
     t.mode = SearchMode::kExhaustive;
-  } else if (mode == "f") {
+  } else if (mode == "f" || mode == "d") {
     t.mode = SearchMode::kFull;
+    t.directed = mode == "d";
   } else if (mode == "r") {
     t.mode = SearchMode::kRandom;
   } else if (mode.size() > 1 && (mode[0] == 'b' || mode[0] == 'i')) {

@@ -4,7 +4,8 @@
 //
 // mode: x (exhaustive), f (full), b<K> (context bound K), r (random), i<K>
 // (the pass with at most K preemptions of iterative context bounding: the
-// same tree as b<K>, reported as such). choices: the
+// same tree as b<K>, reported as such), d (an execution of lockdep's
+// directed search, a full search's path). choices: the
 // engine's decision path, one "<count><type><index>" per decision joined by
 // '-' (type is a letter). model-hash and check are FNV-1a hashes in hex.
 // Only [0-9a-z.-] appear, so a token is safe to paste into a shell.
@@ -35,13 +36,16 @@ struct Token {
   bool icb_pass = false;
   uint64_t iteration = 0;
   std::string engine_state;  // Relacy's "iteration size c i t ..." form
+  // Mode "d": an execution of lockdep's directed search, replayed as a full
+  // search's (sync/lockdep.h).
+  bool directed = false;
 };
 
 // engine_state: "<iteration> <n> (<count> <index> <type>)*", or
 // "<iteration>" for a random search.
 // icb_pass (with mode kBounded): an i<bound> token.
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state, bool icb_pass = false);
+                        const std::string& engine_state, bool icb_pass = false, bool directed = false);
 
 // nullopt and *error on a token that is not valid for `model_name`.
 std::optional<Token> DecodeToken(std::string_view model_name, std::string_view text,

@@ -2,6 +2,7 @@
 // and splat layout, predictions in every search mode, replay of predictions
 // (also across executions), and deadlocks reported with lockdep's splat.
 
+#include <optional>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -11,6 +12,7 @@
 namespace kmc {
 namespace {
 
+using ::kmc::testing::Check;
 using ::kmc::testing::Contains;
 using ::kmc::testing::ExpectCleanAndComplete;
 using ::kmc::testing::ExpectFailure;
@@ -228,6 +230,69 @@ TEST(LockdepTest, RealDeadlockCarriesTheSplat) {
                                      std::string(kCircular)))
       << r.report;
   EXPECT_TRUE(Contains(r.report, kCycleBody)) << r.report;
+}
+
+// Lockdep's directed search turns a prediction into the deadlock it
+// predicts: a search that never preempts passes, lockdep predicts the
+// A -> B -> C -> A cycle, and the directed search reaches the hang. The
+// verdict is `deadlock`, with a token of its own (mode d) that replays the
+// report byte for byte, and the splat stays in the report.
+TEST(LockdepDirectedTest, ReachesTheHangOfAThreeLockCycle) {
+  Result r = ExpectFailure("lockdep/ABBCCA_three_tasks_directed");
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock);
+  EXPECT_EQ(r.search, SearchMode::kBounded);
+  EXPECT_TRUE(Contains(r.replay, "kmc1.d.")) << r.replay;
+  EXPECT_FALSE(Contains(r.replay, "+")) << r.replay;
+  EXPECT_EQ(r.message, "kmc: deadlock: every remaining task is asleep and nothing can wake it");
+  EXPECT_TRUE(Contains(r.report, " of lockdep's directed search (")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "lockdep predicted this deadlock before it happened:\n" +
+                                     std::string(kCircular)))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "Chain exists of:\n")) << r.report;
+  for (const char* task : {"ab:101", "bc:102", "ca:103"}) {
+    EXPECT_TRUE(Contains(r.report, "task " + std::string(task) + " blocked forever")) << r.report;
+  }
+}
+
+// The same two tasks that a full search catches in the act: a search without
+// preemptions only predicts, and the directed search finds the hang, in
+// every search mode that misses it.
+TEST(LockdepDirectedTest, BoundedAndRandomSearchesReachTheHangThroughThePrediction) {
+  Result b = Check("lockdep/ABBA_two_tasks", testing::Bounded(0));
+  EXPECT_EQ(b.verdict, Verdict::kDeadlock) << b.report;
+  EXPECT_TRUE(Contains(b.report, " of lockdep's directed search (")) << b.report;
+  EXPECT_TRUE(Contains(b.report, "lockdep predicted this deadlock before it happened:")) << b.report;
+  std::string error;
+  std::optional<Result> again = ReplayModel(*FindModel(b.model), b.replay, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->report, b.report);
+  // Random executions that happen not to hang (seed 1, one execution).
+  RunOptions random;
+  random.search = SearchMode::kRandom;
+  random.executions = 1;
+  Result x = Check("lockdep/ABBA_two_tasks", random);
+  EXPECT_EQ(x.verdict, Verdict::kDeadlock) << x.report;
+}
+
+// When no schedule of the recorded chains hangs (one task holds both halves;
+// two tasks never overlap; the halves come from different executions; the
+// interrupt is pinned to another CPU), the verdict stays `possible deadlock`
+// and the report says what the directed search tried.
+TEST(LockdepDirectedTest, StaysAPredictionWhenNoScheduleHangs) {
+  for (const char* model :
+       {"lockdep/ABBA_spin", "lockdep/ABBCCDDA_mutex", "lockdep/ABBA_two_tasks_serialized",
+        "lockdep/ABBA_across_executions", "irq/handler_on_other_cpu_predicted",
+        "lockdep/hardirq_safe_unsafe"}) {
+    Result r = ExpectMatch(model);
+    EXPECT_EQ(r.verdict, Verdict::kPossibleDeadlock) << model;
+    EXPECT_TRUE(Contains(r.report, "directed: lockdep's directed search tried ")) << r.report;
+    EXPECT_TRUE(Contains(r.report, "and did not reach the hang: no such schedule hangs\n"))
+        << r.report;
+  }
+  // The serialized tasks: both run, in every order the completion allows.
+  Result s = ExpectMatch("lockdep/ABBA_two_tasks_serialized");
+  EXPECT_TRUE(Contains(s.report, "directed: lockdep's directed search tried 3 executions"))
+      << s.report;
 }
 
 }  // namespace

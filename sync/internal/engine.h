@@ -239,6 +239,14 @@ struct EngineRequest {
   // random search resumes from first_iteration alone.
   bool save_resume = false;
   bool resume = false;
+  // A directed search (with kFull): at a scheduling point the running thread
+  // may be preempted only where may_preempt(thread, access, loc) holds;
+  // elsewhere it runs on until it sleeps or ends (lockdep's directed search,
+  // sync/lockdep.h). The tree keeps the shape of the undirected search (a
+  // choice of the next thread still lists every eligible thread, the others
+  // are simply never explored there), so a token it finds replays as an
+  // ordinary full-search token.
+  bool (*may_preempt)(int thread, Access access, const Loc& loc) = nullptr;
 };
 
 struct EngineOutcome {

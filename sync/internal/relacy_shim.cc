@@ -207,6 +207,12 @@ struct EngineState {
   bool resuming = false;
   bool save_resume = false;
   void (*tree_save)(void*) = nullptr;
+  // A directed search (EngineRequest::may_preempt) and the scheduling point
+  // the running thread is at (set by SchedulePoint around its sched()).
+  bool (*may_preempt)(int, Access, const Loc&) = nullptr;
+  bool at_point = false;
+  Access point_access = Access::kChoice;
+  Loc point_loc;
 };
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
@@ -347,6 +353,19 @@ class KmcTreeScheduler
   }
 
   bool iteration_end_impl() {
+    if (g_engine.may_preempt != nullptr) {
+      // A directed search: nodes where the running thread had to go on are
+      // never branched.
+      for (size_t i = this->stree_.size(); i != 0; --i) {
+        auto& n = this->stree_[i - 1];
+        if (fixed_[i - 1] || n.index_ + 1 >= n.count_) continue;
+        this->stree_.resize(i);
+        fixed_.resize(i);
+        n.index_ += 1;
+        return false;
+      }
+      return true;
+    }
     if (!por_) return base_t::iteration_end_impl();
     if (step_node_ >= 0) EndStep(-1);
     for (size_t i = this->stree_.size(); i != 0; --i) {
@@ -441,13 +460,22 @@ class KmcTreeScheduler
     }
     int threads[N];
     for (unsigned i = 0; i < n; ++i) threads[i] = static_cast<int>(this->running_threads[eligible[i]]);
-    return eligible[Decide(n, rl::sched_type_sched, threads)];
+    int forced = -1;
+    if (g_engine.may_preempt != nullptr && g_engine.at_point && self >= 0 &&
+        !g_engine.may_preempt(static_cast<int>(self), g_engine.point_access, g_engine.point_loc)) {
+      for (unsigned i = 0; i < n; ++i) {
+        if (threads[i] == static_cast<int>(self)) forced = static_cast<int>(i);
+      }
+    }
+    return eligible[Decide(n, rl::sched_type_sched, threads, forced)];
   }
 
   // One explored decision among `limit` alternatives: the search tree's
   // node at this depth, validated against a replayed path. `threads` names
   // the thread of each alternative of a choice of the next thread.
-  unsigned Decide(unsigned limit, rl::sched_type t, const int* threads) {
+  // `forced` (a directed search): the alternative a new node must take and
+  // keep.
+  unsigned Decide(unsigned limit, rl::sched_type t, const int* threads, int forced = -1) {
     unsigned result = 0;
     const size_t size = this->stree_.size();
     if (this->stree_depth_ == size) {
@@ -458,6 +486,11 @@ class KmcTreeScheduler
       }
       typename base_t::stree_node n = {limit, 0, t, 0};
       if (por_) result = NewNode(limit, threads, &n);
+      if (forced >= 0) {
+        result = static_cast<unsigned>(forced);
+        n.index_ = result;
+      }
+      if (g_engine.may_preempt != nullptr) fixed_.push_back(forced >= 0);
       this->stree_.push_back(n);
     } else {
       auto& n = this->stree_[this->stree_depth_];
@@ -617,6 +650,7 @@ class KmcTreeScheduler
 
   unsigned switches_remain_ = 0;
   bool por_ = false;
+  std::vector<bool> fixed_;        // directed search: parallel to stree_
   bool blocked_ = false;
   std::vector<PorNode> nodes_;     // parallel to stree_
   std::vector<SleepEntry> sleep_;  // the current execution's sleep set
@@ -748,13 +782,19 @@ const char* AccessName(Access a) {
 }
 
 void SchedulePoint(const void* object, const char* /*op*/, Access access,
-                   const Loc& /*loc*/) {
+                   const Loc& loc) {
   Progress();
   // The runtime told the reduced search what the step touches (por.h).
   (void)object;
   (void)access;
   if (g_engine.atomic_depth > 0) PorStepRunsAnnounced(CurrentThread());
+  if (g_engine.may_preempt != nullptr) {
+    g_engine.at_point = true;
+    g_engine.point_access = access;
+    g_engine.point_loc = loc;
+  }
   rl::ctx().sched();
+  g_engine.at_point = false;
 }
 
 AtomicSection::AtomicSection() {
@@ -779,6 +819,7 @@ WakeReason Park(bool timed, const Loc& loc) {
   Progress();
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
   Progress();
+  g_engine.at_point = false;
   g_engine.parked[th] = false;
   // The resumed step reads what its waker (or a timeout) left in its state.
   PorTouchKey(PorTaskKey(th), false);
@@ -1264,6 +1305,7 @@ EngineOutcome RunEngine(const EngineRequest& req) {
       break;
     case SearchMode::kFull:
       params.search_type = rl::sched_full;
+      g_engine.may_preempt = req.may_preempt;
       break;
     case SearchMode::kBounded:
       params.search_type = rl::sched_bound;
