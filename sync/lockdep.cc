@@ -4,6 +4,9 @@
 #include "sync/lockdep.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <string_view>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "sync/internal/c_loc.h"
 #include "sync/internal/runtime.h"
 
 namespace kmc::internal::lockdep {
@@ -65,7 +69,9 @@ uint8_t DepOf(Read prev, Read next) {
 struct Site {
   uint64_t execution = 0;
   Loc loc;
-  std::string who;  // "task/pid"
+  std::string who;    // "task/pid"
+  std::string model;  // the model whose execution recorded it
+  std::string token;  // an inherited site (another model): its replay token
 };
 
 struct LockClass {
@@ -132,6 +138,11 @@ struct State {
   std::string headline;
   Loc splat_loc;
   std::vector<PreemptPoint> points;  // of the splat, for a directed search
+  // Driver scope: the model running now, and the tokens of other models'
+  // executions the pending prediction needs (in the order first noted).
+  std::string model;
+  std::vector<std::string> foreign;
+  std::vector<std::string> prediction_foreign;
 };
 
 // The directed search's points (outside State: a search starts afresh).
@@ -295,8 +306,24 @@ Instance& InstanceOf(const void* lock, const std::string& name, WaitType wait, c
 
 // --- Reports ------------------------------------------------------------------
 
-void NoteExecution(std::set<uint64_t>* execs, uint64_t e) {
-  if (e != 0 && e != S().execution) execs->insert(e);
+void NoteExecution(std::set<uint64_t>* execs, const Site& site) {
+  State& st = S();
+  if (site.model != st.model) {
+    // Recorded by another model of the driver (kmc check --lockdep_scope=driver).
+    if (!site.token.empty() &&
+        std::find(st.foreign.begin(), st.foreign.end(), site.token) == st.foreign.end()) {
+      st.foreign.push_back(site.token);
+    }
+    return;
+  }
+  if (site.execution != 0 && site.execution != st.execution) execs->insert(site.execution);
+}
+
+// "(task/pid, execution N)", naming the model when it is another one.
+std::string SiteOrigin(const Site& site) {
+  std::string s = "(" + site.who + ", ";
+  if (site.model != S().model) s += "model " + site.model + ", ";
+  return s + "execution " + std::to_string(site.execution) + ")";
 }
 
 // A prediction (a splat whose deadlock no execution needs to reach).
@@ -315,8 +342,10 @@ void Predict(const std::string& headline, const std::string& body, const std::se
     st.prediction.headline = headline;
     st.prediction.execution = st.execution;
     st.prediction_execs.assign(execs.begin(), execs.end());
+    st.prediction_foreign = st.foreign;
     st.search_off = true;
   }
+  st.foreign.clear();
 }
 
 bool ChecksOn() {
@@ -403,9 +432,8 @@ std::string DependencyLines(const std::vector<int>& path, bool forwards, std::se
       const int b = forwards ? path[i + 1] : path[i];
       const Edge& e = st.edges.at(EdgeKey(a, b));
       points->push_back(Point(e.prev_loc, e.site.loc));
-      s += "       " + SiteText(e.site.loc) + " (" + e.site.who + ", execution " +
-           std::to_string(e.site.execution) + ")\n";
-      NoteExecution(execs, e.site.execution);
+      s += "       " + SiteText(e.site.loc) + " " + SiteOrigin(e.site) + "\n";
+      NoteExecution(execs, e.site);
     }
   }
   return s;
@@ -413,8 +441,7 @@ std::string DependencyLines(const std::vector<int>& path, bool forwards, std::se
 
 std::string UsageSiteText(int cls, int bit) {
   const Site& u = S().classes[cls].usage_site[bit];
-  return "  " + SiteText(u.loc) + " (" + u.who + ", execution " + std::to_string(u.execution) +
-         ")\n";
+  return "  " + SiteText(u.loc) + " " + SiteOrigin(u) + "\n";
 }
 
 std::string IrqScenario(int safe, int unsafe, int middle) {
@@ -452,7 +479,7 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
     else if (!(bit & kReadMask) && (c.usage & (1u << (excl | kReadMask)))) bad = excl | kReadMask;
     if (bad >= 0) {
       std::set<uint64_t> execs;
-      NoteExecution(&execs, c.usage_site[bad].execution);
+      NoteExecution(&execs, c.usage_site[bad]);
       std::string body = std::string("inconsistent {") + UsageName(bad) + "} -> {" +
                          UsageName(bit) + "} usage.\n" + Who() + " " + IrqStateText(irq) +
                          " takes:\n " + HeldDesc(h) + "\n{" + UsageName(bad) +
@@ -467,7 +494,7 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
                          "\n *** DEADLOCK ***\n\n" +
                          HeldLocks() + Backtrace(h.loc);
       c.usage |= static_cast<uint8_t>(1u << bit);
-      c.usage_site[bit] = Site{st.execution, h.loc, Who()};
+      c.usage_site[bit] = Site{st.execution, h.loc, Who(), st.model, ""};
       // The deadlock needs the interrupt while the lock is held with it enabled.
       Predict("WARNING: inconsistent lock state", body, execs, h.loc,
               {Point(c.usage_site[bad].loc, Loc()), Point(h.loc, Loc())});
@@ -486,13 +513,13 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
       const int other = path.back();
       const int other_bit = (st.classes[other].usage & (1u << excl)) ? excl : (excl | kReadMask);
       std::set<uint64_t> execs;
-      NoteExecution(&execs, st.classes[other].usage_site[other_bit].execution);
+      NoteExecution(&execs, st.classes[other].usage_site[other_bit]);
       std::vector<PreemptPoint> points{Point(h.loc, Loc()),
                                        Point(st.classes[other].usage_site[other_bit].loc, Loc())};
       const std::string deps = DependencyLines(path, forwards, &execs, &points);
       const int middle = path.size() > 1 ? path[1] : other;
       c.usage |= static_cast<uint8_t>(1u << bit);
-      c.usage_site[bit] = Site{st.execution, h.loc, Who()};
+      c.usage_site[bit] = Site{st.execution, h.loc, Who(), st.model, ""};
       std::string body = Who() + " just changed the state of lock:\n " + HeldDesc(h) + "\n";
       body += forwards ? "but this lock took another, " + StateName(other_bit) + "-unsafe lock in the past:\n"
                        : "but this lock was taken by another, " + StateName(other_bit) + "-safe lock in the past:\n";
@@ -509,7 +536,7 @@ void MarkUsage(const Held& h, int bit, const IrqState& irq) {
     }
   }
   c.usage |= static_cast<uint8_t>(1u << bit);
-  c.usage_site[bit] = Site{st.execution, h.loc, Who()};
+  c.usage_site[bit] = Site{st.execution, h.loc, Who(), st.model, ""};
   st.recorded = true;
 }
 
@@ -569,10 +596,9 @@ void CircularBug(const Held& prev, const Held& next, const std::vector<int>& pat
     const Edge& e = st.edges.at(EdgeKey(path[i - 1], path[i]));
     points.push_back(Point(e.prev_loc, e.site.loc));
     chain += "\n-> #" + std::to_string(i) + " " + ClassDesc(path[i]) + ":\n       " +
-             SiteText(e.site.loc) + " (" + e.site.who + ", execution " +
-             std::to_string(e.site.execution) + ")\n       held " + st.classes[path[i - 1]].name +
-             " taken at " + SiteText(e.prev_loc) + "\n";
-    NoteExecution(&execs, e.site.execution);
+             SiteText(e.site.loc) + " " + SiteOrigin(e.site) + "\n       held " +
+             st.classes[path[i - 1]].name + " taken at " + SiteText(e.prev_loc) + "\n";
+    NoteExecution(&execs, e.site);
   }
   chain += "\n-> #0 " + ClassDesc(next.cls) + ":\n       " + SiteText(next.loc) + " (" + Who() +
            ", execution " + std::to_string(st.execution) + ")\n       held " +
@@ -626,8 +652,8 @@ void CheckIrqDependency(const Held& prev, const Held& next) {
       const int unsafe_bit =
           (st.classes[unsafe].usage & (1u << excl)) ? excl : (excl | kReadMask);
       std::set<uint64_t> execs;
-      NoteExecution(&execs, st.classes[safe].usage_site[used_bit].execution);
-      NoteExecution(&execs, st.classes[unsafe].usage_site[unsafe_bit].execution);
+      NoteExecution(&execs, st.classes[safe].usage_site[used_bit]);
+      NoteExecution(&execs, st.classes[unsafe].usage_site[unsafe_bit]);
       std::vector<PreemptPoint> points{
           Point(prev.loc, next.loc), Point(st.classes[unsafe].usage_site[unsafe_bit].loc, Loc()),
           Point(st.classes[safe].usage_site[used_bit].loc, Loc())};
@@ -679,7 +705,7 @@ void AddDependency(const Held& prev, const Held& next) {
   if (is_new) {
     Edge e;
     e.deps = dep;
-    e.site = Site{st.execution, next.loc, Who()};
+    e.site = Site{st.execution, next.loc, Who(), st.model, ""};
     e.prev_loc = prev.loc;
     st.edges.emplace(key, e);
     st.classes[prev.cls].after.push_back(next.cls);
@@ -860,7 +886,174 @@ bool Holds(const void* lock) {
 
 void BeginSearch() {
   State& st = S();
+  std::string model = std::move(st.model);
   st = State();
+  st.model = std::move(model);
+}
+
+void SetModel(const std::string& name) { S().model = name; }
+
+// --- The graph across models (kmc check --lockdep_scope=driver) -----------------
+
+namespace {
+
+// Fields are separated by tabs, records by newlines; both are escaped.
+std::string Esc(const std::string& x) {
+  std::string out;
+  for (char c : x) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+std::string Unesc(std::string_view x) {
+  std::string out;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == '\\' && i + 1 < x.size()) {
+      ++i;
+      out += x[i] == 't' ? '\t' : x[i] == 'n' ? '\n' : x[i];
+    } else {
+      out += x[i];
+    }
+  }
+  return out;
+}
+std::vector<std::string> Fields(std::string_view line) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', start);
+    f.push_back(Unesc(line.substr(start, tab == std::string_view::npos ? std::string_view::npos
+                                                                      : tab - start)));
+    if (tab == std::string_view::npos) return f;
+    start = tab + 1;
+  }
+}
+
+// Imported locations live for the rest of the process, as C call sites do.
+Loc InternLoc(const std::string& file, const std::string& fn, unsigned line) {
+  if (line == 0) return Loc();
+  static auto* strings = new std::set<std::string>();
+  static auto* records = new std::map<std::tuple<std::string, std::string, unsigned>, LocRecord*>();
+  auto key = std::make_tuple(file, fn, line);
+  auto it = records->find(key);
+  if (it == records->end()) {
+    auto* r = new LocRecord{strings->insert(file).first->c_str(), strings->insert(fn).first->c_str(),
+                            line, 0};
+    it = records->emplace(key, r).first;
+  }
+  return FromRecord(it->second);
+}
+
+std::string LocFields(const Loc& loc) {
+  return Esc(loc.line() ? loc.file_name() : "") + "\t" +
+         Esc(loc.line() ? loc.function_name() : "") + "\t" + std::to_string(loc.line());
+}
+
+std::string SiteFields(const Site& site, const std::function<std::string(const std::string&)>& token) {
+  std::string t = site.token;
+  if (t.empty() && site.model == S().model && site.execution != 0) {
+    auto it = S().exec_states.find(site.execution);
+    if (it != S().exec_states.end()) t = token(it->second);
+  }
+  return LocFields(site.loc) + "\t" + Esc(site.who) + "\t" + Esc(site.model) + "\t" +
+         std::to_string(site.execution) + "\t" + Esc(t);
+}
+
+unsigned long long Num(const std::string& x) { return std::strtoull(x.c_str(), nullptr, 10); }
+
+Site ParseSite(const std::vector<std::string>& f, size_t i) {
+  Site site;
+  site.loc = InternLoc(f[i], f[i + 1], static_cast<unsigned>(Num(f[i + 2])));
+  site.who = f[i + 3];
+  site.model = f[i + 4];
+  site.execution = Num(f[i + 5]);
+  site.token = f[i + 6];
+  return site;
+}
+
+}  // namespace
+
+std::string ExportGraph(const std::function<std::string(const std::string& state)>& token) {
+  State& st = S();
+  std::string out;
+  for (const auto& [id, key] : st.key_ids) {
+    const Key& k = st.keys[key];
+    out += "K\t" + Esc(id) + "\t" + Esc(k.name) + "\t" + std::to_string(k.wait);
+    for (int c : k.cls) out += "\t" + std::to_string(c);
+    out += "\n";
+  }
+  for (const auto& [base, n] : st.name_versions) {
+    out += "V\t" + Esc(base) + "\t" + std::to_string(n) + "\n";
+  }
+  for (const LockClass& c : st.classes) {
+    out += "C\t" + Esc(c.name) + "\t" + std::to_string(c.wait) + "\t" + std::to_string(c.usage);
+    for (int b = 0; b < kUsageBits; ++b) out += "\t" + SiteFields(c.usage_site[b], token);
+    out += "\n";
+  }
+  for (size_t c = 0; c < st.classes.size(); ++c) {
+    for (int n : st.classes[c].after) {
+      const Edge& e = st.edges.at(EdgeKey(static_cast<int>(c), n));
+      out += "E\t" + std::to_string(c) + "\t" + std::to_string(n) + "\t" +
+             std::to_string(e.deps) + "\t" + SiteFields(e.site, token) + "\t" +
+             LocFields(e.prev_loc) + "\n";
+    }
+  }
+  for (size_t c = 0; c < st.classes.size(); ++c) {
+    out += "B\t" + std::to_string(c);
+    for (int b : st.classes[c].before) out += "\t" + std::to_string(b);
+    out += "\n";
+  }
+  return out;
+}
+
+bool ImportGraph(const std::string& graph) {
+  State& st = S();
+  std::string_view rest = graph;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (line.empty()) continue;
+    const std::vector<std::string> f = Fields(line);
+    const auto n = static_cast<int>(st.classes.size());
+    if (f[0] == "K" && f.size() == 4 + KMC_MAX_LOCKDEP_SUBCLASS + 1) {
+      Key k;
+      k.name = f[2];
+      k.wait = static_cast<WaitType>(Num(f[3]));
+      for (int i = 0; i <= KMC_MAX_LOCKDEP_SUBCLASS; ++i) k.cls[i] = std::atoi(f[4 + i].c_str());
+      st.keys.push_back(std::move(k));
+      st.key_ids.emplace(f[1], static_cast<int>(st.keys.size()) - 1);
+    } else if (f[0] == "V" && f.size() == 3) {
+      st.name_versions[f[1]] = static_cast<int>(Num(f[2]));
+    } else if (f[0] == "C" && f.size() == 4 + 7 * kUsageBits) {
+      LockClass c;
+      c.name = f[1];
+      c.wait = static_cast<WaitType>(Num(f[2]));
+      c.usage = static_cast<uint8_t>(Num(f[3]));
+      for (int b = 0; b < kUsageBits; ++b) c.usage_site[b] = ParseSite(f, 4 + 7 * b);
+      st.classes.push_back(std::move(c));
+    } else if (f[0] == "E" && f.size() == 4 + 7 + 3) {
+      const int a = std::atoi(f[1].c_str());
+      const int b = std::atoi(f[2].c_str());
+      if (a < 0 || b < 0 || a >= n || b >= n) return false;
+      Edge e;
+      e.deps = static_cast<uint8_t>(Num(f[3]));
+      e.site = ParseSite(f, 4);
+      e.prev_loc = InternLoc(f[11], f[12], static_cast<unsigned>(Num(f[13])));
+      st.edges.emplace(EdgeKey(a, b), e);
+      st.classes[a].after.push_back(b);
+    } else if (f[0] == "B" && f.size() >= 2) {
+      const int c = std::atoi(f[1].c_str());
+      if (c < 0 || c >= n) return false;
+      for (size_t i = 2; i < f.size(); ++i) st.classes[c].before.push_back(std::atoi(f[i].c_str()));
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 void BeginExecution() {
@@ -873,6 +1066,7 @@ void BeginExecution() {
   st.splat.clear();
   st.headline.clear();
   st.points.clear();
+  st.foreign.clear();
 }
 
 void FinishExecution() {
@@ -888,6 +1082,7 @@ void FinishExecution() {
       if (it != st.exec_states.end()) st.prediction.states.push_back(it->second);
     }
     st.prediction.states.push_back(st.exec_states[st.execution]);
+    st.prediction.foreign = st.prediction_foreign;
   }
 }
 

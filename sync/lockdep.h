@@ -45,6 +45,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -154,8 +155,23 @@ struct Prediction {
   std::string headline;
   uint64_t execution = 0;  // the completing execution
   std::vector<std::string> states;
+  // Driver scope: replay tokens of other models' executions that recorded
+  // a dependency or usage of the splat (run first, each on its own model).
+  std::vector<std::string> foreign;
 };
 const Prediction& SearchPrediction();
+
+// One graph across the models of a driver (kmc check --lockdep_scope=driver,
+// as lockdep in a booted kernel accumulates across everything that ran).
+// SetModel names the model that runs now (sites of other models print
+// with their model and are replayed through their tokens). ExportGraph
+// serializes the classes, usages and dependencies of the search so far,
+// each site with the replay token (`token` encodes an execution's replay
+// state) of the execution that recorded it; ImportGraph, right after
+// BeginSearch, starts the search from such a graph (false when malformed).
+void SetModel(const std::string& name);
+std::string ExportGraph(const std::function<std::string(const std::string& state)>& token);
+bool ImportGraph(const std::string& graph);
 
 // Lockdep's directed search (sync/runner.cc) tries to turn a prediction
 // into a real deadlock: it re-explores the model preempting a task only

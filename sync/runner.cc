@@ -127,6 +127,53 @@ PendingReport TakeReport(const EngineOutcome& o) {
   return rt.report();
 }
 
+// A part of a replay token made for another model (a lock dependency
+// inherited with --lockdep_scope=driver): that model, or nullptr.
+const Model* ForeignModel(const Model& model, std::string_view part, Token* t) {
+  for (const Model* m : AllModels()) {
+    if (m == &model) continue;
+    std::string error;
+    if (std::optional<Token> d = DecodeToken(m->name(), part, &error)) {
+      *t = *d;
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+// Splits a replay token into its parts: leading parts of other models
+// (`foreign`, whole tokens) and this model's (decoded). False and *error on
+// a malformed part or one of no model.
+bool SplitToken(const Model& model, std::string_view token, std::vector<std::string>* foreign,
+                std::vector<Token>* own, std::string* error) {
+  std::string first_error;
+  for (std::string_view part : Split(token, '+')) {
+    std::string why;
+    std::optional<Token> next = DecodeToken(model.name(), part, &why);
+    if (!next) {
+      Token t;
+      if (own->empty() && ForeignModel(model, part, &t) != nullptr) {
+        if (first_error.empty()) first_error = why;
+        foreign->emplace_back(part);
+        continue;
+      }
+      *error = why;
+      return false;
+    }
+    if (!own->empty() && (next->mode != own->back().mode || next->bound != own->back().bound)) {
+      *error = "malformed replay token: its executions come from different searches";
+      return false;
+    }
+    own->push_back(*next);
+  }
+  if (own->empty()) {
+    // Only executions of other models: "made for another model".
+    *error = first_error.empty() ? "malformed replay token: it is empty" : first_error;
+    return false;
+  }
+  return true;
+}
+
 EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result* r) {
   EngineRequest req;
   req.search = options.search.value_or(model.default_search());
@@ -208,12 +255,36 @@ void CopySummary(const Result& from, Result* to) {
 //
 // `seeds` are the replay states of earlier executions whose lock history a
 // lockdep prediction depends on: they are run first, untraced, so that the
-// failing execution meets the same dependency graph.
+// failing execution meets the same dependency graph. `foreign` are replay
+// tokens of other models' executions (--lockdep_scope=driver), run before
+// them, each on its own model.
 void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
                 uint64_t iteration, const PendingReport* first, TraceMode mode, Result* r,
-                const std::vector<std::string>& seeds = {}) {
+                const std::vector<std::string>& seeds = {},
+                const std::vector<std::string>& foreign = {}) {
   Runtime& rt = Runtime::Get();
   internal::lockdep::BeginSearch();
+  for (const std::string& token : foreign) {
+    Token t;
+    const Model* other = ForeignModel(model, token, &t);
+    if (other == nullptr) continue;  // checked when the token was read
+    Result scratch;
+    RunOptions o;
+    o.search = t.mode;
+    o.bound = t.bound;
+    EngineRequest sreq = BaseRequest(*other, o, &scratch);
+    sreq.initial_state = t.engine_state;
+    if (sreq.search == SearchMode::kRandom) {
+      sreq.first_iteration = t.iteration;
+      sreq.executions = 1;
+    }
+    internal::lockdep::SetModel(other->name());
+    rt.StartRun(other, false);
+    rt.set_budget(1);
+    internal::RunEngine(sreq);
+    rt.EndRun();
+  }
+  internal::lockdep::SetModel(model.name());
   for (const std::string& seed : seeds) {
     EngineRequest sreq = req;
     sreq.initial_state = seed;
@@ -295,6 +366,7 @@ void DirectedSearch(const Model& model, TraceMode mode, Result* r) {
   if (r->verdict != Verdict::kPossibleDeadlock) return;
   Runtime& rt = Runtime::Get();
   internal::lockdep::SetDirectedPoints(internal::lockdep::ExecutionPreemptPoints());
+  internal::lockdep::SetModel(model.name());
   EngineRequest req;
   req.search = SearchMode::kFull;
   req.depth_limit = model.depth_limit();
@@ -469,6 +541,10 @@ void ReplayPrediction(const Model& model, const EngineRequest& req,
                       Result* r, bool icb_pass = false) {
   std::vector<std::string> seeds(prediction.states.begin(), prediction.states.end() - 1);
   r->replay.clear();
+  for (const std::string& token : prediction.foreign) {
+    if (!r->replay.empty()) r->replay += "+";
+    r->replay += token;
+  }
   for (const std::string& st : prediction.states) {
     if (!r->replay.empty()) r->replay += "+";
     r->replay += EncodeToken(model.name(), req.search, req.bound, st, icb_pass);
@@ -477,7 +553,8 @@ void ReplayPrediction(const Model& model, const EngineRequest& req,
   PendingReport first;
   first.verdict = Verdict::kPossibleDeadlock;
   first.headline = prediction.headline;
-  ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, mode, r, seeds);
+  ReplayInto(model, req, prediction.states.back(), prediction.execution, &first, mode, r, seeds,
+             prediction.foreign);
 }
 
 // The bug a replayed result shows (--all_bugs), from the runtime's report.
@@ -684,6 +761,14 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   rt.StartRun(&model, options.progress);
   rt.set_progress_lines(options.progress_lines);
   internal::lockdep::BeginSearch();
+  internal::lockdep::SetModel(model.name());
+  if (!internal::lockdep::ImportGraph(options.lockdep_graph)) {
+    rt.EndRun();
+    r.verdict = Verdict::kModelError;
+    r.message = "kmc: the lockdep graph handed to model " + model.name() + " is malformed";
+    r.report = r.message + "\n";
+    return r;
+  }
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
@@ -714,6 +799,11 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
       next.initial_state = std::to_string(next.first_iteration);
     }
     o = internal::RunEngine(next);
+  }
+  if (options.export_lockdep_graph) {
+    r.lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
+      return EncodeToken(model.name(), req.search, req.bound, state);
+    });
   }
   if (!hits.empty() && o.error.empty()) {
     r.executions = rt.executions();
@@ -881,21 +971,14 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
                                   TraceMode mode, const std::string& out_dir) {
   // A lockdep prediction names several executions, joined by '+': those
   // that recorded the dependencies, then the one that completed the cycle.
+  // With --lockdep_scope=driver, executions of other models of the driver
+  // come first.
+  std::vector<std::string> foreign;
+  std::vector<Token> own;
+  if (!SplitToken(model, token, &foreign, &own, error)) return std::nullopt;
   std::vector<std::string> seeds;
-  std::optional<Token> t;
-  for (std::string_view part : Split(token, '+')) {
-    std::optional<Token> next = DecodeToken(model.name(), part, error);
-    if (!next) return std::nullopt;
-    if (t) {
-      if (next->mode != t->mode || next->bound != t->bound) {
-        *error = "malformed replay token: its executions come from different searches";
-        return std::nullopt;
-      }
-      seeds.push_back(t->engine_state);
-    }
-    t = next;
-  }
-  if (!t) return std::nullopt;
+  for (size_t i = 0; i + 1 < own.size(); ++i) seeds.push_back(own[i].engine_state);
+  const Token* t = &own.back();
   Result r;
   r.model = model.name();
   r.expected = model.expected();
@@ -910,7 +993,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   g_trace_mode = mode;
   g_out_dir = OutDir(out_dir);
   g_directed_report = t->directed;
-  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds);
+  ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds, foreign);
   g_directed_report = false;
   // A prediction: its directed search, as the check that found it ran it.
   if (!t->directed) DirectedSearch(model, mode, &r);
@@ -922,18 +1005,11 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
 bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode* mode,
                          int* bound, std::string* error) {
   // A lockdep prediction's token is several executions joined by '+'.
-  std::optional<Token> t;
-  for (std::string_view part : Split(token, '+')) {
-    std::optional<Token> next = DecodeToken(model.name(), part, error);
-    if (!next) return false;
-    if (t && (next->mode != t->mode || next->bound != t->bound)) {
-      *error = "malformed replay token: its executions come from different searches";
-      return false;
-    }
-    t = next;
-  }
-  *mode = t->mode;
-  *bound = t->bound;
+  std::vector<std::string> foreign;
+  std::vector<Token> own;
+  if (!SplitToken(model, token, &foreign, &own, error)) return false;
+  *mode = own.back().mode;
+  *bound = own.back().bound;
   return true;
 }
 

@@ -46,6 +46,11 @@ struct RunOptions {
   // Not with all_bugs (one search that goes on after each failure).
   std::optional<int> icb_bound;
   uint64_t icb_budget = 20000;
+  // kmc check --lockdep_scope=driver: the lockdep graph the search starts
+  // from (Result::lockdep_graph of the driver's models checked before), and
+  // whether to hand this search's graph back in Result::lockdep_graph.
+  std::string lockdep_graph;
+  bool export_lockdep_graph = false;
 };
 
 // A task at the end of a failing execution.
@@ -131,6 +136,10 @@ struct Result {
   std::vector<Step> interleaving;
   std::vector<std::string> out_files;  // written by --out
   std::string out_error;               // why --out could not write them
+  // With RunOptions::export_lockdep_graph: lockdep's graph after the search
+  // (classes, usages and dependencies, each with the replay token of the
+  // execution that recorded it; internal::lockdep::ExportGraph).
+  std::string lockdep_graph;
 };
 
 // The --all_bugs summary table: one line per bug (verdict, first

@@ -131,6 +131,7 @@ std::string Serialize(const Result& r, char kind) {
   for (const std::string& f : r.out_files) PutStr(&body, f);
   PutStr(&body, r.out_error);
   PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.preemption_bound)));
+  PutStr(&body, r.lockdep_graph);
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -208,6 +209,7 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   for (uint64_t n = in.U64(); in.ok && n > 0 && n <= kMaxItems; --n) r->out_files.push_back(in.Str());
   r->out_error = in.Str();
   r->preemption_bound = static_cast<int>(static_cast<int64_t>(in.U64()));
+  r->lockdep_graph = in.Str();
   return in.ok && in.pos == buf.size();
 }
 

@@ -220,6 +220,30 @@ TEST(CliTest, CheckInOtherSearchModes) {
   EXPECT_NE(random.out.find("\"complete\": false"), std::string::npos) << random.out;
 }
 
+// --lockdep_scope=driver: the graph travels from one model's worker to the
+// next model of the driver; alone (or with the default scope) both are clean.
+TEST(CliTest, LockdepScopeDriverSharesTheGraphAcrossWorkers) {
+  CmdResult apart = Kmc({"check", "--jobs=2", "lockdep_scope/ab", "lockdep_scope/ba"});
+  EXPECT_EQ(apart.exit_code, 0) << apart.out;
+  CmdResult together = Kmc({"check", "--jobs=2", "--lockdep_scope=driver", "lockdep_scope/ab",
+                            "lockdep_scope/ba"});
+  EXPECT_EQ(together.exit_code, 1) << together.out;
+  EXPECT_NE(together.out.find("1 of 2 models match their expected verdict."), std::string::npos)
+      << together.out;
+  EXPECT_NE(together.out.find("MISMATCH: ======"), std::string::npos) << together.out;
+  EXPECT_NE(together.out.find("WARNING: possible circular locking dependency detected\n"),
+            std::string::npos)
+      << together.out;
+  EXPECT_NE(together.out.find("(opener/101, model lockdep_scope/ab, execution 1)"),
+            std::string::npos)
+      << together.out;
+  CmdResult bad = Kmc({"check", "--lockdep_scope=kernel", "lockdep_scope/ab"}, Capture::kStderr);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("bad value for --lockdep_scope: kernel (model or driver)"),
+            std::string::npos)
+      << bad.out;
+}
+
 TEST(CliTest, CheckUnknownModelExitsTwo) {
   CmdResult r = Kmc({"check", "nosuch/model"}, Capture::kStderr);
   EXPECT_EQ(r.exit_code, 2);

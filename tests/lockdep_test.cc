@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "sync/runner.h"
+#include "sync/token.h"
 #include "tests/model_test_util.h"
 
 namespace kmc {
@@ -53,6 +54,12 @@ constexpr const char* kScenario2 =
     "                               lock(B);\n"
     "  lock(A);\n\n"
     " *** DEADLOCK ***\n";
+
+constexpr const char* kScenarioAB =
+    "  lock(&a);\n"
+    "                               lock(&b);\n"
+    "                               lock(&a);\n"
+    "  lock(&b);\n";
 
 INSTANTIATE_TEST_SUITE_P(
     Models, LockdepSplatTest,
@@ -293,6 +300,59 @@ TEST(LockdepDirectedTest, StaysAPredictionWhenNoScheduleHangs) {
   Result s = ExpectMatch("lockdep/ABBA_two_tasks_serialized");
   EXPECT_TRUE(Contains(s.report, "directed: lockdep's directed search tried 3 executions"))
       << s.report;
+}
+
+// One graph across the models of a driver: two models, each clean alone
+// (A -> B, then B -> A), predict the cycle together. The second one's
+// report names the first one's dependency (model and execution), its token
+// starts with the first model's execution and replays the same report.
+TEST(LockdepScopeTest, TwoCleanModelsOfADriverPredictTheCycleTogether) {
+  ExpectCleanAndComplete("lockdep_scope/ab");
+  ExpectCleanAndComplete("lockdep_scope/ba");
+  RunOptions first;
+  first.export_lockdep_graph = true;
+  Result ab = Check("lockdep_scope/ab", first);
+  EXPECT_EQ(ab.verdict, Verdict::kClean) << ab.report;
+  ASSERT_FALSE(ab.lockdep_graph.empty());
+  RunOptions second;
+  second.lockdep_graph = ab.lockdep_graph;
+  second.export_lockdep_graph = true;
+  Result ba = Check("lockdep_scope/ba", second);
+  EXPECT_EQ(ba.verdict, Verdict::kPossibleDeadlock) << ba.report;
+  EXPECT_EQ(ba.message, kCircular);
+  EXPECT_TRUE(Contains(ba.report,
+                       "(opener/101, model lockdep_scope/ab, execution 1)\n"
+                       "       held &a taken at "))
+      << ba.report;
+  EXPECT_TRUE(Contains(ba.report, kScenarioAB)) << ba.report;
+  // The halves are in two models: the directed search cannot join them.
+  EXPECT_TRUE(Contains(ba.report, "and did not reach the hang: no such schedule hangs\n"))
+      << ba.report;
+  // The token: lockdep_scope/ab's execution, then lockdep_scope/ba's.
+  const size_t plus = ba.replay.find('+');
+  ASSERT_NE(plus, std::string::npos) << ba.replay;
+  std::string error;
+  EXPECT_TRUE(DecodeToken("lockdep_scope/ab", ba.replay.substr(0, plus), &error).has_value())
+      << error;
+  EXPECT_TRUE(DecodeToken("lockdep_scope/ba", ba.replay.substr(plus + 1), &error).has_value())
+      << error;
+  std::optional<Result> again = ReplayModel(*FindModel("lockdep_scope/ba"), ba.replay, &error);
+  ASSERT_TRUE(again.has_value()) << error;
+  EXPECT_EQ(again->verdict, Verdict::kPossibleDeadlock);
+  EXPECT_EQ(again->report, ba.report);
+  // The second model's graph carries both dependencies on.
+  EXPECT_NE(ba.lockdep_graph.find("lockdep_scope/ab"), std::string::npos);
+  // Without the first model's graph the second one stays clean.
+  EXPECT_EQ(Check("lockdep_scope/ba").verdict, Verdict::kClean);
+}
+
+// A malformed graph is a clear model error, not a crash.
+TEST(LockdepScopeTest, MalformedGraphIsAModelError) {
+  RunOptions bad;
+  bad.lockdep_graph = "E\t7\t9\tnonsense\n";
+  Result r = Check("lockdep_scope/ba", bad);
+  EXPECT_EQ(r.verdict, Verdict::kModelError);
+  EXPECT_EQ(r.message, "kmc: the lockdep graph handed to model lockdep_scope/ba is malformed");
 }
 
 }  // namespace

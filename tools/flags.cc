@@ -29,7 +29,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
-                                           "out",            "sarif", "icb"};
+                                           "out",            "sarif", "icb",
+                                           "lockdep_scope"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -70,6 +71,10 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
     } else if (name == "trace") {
       if (value != "short" && value != "full") {
         return "bad value for --trace: " + value + " (short or full)";
+      }
+    } else if (name == "lockdep_scope") {
+      if (value != "model" && value != "driver") {
+        return "bad value for --lockdep_scope: " + value + " (model or driver)";
       }
     } else if (name == "search") {
       if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full") {

@@ -4,6 +4,7 @@
 //   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random]
 //             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
 //             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N] [--all_bugs]
+//             [--lockdep_scope=model|driver]
 //   kmc replay <model> <token> | --token_file=FILE
 //   kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...
 //
@@ -26,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -68,6 +70,9 @@ ABSL_FLAG(std::string, known_mismatches, "",
           "litmus: comma-separated tests whose Result kmc is known not to reach");
 ABSL_FLAG(std::string, replay, "", "litmus: re-run the execution of this token");
 ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
+ABSL_FLAG(std::string, lockdep_scope, "model",
+          "model: lockdep starts every model with an empty graph; driver: the models of one "
+          "driver (the name before '/') share one graph, in the order checked");
 ABSL_FLAG(bool, all_bugs, false,
           "keep searching after a failure and report each distinct bug once (default: "
           "the model's)");
@@ -85,6 +90,7 @@ constexpr const char* kUsage =
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
     "            [--sarif=FILE] [--icb=K|off]\n"
+    "            [--lockdep_scope=model|driver]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
@@ -99,6 +105,8 @@ constexpr const char* kUsage =
     "  --json        one JSON array of results, printed as they complete\n"
     "  --jobs        models checked at once, each in its own worker process (1..64)\n"
     "  --trace       short (fold steps that touch nothing another task touches) or full\n"
+    "  --lockdep_scope  model (default): one lockdep graph per model; driver: one graph across\n"
+    "                the models of a driver, in the order checked\n"
     "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"
     "                with its own replay token, and a summary table\n"
     "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n"
@@ -240,6 +248,23 @@ int Check(const std::vector<std::string>& names) {
   options.trace = TraceModeFlag();
   if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
   options.out_dir = absl::GetFlag(FLAGS_out);
+  // --lockdep_scope=driver: each model starts from the lockdep graph of the
+  // model of its driver checked before it (that one's graph includes all
+  // before it), as lockdep in a booted kernel accumulates across everything
+  // that ran. A model waits for that one to finish.
+  const bool driver_scope = absl::GetFlag(FLAGS_lockdep_scope) == "driver";
+  options.export_lockdep_graph = driver_scope;
+  auto driver_of = [](const std::string& name) { return name.substr(0, name.find('/')); };
+  std::vector<size_t> previous(models.size(), models.size());
+  if (driver_scope) {
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < models.size(); ++i) {
+      const std::string d = driver_of(models[i]->name());
+      if (auto it = last.find(d); it != last.end()) previous[i] = it->second;
+      last[d] = i;
+    }
+  }
+  std::vector<std::optional<std::string>> graphs(models.size());
   const bool json = absl::GetFlag(FLAGS_json);
   const bool verbose = absl::GetFlag(FLAGS_verbose);
   const bool fork = absl::GetFlag(FLAGS_fork);
@@ -270,9 +295,16 @@ int Check(const std::vector<std::string>& names) {
         if (stop || next_model >= models.size()) return;
         i = next_model++;
       }
-      kmc::Result r = fork ? kmc::CheckModelIsolated(*models[i], options)
-                           : kmc::CheckModel(*models[i], options);
+      kmc::RunOptions model_options = options;
+      if (previous[i] < models.size()) {
+        std::unique_lock<std::mutex> lock(mu);
+        done.wait(lock, [&] { return graphs[previous[i]].has_value(); });
+        model_options.lockdep_graph = *graphs[previous[i]];
+      }
+      kmc::Result r = fork ? kmc::CheckModelIsolated(*models[i], model_options)
+                           : kmc::CheckModel(*models[i], model_options);
       std::lock_guard<std::mutex> lock(mu);
+      graphs[i] = std::move(r.lockdep_graph);
       // A signal that arrived before a model started still gives it a
       // result of its own (no executions, interrupted); then no new model
       // starts.
