@@ -529,6 +529,42 @@ KMC_MODEL("lockdep/irq_inversion_backwards") {
   });
 }
 
+// mark_held_locks(): interrupts re-enabled while a lock is held make it
+// held with interrupts on, as if taken so. A handler on CPU1 takes the lock.
+KMC_MODEL("lockdep/irq_enable_while_held") {
+  auto f = m.Fixture<IrqLocks>();
+  m.Describe(
+      "a task takes A with interrupts off, then re-enables them while holding it; a handler "
+      "takes A: A is held with interrupts on");
+  m.Expect(Verdict::kPossibleDeadlock);
+  f.Task("task", 0, [](IrqLocks& x) {
+    local_irq_disable();
+    spin_lock(&x.a);
+    local_irq_enable();  // the bug: A stays held with interrupts on
+    spin_unlock(&x.a);
+  });
+  f.Irq("gpio", 1, 1, [](IrqLocks& x) {
+    spin_lock(&x.a);
+    spin_unlock(&x.a);
+  });
+}
+
+KMC_MODEL("lockdep/irq_enable_after_unlock_clean") {
+  auto f = m.Fixture<IrqLocks>();
+  m.Describe("the same with interrupts re-enabled after the unlock: clean");
+  m.Expect(Verdict::kClean);
+  f.Task("task", 0, [](IrqLocks& x) {
+    local_irq_disable();
+    spin_lock(&x.a);
+    spin_unlock(&x.a);
+    local_irq_enable();
+  });
+  f.Irq("gpio", 1, 1, [](IrqLocks& x) {
+    spin_lock(&x.a);
+    spin_unlock(&x.a);
+  });
+}
+
 KMC_MODEL("lockdep/irqsave_everywhere_clean") {
   auto f = m.Fixture<IrqLocks>();
   m.Describe("A irq-safe, B taken only with interrupts off: B under A is clean");
@@ -621,6 +657,52 @@ struct Raw {
   void Unlock() { raw_spin_unlock(&l); }
 };
 KMC_MODEL("lockdep/ABBA_raw_spin") { CycleModel<Raw, 2>(m, "raw_spinlock_t"); }
+
+// downgrade_write(): the write hold becomes a read hold (lock_downgrade()).
+struct Downgrade {
+  rw_semaphore sem;
+  mutex m;
+  Downgrade() {
+    init_rwsem(&sem);
+    mutex_init(&m);
+  }
+};
+KMC_MODEL("lockdep/downgrade_write_clean") {
+  auto f = m.Fixture<Downgrade>();
+  m.Describe("down_write, downgrade_write, up_read, with a reader alongside: clean");
+  m.Expect(Verdict::kClean);
+  f.Task("writer", 0, [](Downgrade& x) {
+    down_write(&x.sem);
+    downgrade_write(&x.sem);
+    mutex_lock(&x.m);
+    mutex_unlock(&x.m);
+    up_read(&x.sem);
+  });
+  f.Task("reader", 1, [](Downgrade& x) {
+    down_read(&x.sem);
+    mutex_lock(&x.m);
+    mutex_unlock(&x.m);
+    up_read(&x.sem);
+  });
+}
+KMC_MODEL("lockdep/downgrade_write_ABBA") {
+  auto f = m.Fixture<Downgrade>();
+  m.Describe(
+      "the mutex taken under a downgraded (read) hold of the rwsem, later the rwsem taken for "
+      "write under the mutex: a cycle, with the rwsem's read usage from the downgrade");
+  m.Expect(Verdict::kPossibleDeadlock);
+  f.Task("writer", 0, [](Downgrade& x) {
+    down_write(&x.sem);
+    downgrade_write(&x.sem);
+    mutex_lock(&x.m);
+    mutex_unlock(&x.m);
+    up_read(&x.sem);
+    mutex_lock(&x.m);
+    down_write(&x.sem);
+    up_write(&x.sem);
+    mutex_unlock(&x.m);
+  });
+}
 
 struct WaitTypes {
   raw_spinlock_t raw;

@@ -825,6 +825,33 @@ void Acquire(const void* lock, const std::string& name, const Acquisition& a, co
   MyHeld().push_back(next);
 }
 
+void MarkHeldLocks() {
+  Runtime& rt = Runtime::Get();
+  if (rt.CurrentOrNull() == nullptr) return;
+  const IrqState irq = CurrentIrqState();
+  std::vector<Held>& held = MyHeld();
+  // Only the running irq context's own locks (as in Acquire).
+  size_t first = held.size();
+  const Ctx ctx = rt.Current().ctx;
+  while (first > 0 && held[first - 1].ctx == ctx) --first;
+  for (size_t i = first; i < held.size(); ++i) {
+    const Held h = held[i];  // MarkUsage may report; keep a copy
+    MarkIrqUsage(h, irq);
+  }
+}
+
+void Downgrade(const void* lock) {
+  Runtime& rt = Runtime::Get();
+  if (rt.CurrentOrNull() == nullptr) return;
+  for (Held& h : MyHeld()) {
+    if (h.lock != lock || h.read != kExclusive) continue;
+    h.read = kRead;
+    const Held copy = h;
+    MarkIrqUsage(copy, CurrentIrqState());
+    return;
+  }
+}
+
 void Release(const void* lock) {
   std::vector<Held>& held = MyHeld();
   for (size_t i = held.size(); i-- > 0;) {

@@ -128,6 +128,13 @@ void Release(const void* lock);
 // Releases `lock` from whichever context holds it (a semaphore up() by
 // another task).
 void ReleaseAnywhere(const void* lock);
+// Interrupts (or bottom halves) were just re-enabled in the current
+// context: the locks it holds are now held with them on (the kernel's
+// mark_held_locks() from lockdep_hardirqs_on()/lockdep_softirqs_on()).
+void MarkHeldLocks();
+// downgrade_write(): the write hold of `lock` becomes a read hold
+// (lock_downgrade()).
+void Downgrade(const void* lock);
 // kfree/free_page of [p, p + n): reports "held lock freed!" when it holds a
 // lock some context holds.
 void CheckFree(const void* p, size_t n, const char* fn, const Loc& loc);

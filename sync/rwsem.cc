@@ -242,6 +242,7 @@ void downgrade_write(rw_semaphore* sem, const Loc& loc) {
                 internal::FormatLoc(loc) + "\n",
             loc);
   }
+  internal::lockdep::Downgrade(sem);
   internal::SyncRelease(s, loc);
   s.writer = -1;
   s.readers += 1;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "sync/internal/prims.h"
@@ -20,6 +21,13 @@ using internal::TaskState;
 
 // How a lock was taken, to check that it is released the same way.
 enum class Family { kPlain, kIrqsave, kIrq, kBh };
+
+// "raw_spin_lock" for "spin_lock": a raw_spinlock_t's operations are named
+// as the driver wrote them in traces and reports.
+const char* Raw(const char* op) {
+  static auto* names = new std::set<std::string>();
+  return names->insert(std::string("raw_") + op).first->c_str();
+}
 
 const char* LockName(Family f) {
   switch (f) {
@@ -219,7 +227,8 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc, int subclass 
   Runtime& rt = Runtime::Get();
   SpinState& s = State(lock, false, loc);
   const unsigned long flags = EnterFamily(f, loc);
-  rt.Step(lock, LockName(f), s.name, Access::kAcquire, loc);
+  const char* op = raw ? Raw(LockName(f)) : LockName(f);
+  rt.Step(lock, op, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
   TaskState& t = rt.Current();
   t.preempt_count += 1;  // preempt_disable()
@@ -233,9 +242,9 @@ unsigned long SpinLock(spinlock_t* lock, Family f, const Loc& loc, int subclass 
   }
   internal::lockdep::Acquire(lock, s.name, SpinDep("spinlock_t", subclass, nest, raw), loc);
   if (s.owner != -1) {
-    internal::SleepForGrant(s, lock, std::string(LockName(f)) + "(" + s.name + ")", false, loc);
+    internal::SleepForGrant(s, lock, std::string(op) + "(" + s.name + ")", false, loc);
   }
-  Acquired(s, lock, t, LockName(f), raw ? "raw_spinlock_t" : "spinlock_t", loc);
+  Acquired(s, lock, t, op, raw ? "raw_spinlock_t" : "spinlock_t", loc);
   return flags;
 }
 
@@ -285,8 +294,8 @@ int SpinTrylock(spinlock_t* lock, Family f, const char* fn, const Loc& loc, bool
   internal::lockdep::Acquisition a = SpinDep("spinlock_t", 0, nullptr, raw);
   a.trylock = true;
   internal::lockdep::Acquire(lock, s.name, a, loc);
-  Acquired(s, lock, t, f == Family::kBh ? "spin_lock_bh" : "spin_lock",
-           raw ? "raw_spinlock_t" : "spinlock_t", loc);
+  const char* variant = f == Family::kBh ? "spin_lock_bh" : "spin_lock";
+  Acquired(s, lock, t, raw ? Raw(variant) : variant, raw ? "raw_spinlock_t" : "spinlock_t", loc);
   return 1;
 }
 
@@ -466,28 +475,28 @@ void raw_spin_lock_nested(raw_spinlock_t* lock, int subclass, const Loc& loc) {
   SpinLock(&lock->rlock, Family::kPlain, loc, subclass, nullptr, true);
 }
 void raw_spin_unlock(raw_spinlock_t* lock, const Loc& loc) {
-  SpinUnlock(&lock->rlock, Family::kPlain, 0, "spin_unlock", loc);
+  SpinUnlock(&lock->rlock, Family::kPlain, 0, "raw_spin_unlock", loc);
 }
 int raw_spin_trylock(raw_spinlock_t* lock, const Loc& loc) {
-  return SpinTrylock(&lock->rlock, Family::kPlain, "spin_trylock", loc, true);
+  return SpinTrylock(&lock->rlock, Family::kPlain, "raw_spin_trylock", loc, true);
 }
 void raw_spin_lock_irq(raw_spinlock_t* lock, const Loc& loc) {
   SpinLock(&lock->rlock, Family::kIrq, loc, 0, nullptr, true);
 }
 void raw_spin_unlock_irq(raw_spinlock_t* lock, const Loc& loc) {
-  SpinUnlock(&lock->rlock, Family::kIrq, 0, "spin_unlock_irq", loc);
+  SpinUnlock(&lock->rlock, Family::kIrq, 0, "raw_spin_unlock_irq", loc);
 }
 void raw_spin_lock_bh(raw_spinlock_t* lock, const Loc& loc) {
   SpinLock(&lock->rlock, Family::kBh, loc, 0, nullptr, true);
 }
 void raw_spin_unlock_bh(raw_spinlock_t* lock, const Loc& loc) {
-  SpinUnlock(&lock->rlock, Family::kBh, 0, "spin_unlock_bh", loc);
+  SpinUnlock(&lock->rlock, Family::kBh, 0, "raw_spin_unlock_bh", loc);
 }
 unsigned long raw_spin_lock_irqsave_impl(raw_spinlock_t* lock, const Loc& loc) {
   return SpinLock(&lock->rlock, Family::kIrqsave, loc, 0, nullptr, true);
 }
 void raw_spin_unlock_irqrestore(raw_spinlock_t* lock, unsigned long flags, const Loc& loc) {
-  SpinUnlock(&lock->rlock, Family::kIrqsave, flags, "spin_unlock_irqrestore", loc);
+  SpinUnlock(&lock->rlock, Family::kIrqsave, flags, "raw_spin_unlock_irqrestore", loc);
 }
 bool raw_spin_is_locked(raw_spinlock_t* lock, const Loc& loc) {
   return spin_is_locked(&lock->rlock, loc);

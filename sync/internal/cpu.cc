@@ -28,6 +28,7 @@
 #include "sync/internal/por.h"
 #include "sync/internal/prims.h"
 #include "sync/internal/runtime.h"
+#include "sync/lockdep.h"
 
 namespace kmc::internal {
 
@@ -137,6 +138,7 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
 
 void Runtime::IrqsEnabled(TaskState& t) {
   PorTouchGlobal();  // CPU and deferred-work state (por.h)
+  lockdep::MarkHeldLocks();
   if (cpus_.empty() || !CpuAcceptsIrq(t.cpu)) return;
   std::vector<int> waiters;
   waiters.swap(cpus_[t.cpu].irq_waiters);
