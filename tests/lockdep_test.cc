@@ -55,11 +55,11 @@ constexpr const char* kScenario2 =
     "  lock(A);\n\n"
     " *** DEADLOCK ***\n";
 
-constexpr const char* kScenarioAB =
-    "  lock(&a);\n"
-    "                               lock(&b);\n"
+constexpr const char* kScenarioBA =
+    "  lock(&b);\n"
     "                               lock(&a);\n"
-    "  lock(&b);\n";
+    "                               lock(&b);\n"
+    "  lock(&a);\n";
 
 INSTANTIATE_TEST_SUITE_P(
     Models, LockdepSplatTest,
@@ -372,7 +372,7 @@ TEST(LockdepScopeTest, TwoCleanModelsOfADriverPredictTheCycleTogether) {
                        "(opener/101, model lockdep_scope/ab, execution 1)\n"
                        "       held &a taken at "))
       << ba.report;
-  EXPECT_TRUE(Contains(ba.report, kScenarioAB)) << ba.report;
+  EXPECT_TRUE(Contains(ba.report, kScenarioBA)) << ba.report;
   // The halves are in two models: the directed search cannot join them.
   EXPECT_TRUE(Contains(ba.report, "and did not reach the hang: no such schedule hangs\n"))
       << ba.report;
