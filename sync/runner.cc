@@ -695,6 +695,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
 void ReportPrediction(const Model& model, const RunOptions& options, const Predicted& p,
                       Result* r) {
   ReplayPrediction(model, p.req, p.prediction, options.trace, r, p.icb_pass);
+  DirectedSearch(model, options.trace, r);
 }
 
 // The result of a search that ran out of executions (budget or signal).
