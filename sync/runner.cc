@@ -648,6 +648,14 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   rt.StartRun(&model, options.progress);
   rt.set_progress_lines(options.progress_lines);
   internal::lockdep::BeginSearch();
+  internal::lockdep::SetModel(model.name());
+  if (!internal::lockdep::ImportGraph(options.lockdep_graph)) {
+    rt.EndRun();
+    r->verdict = Verdict::kModelError;
+    r->message = "kmc: the lockdep graph handed to model " + model.name() + " is malformed";
+    r->report = r->message + "\n";
+    return PassEnd::kFinished;
+  }
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   if (internal::FlightRecorder* fr = internal::GetFlightRecorder()) {
@@ -655,6 +663,13 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
     fr->pass_start = fr->executions;
   }
   const EngineOutcome o = internal::RunEngine(req);
+  // --lockdep_scope=driver: the graph of the last pass (the widest one) goes
+  // on to the next model of the driver.
+  if (options.export_lockdep_graph) {
+    r->lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
+      return EncodeToken(model.name(), req.search, req.bound, state, icb_pass);
+    });
+  }
   r->executions += rt.executions();
   *checked += rt.checked_accesses();
   for (const std::string& obs : rt.observations()) r->observations.insert(obs);
