@@ -4,6 +4,7 @@
 // next model still runs; the replay token reproduces the report.
 
 #include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,22 @@ const Model& M(const std::string& name) {
   const Model* m = FindModel(name);
   EXPECT_NE(m, nullptr) << name;
   return *m;
+}
+
+// "tests/robust_test_models.cc:N" for the line marked "// FAULT: <marker>"
+// in the models' source (a data dependency of this test).
+std::string FaultLine(const std::string& marker) {
+  const std::string file = "tests/robust_test_models.cc";
+  std::ifstream in(file);
+  EXPECT_TRUE(in.good()) << file;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find("// FAULT: " + marker) != std::string::npos) {
+      return file + ":" + std::to_string(n);
+    }
+  }
+  ADD_FAILURE() << "no line marked " << marker;
+  return "?";
 }
 
 // In-process check, then the same model in a worker: same verdict, same
@@ -66,6 +83,12 @@ TEST_F(RobustTest, NullWriteIsAKernelOops) {
   EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000008");
   EXPECT_TRUE(Contains(r.report, "#PF: supervisor write access in kernel mode")) << r.report;
   EXPECT_TRUE(Contains(r.report, "Comm: writer")) << r.report;
+  // The faulting statement itself, from the line table of the faulting
+  // instruction, not the task's last kernel call.
+  const std::string at = FaultLine("null_write");
+  EXPECT_TRUE(Contains(r.report, "RIP: KmcDefineModel1 (" + at + ")")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "*** BUG: kernel NULL pointer dereference, address: "
+                                 "0000000000000008 " + at)) << r.report;
   EXPECT_TRUE(Contains(r.report, "interleaving (")) << r.report;
   EXPECT_TRUE(Contains(r.report, "replay:   bazel run //:kmc -- replay robust_test/null_write kmc1."))
       << r.report;
@@ -74,7 +97,7 @@ TEST_F(RobustTest, NullWriteIsAKernelOops) {
 TEST_F(RobustTest, NullStructFieldIsAKernelOopsAtTheDriverLine) {
   const Result r = ExpectSameBothWays("robust_test/null_struct_field", Verdict::kKernelOops);
   EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000000");
-  EXPECT_TRUE(Contains(r.report, "robust_test_models.cc:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, FaultLine("null_struct_field"))) << r.report;
 }
 
 TEST_F(RobustTest, WildPointerIsAPageFault) {
@@ -87,11 +110,23 @@ TEST_F(RobustTest, WildPointerIsAPageFault) {
   EXPECT_EQ(r.message, "BUG: unable to handle page fault for address: 00000000dead0000");
 #endif
   EXPECT_TRUE(Contains(r.report, "#PF: supervisor read access in kernel mode")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "RIP: KmcDefineModel3 (" + FaultLine("wild_pointer") + ")"))
+      << r.report;
+}
+
+// The fault is inside the C library's memset: the report names the driver
+// line that called it (the unwinder walks out of the library's frames).
+TEST_F(RobustTest, FaultInTheCLibraryIsReportedAtTheCallingDriverLine) {
+  const Result r = ExpectSameBothWays("robust_test/null_memset", Verdict::kKernelOops);
+  EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000008");
+  EXPECT_TRUE(Contains(r.report, "(" + FaultLine("null_memset") + ")")) << r.report;
 }
 
 TEST_F(RobustTest, DivideByZeroIsADivideError) {
   const Result r = ExpectSameBothWays("robust_test/divide_error", Verdict::kKernelOops);
   EXPECT_EQ(r.message, "divide error: 0000 [#1] PREEMPT SMP");
+  EXPECT_TRUE(Contains(r.report, "RIP: KmcDefineModel4 (" + FaultLine("divide_error") + ")"))
+      << r.report;
 }
 
 TEST_F(RobustTest, RunawayRecursionHitsTheGuardPage) {

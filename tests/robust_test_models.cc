@@ -51,7 +51,7 @@ KMC_MODEL("robust_test/null_write") {
   f.Task("writer", 0, [](Dev& d) {
     atomic_inc(&d.count);
     volatile int* p = reinterpret_cast<volatile int*>(d.null_offset);
-    *p = 1;
+    *p = 1;  // FAULT: null_write
   });
   f.Task("other", 1, [](Dev& d) { atomic_inc(&d.count); });
 }
@@ -62,7 +62,7 @@ KMC_MODEL("robust_test/null_struct_field") {
   m.Expect(Verdict::kKernelOops);
   f.Task("writer", 0, [](Dev& d) {
     Node* n = reinterpret_cast<Node*>(d.null_offset - 8);
-    n->field = 1;
+    n->field = 1;  // FAULT: null_struct_field
   });
 }
 
@@ -73,7 +73,7 @@ KMC_MODEL("robust_test/wild_pointer") {
   f.Task("reader", 0, [](Dev& d) {
     atomic_inc(&d.count);
     volatile int* p = reinterpret_cast<volatile int*>(d.wild);
-    d.zero = *p;
+    d.zero = *p;  // FAULT: wild_pointer
   });
 }
 
@@ -84,7 +84,7 @@ KMC_MODEL("robust_test/divide_error") {
   f.Task("divider", 0, [](Dev& d) {
     volatile int zero = d.zero;
     volatile int x = 10;
-    d.zero = x / zero;
+    d.zero = x / zero;  // FAULT: divide_error
   });
 }
 
@@ -271,6 +271,20 @@ KMC_MODEL("robust_test/huge_kmalloc") {
   f.Task("greedy", 0, [](Dev& d) {
     void* p = kmalloc(size_t{1} << 40, GFP_KERNEL);
     KMC_ASSERT(p == nullptr);
+    atomic_inc(&d.count);
+  });
+}
+
+KMC_MODEL("robust_test/null_memset") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("a task memset()s through a NULL pointer (the fault is inside the C library)");
+  m.Expect(Verdict::kKernelOops);
+  f.Task("clearer", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    // A length the compiler cannot see: a real call into the C library (not
+    // the task's last statement, so not a tail call that leaves no frame).
+    const size_t n = static_cast<size_t>(d.depth_limit) >> 20;
+    std::memset(reinterpret_cast<void*>(d.null_offset), 0, n);  // FAULT: null_memset
     atomic_inc(&d.count);
   });
 }

@@ -20,6 +20,7 @@
 
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
+#include "sync/internal/symbolize.h"
 
 namespace kmc::internal {
 namespace {
@@ -49,6 +50,22 @@ std::string Hex16(uint64_t v) {
 }
 
 bool InTask() { return InSimulation() && CurrentThread() >= 0; }
+
+// Frames of the code a fault interrupted (filled in the handler).
+constexpr int kMaxFaultFrames = 64;
+CodeFrame g_fault_frames[kMaxFaultFrames];
+
+// The driver line that faulted: the innermost frame of driver or model code
+// among the interrupted frames ("RIP: scull_write (drivers/scull/scull.cc:
+// 214)"), and its location for the report. Without one (a fault inside kmc
+// itself, or no debug information) the task's last kernel call stands.
+std::string FaultingDriverLine(void* ucv, uintptr_t addr, Loc* loc) {
+  const int n = CaptureFaultFrames(ucv, addr, g_fault_frames, kMaxFaultFrames);
+  const int i = FirstDriverFrame(g_fault_frames, n);
+  if (i < 0) return "";
+  *loc = CodeLocation(g_fault_frames[i].pc);
+  return "RIP: " + ShortFunction(*loc) + " (" + FormatLoc(*loc) + ")\n";
+}
 
 
 [[noreturn]] void Die(int sig) {
@@ -84,6 +101,7 @@ void OnFault(int sig, siginfo_t* si, void* ucv) {
   Verdict v = Verdict::kKernelOops;
   std::string headline;
   std::string details;
+  Loc loc;
   if (sig == SIGSEGV || sig == SIGBUS) {
     uintptr_t lo = 0;
     const int guard_thread = StackGuardThread(si->si_addr, &lo);
@@ -110,20 +128,23 @@ void OnFault(int sig, siginfo_t* si, void* ucv) {
                     err, (err & 1) ? "permissions violation" : "not-present page", err);
       details = std::string("#PF: supervisor ") + (write ? "write" : "read") +
                 " access in kernel mode\n" + code + OopsTaskLines();
+      if (InTask()) details += FaultingDriverLine(ucv, addr, &loc);
     }
   } else if (sig == SIGFPE) {
     headline = "divide error: 0000 [#1] PREEMPT SMP";
     details = OopsTaskLines();
+    if (InTask()) details += FaultingDriverLine(ucv, 0, &loc);
   } else if (sig == SIGILL) {
     headline = "invalid opcode: 0000 [#1] PREEMPT SMP";
     details = OopsTaskLines();
+    if (InTask()) details += FaultingDriverLine(ucv, 0, &loc);
   } else {
     headline = "Kernel panic - not syncing: abort() called";
     details = OopsTaskLines();
   }
   // abort() may come from a corrupted heap: never resumed in-process.
   if (sig != SIGABRT && InTask()) {
-    Runtime::Get().Fail(v, headline, details, Loc());
+    Runtime::Get().Fail(v, headline, details, loc);
   }
   Unrecoverable(sig, v, headline, details);
 }
