@@ -23,6 +23,7 @@ struct RunOptions {
   uint64_t seed = 1;                   // first seed for kRandom
   bool progress = false;               // progress lines on stderr
   bool progress_lines = false;         // as plain lines (stderr is not a terminal)
+  uint64_t progress_every = 0;         // a line every N executions (0: by time)
   // Stop an exhaustive or bounded search after this many executions (the
   // result is then not complete). Default: the model's budget, if any.
   std::optional<uint64_t> max_executions;

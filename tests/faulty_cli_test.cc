@@ -8,10 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,7 +39,7 @@ std::string KmcFaulty() {
 // Runs kmc_faulty with `args`; stdout in *out. With term_after_bytes > 0,
 // sends SIGTERM once that much of stdout has arrived.
 int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_after_bytes = 0,
-           int sig = SIGTERM) {
+           int sig = SIGTERM, const std::string& stderr_file = "") {
   const std::string bin = KmcFaulty();
   if (bin.empty()) {
     ADD_FAILURE() << "kmc_faulty not found";
@@ -47,6 +52,10 @@ int RunKmc(const std::vector<std::string>& args, std::string* out, size_t term_a
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
+    if (!stderr_file.empty()) {
+      const int fd = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) dup2(fd, 2);
+    }
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(bin.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -317,6 +326,54 @@ TEST(FaultyCliTest, SigintPrintsTheResultSoFarAndExits130) {
   EXPECT_NE(out.find("stopped"), std::string::npos) << out;
   EXPECT_NE(out.find("interrupted by SIGINT after 1 of 1 models: not a proof."), std::string::npos)
       << out;
+}
+
+// Runs kmc_faulty with stderr in a file (not a terminal); stderr in *err.
+int RunKmcStderr(const std::vector<std::string>& args, std::string* out, std::string* err) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string file = std::string(tmp != nullptr ? tmp : "/tmp") + "/kmc_stderr.txt";
+  const int rc = RunKmc(args, out, 0, SIGTERM, file);
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  *err = s.str();
+  return rc;
+}
+
+// --progress when stderr is a log, not a terminal: plain lines, one every
+// --progress_every executions, naming the model, the executions so far, the
+// rate and (for a tree search) how much of the tree is explored.
+TEST(FaultyCliTest, ProgressLinesInALog) {
+  std::string out, err;
+  EXPECT_EQ(RunKmcStderr({"check", "--progress", "--progress_every=1000", "--max_executions=3500",
+                          "robust_test/long_search"},
+                         &out, &err),
+            0)
+      << out << err;
+  const std::regex line(
+      R"(\[kmc\] robust_test/long_search: ([0-9]+) executions, [0-9]+/s(, [0-9]+\.[0-9]{2}% of the tree)?)");
+  std::vector<std::string> counts;
+  std::istringstream lines(err);
+  for (std::string l; std::getline(lines, l);) {
+    EXPECT_EQ(l.find('\r'), std::string::npos) << "a terminal's redraw in a log: " << l;
+    std::smatch m;
+    if (std::regex_match(l, m, line)) counts.push_back(m[1]);
+  }
+  EXPECT_EQ(counts, (std::vector<std::string>{"1000", "2000", "3000"})) << err;
+  EXPECT_NE(out.find("robust_test/long_search"), std::string::npos) << out;
+
+  // Without --progress a log gets no progress lines; --progress_every alone
+  // is a usage error.
+  err.clear();
+  EXPECT_EQ(RunKmcStderr({"check", "--max_executions=2500", "robust_test/long_search"}, &out, &err),
+            0);
+  EXPECT_EQ(err.find("[kmc]"), std::string::npos) << err;
+  EXPECT_EQ(RunKmcStderr({"check", "--progress_every=10", "robust_test/long_search"}, &out, &err),
+            2);
+  EXPECT_NE(err.find("--progress_every applies only with --progress"), std::string::npos) << err;
+  EXPECT_EQ(RunKmcStderr({"check", "--progress", "--progress_every=x", "robust_test/long_search"},
+                         &out, &err),
+            2);
 }
 
 TEST(FaultyCliTest, HelpExitsZero) {

@@ -129,24 +129,68 @@ TEST_F(RobustTest, DivideByZeroIsADivideError) {
       << r.report;
 }
 
-TEST_F(RobustTest, RunawayRecursionHitsTheGuardPage) {
+// Recursion without end and without kernel calls: the guard at the kernel's
+// stack limit sees the first driver frame past 16 KiB.
+TEST_F(RobustTest, RunawayRecursionIsAKernelStackOverflow) {
   const Result r = ExpectSameBothWays("robust_test/runaway_recursion", Verdict::kStackOverflow);
+  EXPECT_EQ(r.message,
+            "BUG: kernel stack overflow: recurser/101 on CPU#0 (process context) went past its "
+            "16384-byte stack (THREAD_SIZE)");
+  EXPECT_TRUE(Contains(r.report, " Recurse (the deepest driver frame, where it crossed the limit"))
+      << r.report;
+}
+
+// With no kernel stack limit (Model::KernelStackSize(0)) the same recursion
+// runs into the engine thread's own guard region.
+TEST_F(RobustTest, RunawayRecursionWithoutALimitHitsTheGuardPage) {
+  const Result r =
+      ExpectSameBothWays("robust_test/runaway_recursion_no_limit", Verdict::kStackOverflow);
   EXPECT_TRUE(Contains(r.message, "BUG: stack guard page was hit at ffffc900")) << r.message;
   EXPECT_TRUE(Contains(r.report, "kernel stack overflow (page fault)")) << r.report;
 }
 
-TEST_F(RobustTest, HugeLocalsHitTheGuardPage) {
-  ExpectSameBothWays("robust_test/huge_locals", Verdict::kStackOverflow);
+TEST_F(RobustTest, HugeLocalsAreAKernelStackOverflow) {
+  const Result r = ExpectSameBothWays("robust_test/huge_locals", Verdict::kStackOverflow);
+  EXPECT_TRUE(Contains(r.message, "BUG: kernel stack overflow: hog/101")) << r.message;
 }
 
+// A kernel call at every level: the check at each call sees the depth.
 TEST_F(RobustTest, KernelStackLimitIsChecked) {
   const Result r = ExpectSameBothWays("robust_test/deep_kernel_stack", Verdict::kStackOverflow);
   EXPECT_TRUE(Contains(r.message, "BUG: kernel stack overflow: deep/")) << r.message;
   EXPECT_TRUE(Contains(r.message, "16384-byte stack (THREAD_SIZE)")) << r.message;
-  EXPECT_TRUE(Contains(r.report, "(the deepest driver frame)")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "(the deepest driver frame")) << r.report;
   EXPECT_TRUE(Contains(r.report, "KernelRecurse")) << r.report;
   EXPECT_CLEAN(CheckModel(M("robust_test/shallow_kernel_stack"), {}));
   EXPECT_CLEAN(CheckModel(M("robust_test/deep_kernel_stack_64k"), {}));
+}
+
+// No kernel call in the deep frames: the guard pages below the limit catch
+// the first frame past it; the frames that stay within it, and the same
+// frames under a 64 KiB limit, are clean (kmc's own frames below a kernel
+// call near the limit do not count).
+TEST_F(RobustTest, KernelStackLimitIsCheckedWithoutKernelCalls) {
+  const Result r = ExpectSameBothWays("robust_test/deep_driver_stack", Verdict::kStackOverflow);
+  EXPECT_EQ(r.message,
+            "BUG: kernel stack overflow: deep/101 on CPU#0 (process context) went past its "
+            "16384-byte stack (THREAD_SIZE)");
+  EXPECT_TRUE(Contains(r.report, "tests/robust_test_models.cc:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, " PlainRecurse (the deepest driver frame, where it crossed"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "(Model::KernelStackSize)")) << r.report;
+  EXPECT_CLEAN(CheckModel(M("robust_test/shallow_driver_stack"), {}));
+  EXPECT_CLEAN(CheckModel(M("robust_test/deep_driver_stack_64k"), {}));
+  EXPECT_CLEAN(CheckModelIsolated(M("robust_test/shallow_driver_stack"), {}));
+}
+
+// The same for an interrupt handler (its frames count from where the
+// interrupt source's engine thread began).
+TEST_F(RobustTest, KernelStackLimitIsCheckedForHandlers) {
+  const Result r = ExpectSameBothWays("robust_test/deep_irq_handler", Verdict::kStackOverflow);
+  EXPECT_TRUE(Contains(r.message, "BUG: kernel stack overflow: ")) << r.message;
+  EXPECT_TRUE(Contains(r.message, "irq/deepirq/301 on CPU#0 (hardirq context) went past its "
+                                  "16384-byte stack")) << r.message;
+  EXPECT_TRUE(Contains(r.report, " PlainRecurse (the deepest driver frame")) << r.report;
 }
 
 TEST_F(RobustTest, UncaughtExceptionIsAModelError) {

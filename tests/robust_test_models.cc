@@ -153,6 +153,69 @@ KMC_MODEL("robust_test/deep_kernel_stack_64k") {
   f.Task("deep", 0, [](Dev& d) { d.zero = KernelRecurse(d, 40); });
 }
 
+// Recursion with no kernel call at any level: only the guard at the
+// kernel's stack limit can see how deep it went.
+[[gnu::noinline]] int PlainRecurse(volatile char* parent, int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  frame[1023] = parent != nullptr ? parent[0] : 0;
+  if (depth == 0) return frame[0];
+  return PlainRecurse(frame, depth - 1) + frame[1];
+}
+
+KMC_MODEL("robust_test/deep_driver_stack") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("a task's call chain goes 40 frames of 1 KiB deep with no kernel call in it");
+  m.Expect(Verdict::kStackOverflow);
+  f.Task("deep", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    d.zero = PlainRecurse(nullptr, 40);
+  });
+}
+
+KMC_MODEL("robust_test/shallow_driver_stack") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("the same call chain 8 frames deep, then kernel calls near the limit");
+  m.Expect(Verdict::kClean);
+  f.Task("shallow", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    d.zero = PlainRecurse(nullptr, 8);
+    // 13 KiB of driver frames, then kernel calls: kmc's own frames below
+    // them may cross the limit; only driver frames count.
+    d.zero += KernelRecurse(d, 13);
+  });
+}
+
+KMC_MODEL("robust_test/deep_driver_stack_64k") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("40 frames of 1 KiB without kernel calls, with a 64 KiB kernel stack");
+  m.Expect(Verdict::kClean);
+  m.KernelStackSize(64 * 1024);
+  f.Task("deep", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    d.zero = PlainRecurse(nullptr, 40);
+  });
+}
+
+KMC_MODEL("robust_test/deep_irq_handler") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("an interrupt handler's call chain goes 40 frames of 1 KiB deep, no kernel call");
+  m.Expect(Verdict::kStackOverflow);
+  f.Task("task", 0, [](Dev& d) { atomic_inc(&d.count); });
+  f.Irq("deepirq", 0, 1, [](Dev& d) { d.zero = PlainRecurse(nullptr, 40); });
+}
+
+KMC_MODEL("robust_test/runaway_recursion_no_limit") {
+  auto f = m.Fixture<Dev>();
+  m.Describe("a task recurses without end, with no kernel stack limit (the engine's guard page)");
+  m.Expect(Verdict::kStackOverflow);
+  m.KernelStackSize(0);
+  f.Task("recurser", 0, [](Dev& d) {
+    atomic_inc(&d.count);
+    d.zero = Recurse(nullptr, 0, d.depth_limit);
+  });
+}
+
 KMC_MODEL("robust_test/uncaught_exception") {
   auto f = m.Fixture<Dev>();
   m.Describe("a task throws a C++ exception nobody catches");

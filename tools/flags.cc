@@ -30,7 +30,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
                                            "out",            "sarif", "icb",
-                                           "lockdep_scope"};
+                                           "lockdep_scope", "progress_every"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];

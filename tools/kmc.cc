@@ -61,6 +61,8 @@ ABSL_FLAG(bool, progress, false,
 ABSL_FLAG(std::string, out, "",
           "write report.txt, trace.json and trace.html of every failing model into DIR/<model>/");
 ABSL_FLAG(std::string, sarif, "", "write a SARIF 2.1.0 log of the failing models to FILE");
+ABSL_FLAG(int64_t, progress_every, 0,
+          "with --progress: a line every N executions instead of every 10 s (0)");
 ABSL_FLAG(double, watchdog, 5.0,
           "host seconds a task may run without a scheduling point before it is a soft "
           "lockup (0: off)");
@@ -89,7 +91,7 @@ constexpr const char* kUsage =
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
-    "            [--sarif=FILE] [--icb=K|off]\n"
+    "            [--sarif=FILE] [--icb=K|off] [--progress_every=N]\n"
     "            [--lockdep_scope=model|driver]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
@@ -104,6 +106,8 @@ constexpr const char* kUsage =
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
     "  --json        one JSON array of results, printed as they complete\n"
     "  --jobs        models checked at once, each in its own worker process (1..64)\n"
+    "  --progress    progress lines on stderr, also when it is not a terminal (a log):\n"
+    "                one every 10 s, or every N executions with --progress_every=N\n"
     "  --trace       short (fold steps that touch nothing another task touches) or full\n"
     "  --lockdep_scope  model (default): one lockdep graph per model; driver: one graph across\n"
     "                the models of a driver, in the order checked\n"
@@ -245,6 +249,10 @@ int Check(const std::vector<std::string>& names) {
     options.progress = terminal;
   }
   options.progress_lines = options.progress && !terminal;
+  if (g_given.count("progress_every") != 0) {
+    if (!options.progress) Usage("--progress_every applies only with --progress");
+    options.progress_every = static_cast<uint64_t>(absl::GetFlag(FLAGS_progress_every));
+  }
   options.trace = TraceModeFlag();
   if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
   options.out_dir = absl::GetFlag(FLAGS_out);

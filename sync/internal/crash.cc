@@ -35,6 +35,7 @@ double g_watchdog_seconds = 5.0;
 LastWordsFn g_last_words = nullptr;
 volatile sig_atomic_t g_handling = 0;  // a crash is being reported
 volatile sig_atomic_t g_armed = 0;     // the watchdog is on
+volatile sig_atomic_t g_symbolizing = 0;  // kmc reads debug information
 uint64_t g_last_progress = 0;
 int g_stuck_ticks = 0;
 timer_t g_timer;
@@ -68,6 +69,51 @@ std::string FaultingDriverLine(void* ucv, uintptr_t addr, Loc* loc) {
 }
 
 
+// ---------------------------------------------------------------------------
+// The kernel's stack limit (see ArmKernelStackLimit).
+
+constexpr int kMaxLimitThreads = 64;
+struct LimitGuard {
+  uintptr_t lo = 0;          // the PROT_NONE range [lo, lo + 2 pages)
+  bool armed = false;
+  uintptr_t top = 0;         // where the thread's body began
+  uintptr_t limit_addr = 0;  // the lowest address the kernel's stack has
+  int nframes = 0;           // frames recorded at a crossing, innermost first
+  int ctx = 0;               // the thread's context and CPU at the crossing
+  int cpu = 0;
+  CodeFrame frames[kMaxFaultFrames];
+};
+LimitGuard g_limit[kMaxLimitThreads];
+uintptr_t g_page = 4096;
+
+LimitGuard* CurrentLimitGuard() {
+  const int thread = CurrentThread();
+  return thread >= 0 && thread < kMaxLimitThreads ? &g_limit[thread] : nullptr;
+}
+
+// The engine's stacks are mapped afresh for every engine context.
+void ForgetLimitGuards() {
+  for (LimitGuard& g : g_limit) {
+    g.lo = 0;
+    g.armed = false;
+    g.nframes = 0;
+  }
+}
+
+// A fault in the current thread's limit guard: record, lift, resume.
+bool OnLimitGuardFault(uintptr_t addr, void* ucv) {
+  LimitGuard* g = CurrentLimitGuard();
+  if (g == nullptr || !g->armed || addr < g->lo || addr >= g->lo + 2 * g_page) return false;
+  mprotect(reinterpret_cast<void*>(g->lo), 2 * g_page, PROT_READ | PROT_WRITE);
+  g->armed = false;
+  g->nframes = CaptureFaultFrames(ucv, addr, g->frames, kMaxFaultFrames);
+  if (const TaskState* t = Runtime::Get().CurrentOrNull()) {
+    g->ctx = static_cast<int>(t->ctx);
+    g->cpu = t->cpu;
+  }
+  return true;
+}
+
 [[noreturn]] void Die(int sig) {
   signal(sig, SIG_DFL);
   sigset_t set;
@@ -95,6 +141,10 @@ std::string FaultingDriverLine(void* ucv, uintptr_t addr, Loc* loc) {
 }
 
 void OnFault(int sig, siginfo_t* si, void* ucv) {
+  if (sig == SIGSEGV && InTask() &&
+      OnLimitGuardFault(reinterpret_cast<uintptr_t>(si->si_addr), ucv)) {
+    return;  // resumed; the next scheduling step decides
+  }
   if (g_handling) Die(sig);  // a fault while reporting a fault
   g_handling = 1;
   const uintptr_t addr = reinterpret_cast<uintptr_t>(si->si_addr);
@@ -105,6 +155,11 @@ void OnFault(int sig, siginfo_t* si, void* ucv) {
   if (sig == SIGSEGV || sig == SIGBUS) {
     uintptr_t lo = 0;
     const int guard_thread = StackGuardThread(si->si_addr, &lo);
+    if (guard_thread >= 0 && InTask()) {
+      // A driver frame went past the kernel's stack limit before it ran
+      // into the end of the engine's stack: that is the overflow to report.
+      Runtime::Get().CheckKernelStackLimit();
+    }
     if (guard_thread >= 0) {
       v = Verdict::kStackOverflow;
       const uint64_t fake = kFakeStackBase + static_cast<uint64_t>(guard_thread) * 0x100000;
@@ -151,6 +206,12 @@ void OnFault(int sig, siginfo_t* si, void* ucv) {
 
 void OnTick(int, siginfo_t*, void*) {
   if (!g_armed || g_handling) return;
+  if (g_symbolizing) {
+    // Loading a binary's debug information may take a while on a loaded
+    // machine; it is kmc's work, not a task's lockup.
+    g_stuck_ticks = 0;
+    return;
+  }
   const uint64_t p = ProgressCount();
   if (p != g_last_progress) {
     g_last_progress = p;
@@ -207,6 +268,7 @@ void Install() {
   }
   if (g_installed) return;
   g_installed = true;
+  g_page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   struct sigaction sa = {};
   sa.sa_sigaction = &OnFault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
@@ -237,6 +299,7 @@ std::string OopsTaskLines() {
 
 CrashGuard::CrashGuard() {
   Install();
+  ForgetLimitGuards();
   g_handling = 0;
   g_last_progress = ProgressCount();
   g_stuck_ticks = 0;
@@ -261,11 +324,69 @@ CrashGuard::CrashGuard() {
 }
 
 CrashGuard::~CrashGuard() {
+  ForgetLimitGuards();
   g_armed = 0;
   if (g_timer_created && g_timer_pid == getpid()) {
     struct itimerspec its = {};
     timer_settime(g_timer, 0, &its, nullptr);
   }
+}
+
+void ArmKernelStackLimit(uintptr_t top, size_t limit) {
+  LimitGuard* g = CurrentLimitGuard();
+  if (g == nullptr) return;
+  g->nframes = 0;
+  uintptr_t lo = 0;
+  // Room for the guard and for kmc's own frames below it on the engine
+  // thread's stack; a larger limit is left to the stack's own guard.
+  if (limit != 0 && limit + 4 * g_page + 64 * 1024 <= kStackBytes && top > limit) {
+    // The two whole pages below the limit: a fault there is always past
+    // it (a frame that ends less than a page past the limit is seen by the
+    // check at its next kernel call only).
+    lo = ((top - limit) & ~(g_page - 1)) - 2 * g_page;
+  }
+  if (g->armed && g->lo == lo) {
+    g->top = top;
+    g->limit_addr = top - limit;
+    return;
+  }
+  if (g->armed) {
+    mprotect(reinterpret_cast<void*>(g->lo), 2 * g_page, PROT_READ | PROT_WRITE);
+    g->armed = false;
+  }
+  g->lo = lo;
+  g->top = top;
+  g->limit_addr = top - limit;
+  if (lo != 0 && mprotect(reinterpret_cast<void*>(lo), 2 * g_page, PROT_NONE) == 0) {
+    g->armed = true;
+  }
+}
+
+bool KernelStackLimitCrossed(StackLimitCrossing* out) {
+  LimitGuard* g = CurrentLimitGuard();
+  if (g == nullptr || g->lo == 0) return false;
+  if (g->nframes > 0) {
+    const int n = g->nframes;
+    g->nframes = 0;
+    g_symbolizing = 1;
+    const int i = FirstDriverFrame(g->frames, n);
+    g_symbolizing = 0;
+    if (i >= 0 && g->frames[i].sp < g->limit_addr) {
+      out->at = CodeLocation(g->frames[i].pc);  // resolved by FirstDriverFrame
+      out->used = g->top - g->frames[i].sp;
+      out->ctx = g->ctx;
+      out->cpu = g->cpu;
+      return true;
+    }
+  }
+  // Only kmc's frames below a kernel call crossed: guard again once this
+  // thread's frames are well above it.
+  const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (!g->armed && here > g->lo + 4 * g_page &&
+      mprotect(reinterpret_cast<void*>(g->lo), 2 * g_page, PROT_NONE) == 0) {
+    g->armed = true;
+  }
+  return false;
 }
 
 void SetWatchdogSeconds(double seconds) { g_watchdog_seconds = seconds; }

@@ -20,11 +20,16 @@
 #ifndef KMC_SYNC_INTERNAL_CRASH_H_
 #define KMC_SYNC_INTERNAL_CRASH_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
 #include <string>
 
 #include "sync/verdict.h"
 
 namespace kmc::internal {
+
+using Loc = std::source_location;
 
 // Installs the handlers (once per process) and arms the watchdog while
 // alive. One per RunEngine call.
@@ -35,6 +40,28 @@ class CrashGuard {
   CrashGuard(const CrashGuard&) = delete;
   CrashGuard& operator=(const CrashGuard&) = delete;
 };
+
+// The kernel's stack limit as a guard. Where an engine thread's body begins
+// (`top`, its frame address), the two whole pages below `top - limit` are
+// made PROT_NONE, so a driver frame that goes past the limit (by more than
+// the rest of a page) faults even when it calls no kernel primitive. The handler records the interrupted frames,
+// lifts the guard and resumes; the next scheduling step (or the end of the
+// thread) decides, with the frames' debug information, whether a driver
+// frame crossed the limit (a kernel stack overflow) or only kmc's own frames
+// below a kernel call did (the guard is put back once the thread's frames
+// are above it again). limit 0: no guard.
+void ArmKernelStackLimit(uintptr_t top, size_t limit);
+// A driver frame of the current engine thread crossed the limit: its
+// location, how many bytes below `top` it reached, and the context and CPU
+// the thread ran in at that moment (a handler may have returned since).
+// Clears the record.
+struct StackLimitCrossing {
+  Loc at;
+  size_t used = 0;
+  int ctx = 0;  // internal::Ctx
+  int cpu = 0;
+};
+bool KernelStackLimitCrossed(StackLimitCrossing* out);
 
 // Host time a task may run without reaching a scheduling point (seconds).
 void SetWatchdogSeconds(double seconds);

@@ -2,6 +2,7 @@
 
 #include "sync/internal/runtime.h"
 
+#include "sync/internal/crash.h"
 #include "sync/internal/debuginfo.h"
 #include "sync/internal/por.h"
 
@@ -237,9 +238,14 @@ void Runtime::BeginExecution() {
   setup_task_.caps = ~uint64_t{0};
   setup_task_.uid = setup_task_.euid = 0;
 
-  if (progress_ && (executions_ & 1023) == 0) {
+  // By time (every 10 s in a log, redrawn twice a second on a terminal), or
+  // every `progress_every_` executions when asked.
+  const bool check_progress =
+      progress_ && (progress_every_ > 0 ? executions_ > 0 && executions_ % progress_every_ == 0
+                                        : (executions_ & 1023) == 0);
+  if (check_progress) {
     const double now = Now();
-    if (now - last_progress_ >= (progress_lines_ ? 10.0 : 0.5)) {
+    if (progress_every_ > 0 || now - last_progress_ >= (progress_lines_ ? 10.0 : 0.5)) {
       last_progress_ = now;
       const double rate = executions_ / std::max(1e-9, now - run_start_);
       const double frac = SearchFraction();
@@ -297,6 +303,7 @@ void Runtime::RunThread(int thread) {
   if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) WaitForCpu(t);
   t.at_step = false;
   t.stack_top = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  ArmKernelStackLimit(t.stack_top, model_ ? model_->kernel_stack_size() : 0);
   switch (t.kind) {
     case TaskKind::kTask:
     {
@@ -338,6 +345,9 @@ void Runtime::RunKthreadSlot(TaskState& t) {
 }
 
 void Runtime::TaskFinished(TaskState& t) {
+  // A driver frame that crossed the kernel's stack limit after the task's
+  // last kernel call.
+  if (&t == CurrentOrNull()) CheckKernelStackLimit();
   // Whatever the task did last is ordered before the next context to run on
   // its CPU (an interrupt arriving after the exit sees the task's stores).
   if (!cpus_.empty() && phase_ == Phase::kRunning) BeforeSchedulePoint(t);
@@ -491,12 +501,37 @@ std::string Runtime::HeldLocksText(const TaskState& t) const {
 // ---------------------------------------------------------------------------
 // Steps, traces and reports.
 
+void Runtime::CheckKernelStackLimit() {
+  TaskState* t = CurrentOrNull();
+  StackLimitCrossing c;
+  if (t == nullptr || CurrentThread() < 0 || t->stack_top == 0 || !KernelStackLimitCrossed(&c)) {
+    return;
+  }
+  const Loc at = c.at;
+  const size_t used = c.used;
+  const size_t limit = model_ ? model_->kernel_stack_size() : 0;
+  t->stack_top = 0;  // one report
+  // The context it ran in when it crossed (a handler may have returned).
+  const std::string who = t->name + "/" + std::to_string(t->pid);
+  const char* ctx = CtxName(static_cast<Ctx>(c.ctx));
+  Fail(Verdict::kStackOverflow,
+       "BUG: kernel stack overflow: " + who + " on CPU#" + std::to_string(c.cpu) + " (" + ctx +
+           ") went past its " + std::to_string(limit) + "-byte stack (THREAD_SIZE)",
+       "Frames of " + who + " (" + ctx + ") reached " + std::to_string(used) + " bytes deep at " + FormatLoc(at) + " " +
+           ShortFunction(at) +
+           " (the deepest driver frame, where it crossed the limit: the page past it "
+           "faulted); the kernel's stack is " +
+           std::to_string(limit) + " bytes (Model::KernelStackSize).\n",
+       at);
+}
+
 void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
                    Access access, const Loc& loc) {
   TaskState* t = CurrentOrNull();
   if (t != nullptr) {
     t->last_loc = loc;
     t->has_last_loc = true;
+    CheckKernelStackLimit();
     const size_t limit = model_ ? model_->kernel_stack_size() : 0;
     if (limit != 0 && t->stack_top != 0 && CurrentThread() >= 0) {
       const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));

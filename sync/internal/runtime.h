@@ -253,6 +253,8 @@ class Runtime {
   void set_replaying(bool r) { replaying_ = r; }
   // Progress as plain lines every few seconds (stderr is not a terminal).
   void set_progress_lines(bool on) { progress_lines_ = on; }
+  // A progress line every `n` executions instead of by time (0).
+  void set_progress_every(uint64_t n) { progress_every_ = n; }
   // Executions after which the search stops (0: none); budget_hit() tells
   // whether the last run stopped there.
   void set_budget(uint64_t n) { budget_ = n; }
@@ -333,6 +335,11 @@ class Runtime {
   // execution.
   void NameLocation(const void* addr, std::string name);
   std::string LocationName(const void* addr) const;
+
+  // Fails the execution as a kernel stack overflow when a driver frame of
+  // the current engine thread crossed the kernel's stack limit since the
+  // last check (sync/internal/crash.h: ArmKernelStackLimit).
+  void CheckKernelStackLimit();
 
   // Ends the execution with a kernel-style report. Does not return.
   [[noreturn]] void Fail(Verdict v, std::string headline, std::string details,
@@ -499,6 +506,7 @@ class Runtime {
   const Model* model_ = nullptr;
   bool progress_ = false;
   bool progress_lines_ = false;
+  uint64_t progress_every_ = 0;
   bool replaying_ = false;
   uint64_t budget_ = 0;
   bool budget_hit_ = false;
