@@ -180,9 +180,9 @@ KMC_MODEL("robust_test/shallow_driver_stack") {
   f.Task("shallow", 0, [](Dev& d) {
     atomic_inc(&d.count);
     d.zero = PlainRecurse(nullptr, 8);
-    // 13 KiB of driver frames, then kernel calls: kmc's own frames below
+    // 12 KiB of driver frames, then kernel calls: kmc's own frames below
     // them may cross the limit; only driver frames count.
-    d.zero += KernelRecurse(d, 13);
+    d.zero += KernelRecurse(d, 12);
   });
 }
 
