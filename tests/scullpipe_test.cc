@@ -112,7 +112,7 @@ struct Pipe {
   scull_module mod;
   scull_p_module pmod;
   scull_pipe* dev = nullptr;
-  file files[3];
+  file files[4];  // three opens, and the access-mode-3 open of one test
   int nfiles = 0;
   std::string put[2];  // what each writer's writes accepted
   std::string got[2];  // what each reader's reads returned
