@@ -647,6 +647,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   Runtime& rt = Runtime::Get();
   rt.StartRun(&model, options.progress);
   rt.set_progress_lines(options.progress_lines);
+  rt.set_progress_every(options.progress_every);
   internal::lockdep::BeginSearch();
   internal::lockdep::SetModel(model.name());
   if (!internal::lockdep::ImportGraph(options.lockdep_graph)) {
