@@ -32,27 +32,6 @@ constexpr int kTraceCpusPid = 1;
 constexpr int kTraceTasksPid = 2;
 constexpr int kTraceLocksPid = 3;
 
-std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string Html(std::string_view s) {
   std::string out;
@@ -245,7 +224,7 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
   auto meta = [&](int pid, int tid, const char* what, const std::string& name) {
     std::string s = "{\"name\": \"" + std::string(what) + "\", \"ph\": \"M\", \"pid\": " + N(pid);
     if (tid >= 0) s += ", \"tid\": " + N(tid);
-    ev.push_back(s + ", \"args\": {\"name\": " + Json(name) + "}}");
+    ev.push_back(s + ", \"args\": {\"name\": " + JsonString(name) + "}}");
   };
   auto tid_of = [](int task) { return task + 2; };  // insmod (-1) is tid 1
   meta(kTraceCpusPid, -1, "process_name", "CPUs");
@@ -258,7 +237,7 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
   for (const auto& l : p.lanes) meta(kTraceTasksPid, tid_of(l.task), "thread_name", l.name);
   auto slice = [&](int pid, int tid, size_t from, size_t to, const std::string& name,
                    const std::string& cat, const std::string& args) {
-    ev.push_back("{\"name\": " + Json(name) + ", \"cat\": " + Json(cat) +
+    ev.push_back("{\"name\": " + JsonString(name) + ", \"cat\": " + JsonString(cat) +
                  ", \"ph\": \"X\", \"pid\": " + N(pid) + ", \"tid\": " + N(tid) +
                  ", \"ts\": " + N(from * kStepUs) + ", \"dur\": " + N((to - from) * kStepUs) +
                  (args.empty() ? "" : ", \"args\": {" + args + "}") + "}");
@@ -307,13 +286,13 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
   for (size_t i = p.first; i < trace.size(); ++i) {
     const TraceEvent& e = trace[i];
     std::string args = "\"step\": " + N(i + 1) + ", \"cpu\": " + N(e.cpu) +
-                       ", \"context\": " + Json(CtxShort(e.ctx)) +
-                       ", \"file\": " + Json(e.loc.line() ? e.loc.file_name() : "") +
+                       ", \"context\": " + JsonString(CtxShort(e.ctx)) +
+                       ", \"file\": " + JsonString(e.loc.line() ? e.loc.file_name() : "") +
                        ", \"line\": " + N(static_cast<size_t>(e.loc.line())) +
                        ", \"function\": " +
-                       Json(e.loc.line() ? internal::ShortFunction(e.loc) : "") +
-                       ", \"locks\": " + Json(p.after[i]);
-    if (e.preempted >= 0) args += ", \"preempted\": " + Json(TaskName(rt, e.preempted));
+                       JsonString(e.loc.line() ? internal::ShortFunction(e.loc) : "") +
+                       ", \"locks\": " + JsonString(p.after[i]);
+    if (e.preempted >= 0) args += ", \"preempted\": " + JsonString(TaskName(rt, e.preempted));
     slice(kTraceTasksPid, tid_of(e.task), i, i + 1, e.text, "step", args);
   }
   for (const auto& s : p.sleeps) {
@@ -327,22 +306,22 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
                                         static_cast<int>(lock_tid.size()) + 1);
     if (added) meta(kTraceLocksPid, it->second, "thread_name", TaskName(rt, l.task) + " " + l.lock);
     slice(kTraceLocksPid, it->second, l.from, l.to + 1, l.lock, "lock",
-          "\"task\": " + Json(TaskName(rt, l.task)));
+          "\"task\": " + JsonString(TaskName(rt, l.task)));
   }
   auto instant = [&](size_t i, const std::string& cat, const std::string& name) {
     const TraceEvent& e = trace[i];
-    ev.push_back("{\"name\": " + Json(name) + ", \"cat\": " + Json(cat) +
+    ev.push_back("{\"name\": " + JsonString(name) + ", \"cat\": " + JsonString(cat) +
                  ", \"ph\": \"i\", \"s\": \"t\", \"pid\": " + N(kTraceTasksPid) +
                  ", \"tid\": " + N(tid_of(e.task)) + ", \"ts\": " + N(i * kStepUs + kStepUs / 2) +
-                 ", \"args\": {\"step\": " + N(i + 1) + ", \"where\": " + Json(Where(e)) + "}}");
+                 ", \"args\": {\"step\": " + N(i + 1) + ", \"where\": " + JsonString(Where(e)) + "}}");
   };
   int flow_id = 1;
   auto flow = [&](size_t from, size_t to, const std::string& name) {
     const std::string id = N(flow_id++);
-    ev.push_back("{\"name\": " + Json(name) + ", \"cat\": \"flow\", \"ph\": \"s\", \"id\": " + id +
+    ev.push_back("{\"name\": " + JsonString(name) + ", \"cat\": \"flow\", \"ph\": \"s\", \"id\": " + id +
                  ", \"pid\": " + N(kTraceTasksPid) + ", \"tid\": " + N(tid_of(trace[from].task)) +
                  ", \"ts\": " + N(from * kStepUs + kStepUs / 2) + "}");
-    ev.push_back("{\"name\": " + Json(name) +
+    ev.push_back("{\"name\": " + JsonString(name) +
                  ", \"cat\": \"flow\", \"ph\": \"f\", \"bp\": \"e\", \"id\": " + id +
                  ", \"pid\": " + N(kTraceTasksPid) + ", \"tid\": " + N(tid_of(trace[to].task)) +
                  ", \"ts\": " + N(to * kStepUs + kStepUs / 2) + "}");
@@ -359,8 +338,8 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
   for (const auto& [waker, woken] : p.wakes) flow(waker, woken, "wake-up");
   std::string s = "{\"traceEvents\": [\n";
   for (size_t i = 0; i < ev.size(); ++i) s += "  " + ev[i] + (i + 1 < ev.size() ? ",\n" : "\n");
-  s += "],\n\"displayTimeUnit\": \"ns\",\n\"otherData\": {\"model\": " + Json(model) +
-       ", \"verdict\": " + Json(verdict) + ", \"headline\": " + Json(rt.report().headline) +
+  s += "],\n\"displayTimeUnit\": \"ns\",\n\"otherData\": {\"model\": " + JsonString(model) +
+       ", \"verdict\": " + JsonString(verdict) + ", \"headline\": " + JsonString(rt.report().headline) +
        ", \"steps\": " + N(trace.size()) + ", \"first_step\": " + N(p.first + 1) +
        ", \"preemptions\": " + N(rt.preemptions()) + ", \"step_us\": " + N(kStepUs) + "}}\n";
   return s;
@@ -588,6 +567,28 @@ std::vector<std::string> WriteTraceFiles(const std::string& dir, const std::stri
     written.push_back(file);
   }
   return written;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace kmc

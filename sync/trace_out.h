@@ -19,9 +19,13 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kmc {
+
+// `s` as a JSON string literal (quoted, escaped).
+std::string JsonString(std::string_view s);
 
 // Longer traces are drawn from their last kTraceOutMaxSteps steps (where the
 // failure is); Result::interleaving keeps as many.

@@ -34,6 +34,7 @@
 #include "sync/internal/c_loc.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
+#include "sync/internal/symbolize.h"
 
 namespace kmc::internal {
 namespace {
@@ -42,28 +43,6 @@ namespace {
 // Symbolization.
 
 std::string DataSymbol(uintptr_t addr);
-
-// Engine threads run on 64 KiB fiber stacks; libdw needs more when it first
-// loads a module's debug information. Cache misses run on a stack of their
-// own (a context switch that returns to the caller, like a function call).
-constexpr size_t kBigStack = size_t{8} << 20;
-void (*g_big_fn)(void*) = nullptr;
-void* g_big_arg = nullptr;
-void BigStackTrampoline() { g_big_fn(g_big_arg); }
-
-void OnBigStack(void (*fn)(void*), void* arg) {
-  static char* stack = static_cast<char*>(std::malloc(kBigStack));
-  static ucontext_t caller;
-  static ucontext_t callee;
-  g_big_fn = fn;
-  g_big_arg = arg;
-  getcontext(&callee);
-  callee.uc_stack.ss_sp = stack;
-  callee.uc_stack.ss_size = kBigStack;
-  callee.uc_link = &caller;
-  makecontext(&callee, &BigStackTrampoline, 0);
-  swapcontext(&caller, &callee);
-}
 
 struct Symbolizer {
   Dwfl* dwfl = nullptr;

@@ -70,6 +70,8 @@ void (*g_big_fn)(void*) = nullptr;
 void* g_big_arg = nullptr;
 void BigStackTrampoline() { g_big_fn(g_big_arg); }
 
+}  // namespace
+
 void OnBigStack(void (*fn)(void*), void* arg) {
   static void* stack = nullptr;
   if (stack == nullptr) {
@@ -92,6 +94,8 @@ void OnBigStack(void (*fn)(void*), void* arg) {
   makecontext(&callee, &BigStackTrampoline, 0);
   swapcontext(&caller, &callee);
 }
+
+namespace {
 
 struct Resolved {
   LocRecord rec{"?", "(unknown)", 0, 0};

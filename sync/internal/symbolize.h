@@ -35,6 +35,11 @@ int CaptureFaultFrames(const void* ucontext, uintptr_t fault_addr, CodeFrame* ou
 // information for `pc`. Cached for the life of the process.
 std::source_location CodeLocation(uintptr_t pc);
 
+// Runs fn(arg) on a stack of its own (8 MiB, mapped once): libdw may need
+// more stack than an engine fiber or the alternate signal stack has when it
+// first reads a module's debug information.
+void OnBigStack(void (*fn)(void*), void* arg);
+
 // True when `pc` is kmc's own code (the engine and primitives, compiled
 // from sync/ or tools/), a library's (the C library, libstdc++, Relacy,
 // Abseil, GoogleTest) or unknown: not driver or model code.
