@@ -48,6 +48,11 @@ static_assert(offsetof(tasklet_struct, __h) == offsetof(k::tasklet_struct, h));
 static_assert(SameLayout<work_struct, k::work_struct>());
 static_assert(SameLayout<timer_list, k::timer_list>());
 static_assert(offsetof(timer_list, expires) == offsetof(k::timer_list, expires));
+static_assert(SameLayout<seqcount_t, k::seqcount_t>());
+static_assert(offsetof(seqcount_t, __name) == offsetof(k::seqcount_t, name));
+static_assert(offsetof(seqcount_t, __h) == offsetof(k::seqcount_t, h));
+static_assert(SameLayout<seqlock_t, k::seqlock_t>());
+static_assert(offsetof(seqlock_t, lock) == offsetof(k::seqlock_t, lock));
 
 template <class K, class C>
 K* As(C* p) {
@@ -473,6 +478,66 @@ int kmc_c_del_timer(timer_list* t, bool sync, kmc_loc_t loc) {
 }
 int kmc_c_timer_pending(const timer_list* t) {
   return k::timer_pending(reinterpret_cast<const k::timer_list*>(t)) ? 1 : 0;
+}
+
+// ---- sequence counters and seqlocks ---------------------------------------------
+
+void kmc_c_seqcount_init(seqcount_t* s, const char* name, kmc_loc_t loc) {
+  k::seqcount_init_named(As<k::seqcount_t>(s), name, L(loc));
+}
+unsigned kmc_c_read_seqcount_begin(const seqcount_t* s, int barrier, kmc_loc_t loc) {
+  const auto* sc = reinterpret_cast<const k::seqcount_t*>(s);
+  return barrier ? k::read_seqcount_begin(sc, L(loc)) : k::__read_seqcount_begin(sc, L(loc));
+}
+int kmc_c_read_seqcount_retry(const seqcount_t* s, unsigned start, int barrier, kmc_loc_t loc) {
+  const auto* sc = reinterpret_cast<const k::seqcount_t*>(s);
+  return barrier ? k::read_seqcount_retry(sc, start, L(loc))
+                 : k::__read_seqcount_retry(sc, start, L(loc));
+}
+void kmc_c_write_seqcount_begin(seqcount_t* s, kmc_loc_t loc) {
+  k::write_seqcount_begin(As<k::seqcount_t>(s), L(loc));
+}
+void kmc_c_write_seqcount_end(seqcount_t* s, kmc_loc_t loc) {
+  k::write_seqcount_end(As<k::seqcount_t>(s), L(loc));
+}
+void kmc_c_seqlock_init(seqlock_t* sl, const char* name, kmc_loc_t loc) {
+  k::seqlock_init_named(As<k::seqlock_t>(sl), name, L(loc));
+}
+unsigned kmc_c_read_seqbegin(const seqlock_t* sl, kmc_loc_t loc) {
+  return k::read_seqbegin(reinterpret_cast<const k::seqlock_t*>(sl), L(loc));
+}
+int kmc_c_read_seqretry(const seqlock_t* sl, unsigned start, kmc_loc_t loc) {
+  return k::read_seqretry(reinterpret_cast<const k::seqlock_t*>(sl), start, L(loc));
+}
+void kmc_c_write_seqlock(seqlock_t* sl, int how, kmc_loc_t loc) {
+  auto* l = As<k::seqlock_t>(sl);
+  if (how == 1) k::write_seqlock_irq(l, L(loc));
+  else if (how == 2) k::write_seqlock_bh(l, L(loc));
+  else k::write_seqlock(l, L(loc));
+}
+void kmc_c_write_sequnlock(seqlock_t* sl, int how, kmc_loc_t loc) {
+  auto* l = As<k::seqlock_t>(sl);
+  if (how == 1) k::write_sequnlock_irq(l, L(loc));
+  else if (how == 2) k::write_sequnlock_bh(l, L(loc));
+  else k::write_sequnlock(l, L(loc));
+}
+unsigned long kmc_c_write_seqlock_irqsave(seqlock_t* sl, kmc_loc_t loc) {
+  return k::write_seqlock_irqsave_impl(As<k::seqlock_t>(sl), L(loc));
+}
+void kmc_c_write_sequnlock_irqrestore(seqlock_t* sl, unsigned long flags, kmc_loc_t loc) {
+  k::write_sequnlock_irqrestore(As<k::seqlock_t>(sl), flags, L(loc));
+}
+void kmc_c_read_seqlock_excl(seqlock_t* sl, int how, kmc_loc_t loc) {
+  auto* l = As<k::seqlock_t>(sl);
+  if (how == 1) k::read_seqlock_excl_irq(l, L(loc));
+  else if (how == 2) k::read_seqlock_excl_bh(l, L(loc));
+  else k::read_seqlock_excl(l, L(loc));
+}
+void kmc_c_read_sequnlock_excl(seqlock_t* sl, int how, kmc_loc_t loc) {
+  auto* l = As<k::seqlock_t>(sl);
+  if (how == 1) k::read_sequnlock_excl_irq(l, L(loc));
+  else if (how == 2) k::read_sequnlock_excl_bh(l, L(loc));
+  else k::read_sequnlock_excl(l, L(loc));
 }
 
 }  // extern "C"

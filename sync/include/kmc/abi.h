@@ -124,6 +124,19 @@ struct timer_list {
   struct kmc_handle __h;
 };
 
+/* Sequence counters and seqlocks: same layout as kmc::kernel::seqcount_t
+ * (its sequence is a checked field: value, then handle) and seqlock_t. */
+typedef struct seqcount {
+  unsigned __sequence;
+  struct kmc_handle __sequence_h;
+  const char *__name;
+  struct kmc_handle __h;
+} seqcount_t;
+typedef struct {
+  seqcount_t seqcount;
+  spinlock_t lock;
+} seqlock_t;
+
 /* State of one wait_event*() in progress (sync/wait.cc drives it). */
 struct kmc_wait_event {
   wait_queue_head_t *wq;
@@ -352,6 +365,24 @@ void kmc_c_module_exit_fn(const char *module, void (*fn)(void), kmc_loc_t loc);
 /* type: "int", "uint", "long", "ulong", "short", "ushort", "bool", "charp", "byte" */
 void kmc_c_module_param(const char *module, const char *name, const char *type, void *addr,
                         size_t elem_size, unsigned *count, unsigned max_count);
+
+/* sequence counters and seqlocks (sync/capi/c_api.cc).
+ * barrier: 1 with the smp_rmb() of read_seqcount_begin/retry, 0 for the
+ * __ forms; how: 0 plain, 1 _irq, 2 _bh */
+void kmc_c_seqcount_init(seqcount_t *s, const char *name, kmc_loc_t loc);
+unsigned kmc_c_read_seqcount_begin(const seqcount_t *s, int barrier, kmc_loc_t loc);
+int kmc_c_read_seqcount_retry(const seqcount_t *s, unsigned start, int barrier, kmc_loc_t loc);
+void kmc_c_write_seqcount_begin(seqcount_t *s, kmc_loc_t loc);
+void kmc_c_write_seqcount_end(seqcount_t *s, kmc_loc_t loc);
+void kmc_c_seqlock_init(seqlock_t *sl, const char *name, kmc_loc_t loc);
+unsigned kmc_c_read_seqbegin(const seqlock_t *sl, kmc_loc_t loc);
+int kmc_c_read_seqretry(const seqlock_t *sl, unsigned start, kmc_loc_t loc);
+void kmc_c_write_seqlock(seqlock_t *sl, int how, kmc_loc_t loc);
+void kmc_c_write_sequnlock(seqlock_t *sl, int how, kmc_loc_t loc);
+unsigned long kmc_c_write_seqlock_irqsave(seqlock_t *sl, kmc_loc_t loc);
+void kmc_c_write_sequnlock_irqrestore(seqlock_t *sl, unsigned long flags, kmc_loc_t loc);
+void kmc_c_read_seqlock_excl(seqlock_t *sl, int how, kmc_loc_t loc);
+void kmc_c_read_sequnlock_excl(seqlock_t *sl, int how, kmc_loc_t loc);
 
 #ifdef __cplusplus
 }  // extern "C"
