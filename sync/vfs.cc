@@ -29,6 +29,19 @@ struct Region {
   const cabi::file_operations* fops;  // register_chrdev(); null for regions
 };
 
+// A /proc entry (proc_create): its file_operations are made from the
+// proc_ops (same member types); its inode carries the entry's data.
+struct ProcEntry {
+  std::string name;
+  unsigned mode;
+  const cabi::proc_ops* ops;                    // null for proc_create_single
+  int (*show)(cabi::seq_file*, void*);          // proc_create_single
+  cabi::file_operations fops{};
+  cabi::inode inode{};
+  const cabi::kmc_loc* loc;
+  bool removed = false;
+};
+
 struct OpenFile {
   std::unique_ptr<cabi::file> file;
   bool closed = false;
@@ -41,6 +54,7 @@ struct VfsState {
   std::map<unsigned, cabi::cdev*> cdevs;  // first number of each cdev_add
   std::map<unsigned, std::unique_ptr<cabi::inode>> inodes;
   std::vector<std::unique_ptr<OpenFile>> files;
+  std::vector<std::unique_ptr<ProcEntry>> procs;  // removed ones stay (open files)
   unsigned next_major = kDynamicMajorTop;
   bool closing_registered = false;
 };
@@ -115,27 +129,17 @@ unsigned DeviceNumber(const std::string& name, unsigned minor) {
   return 0;
 }
 
-File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
+namespace {
+
+// The struct file of an open: f_op = fops, then fops->open.
+File* OpenInode(cabi::inode* inode, const cabi::file_operations* fops, unsigned flags,
+                int* error) {
   VfsState& s = State();
   Runtime& rt = Runtime::Get();
-  if (error) *error = 0;
-  cabi::cdev* cdev = nullptr;
-  const cabi::file_operations* fops = FindFops(s, dev, &cdev);
-  rt.Note("open(" + std::to_string(MAJOR(dev)) + ":" + std::to_string(MINOR(dev)) + ")", loc);
-  if (fops == nullptr) {
-    if (error) *error = -ENXIO;
-    return nullptr;
-  }
-  auto& inode = s.inodes[dev];
-  if (!inode) {
-    inode = std::make_unique<cabi::inode>();
-    inode->i_rdev = dev;
-  }
-  inode->i_cdev = cdev;
   auto of = std::make_unique<OpenFile>();
   of->file = std::make_unique<cabi::file>();
   cabi::file* filp = of->file.get();
-  filp->f_inode = inode.get();
+  filp->f_inode = inode;
   filp->f_op = fops;
   filp->f_flags = flags;
   const unsigned acc = flags & O_ACCMODE;
@@ -165,6 +169,62 @@ File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
     }
   }
   return filp;
+}
+
+ProcEntry* FindProc(VfsState& s, const std::string& name) {
+  for (auto& e : s.procs) {
+    if (!e->removed && e->name == name) return e.get();
+  }
+  return nullptr;
+}
+
+// proc_create_single()'s open: single_open() with the entry's show.
+int ProcSingleOpen(cabi::inode* inode, cabi::file* filp) {
+  for (auto& e : State().procs) {
+    if (&e->inode == inode) return cabi::kmc_c_single_open(filp, e->show, inode->i_private, e->loc);
+  }
+  return -ENOENT;
+}
+
+}  // namespace
+
+File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
+  VfsState& s = State();
+  Runtime& rt = Runtime::Get();
+  if (error) *error = 0;
+  cabi::cdev* cdev = nullptr;
+  const cabi::file_operations* fops = FindFops(s, dev, &cdev);
+  rt.Note("open(" + std::to_string(MAJOR(dev)) + ":" + std::to_string(MINOR(dev)) + ")", loc);
+  if (fops == nullptr) {
+    if (error) *error = -ENXIO;
+    return nullptr;
+  }
+  auto& inode = s.inodes[dev];
+  if (!inode) {
+    inode = std::make_unique<cabi::inode>();
+    inode->i_rdev = dev;
+  }
+  inode->i_cdev = cdev;
+  return OpenInode(inode.get(), fops, flags, error);
+}
+
+File* open(const std::string& path, unsigned flags, int* error, const Loc& loc) {
+  VfsState& s = State();
+  if (error) *error = 0;
+  Runtime::Get().Note("open(" + path + ")", loc);
+  const std::string proc = "/proc/";
+  ProcEntry* e = path.rfind(proc, 0) == 0 ? FindProc(s, path.substr(proc.size())) : nullptr;
+  if (e == nullptr) {
+    if (error) *error = -ENOENT;
+    return nullptr;
+  }
+  const unsigned acc = flags & O_ACCMODE;
+  const unsigned mode = e->mode == 0 ? 0444 : e->mode;
+  if ((acc != O_WRONLY && !(mode & 0444)) || (acc != O_RDONLY && !(mode & 0222))) {
+    if (error) *error = -EACCES;
+    return nullptr;
+  }
+  return OpenInode(&e->inode, &e->fops, flags, error);
 }
 
 int close(File* filp, const Loc& loc) {
@@ -297,6 +357,66 @@ void kmc_c_unregister_chrdev(unsigned major, const char* name, kmc_loc_t loc) {
       return;
     }
   }
+}
+
+proc_dir_entry* kmc_c_proc_create(const char* name, unsigned mode, proc_dir_entry* parent,
+                                  const proc_ops* ops, void* data, kmc_loc_t loc) {
+  vfs::VfsState& s = vfs::State();
+  if (parent != nullptr) {
+    internal::Runtime::Get().Fail(
+        Verdict::kModelError, "kmc: proc_create() under a parent directory is not modelled",
+        std::string("proc_create(\"") + name + "\") at " +
+            internal::FormatLoc(internal::FromRecord(
+                reinterpret_cast<const internal::LocRecord*>(loc))) +
+            " names a parent; only entries at the /proc root are modelled\n",
+        internal::FromRecord(reinterpret_cast<const internal::LocRecord*>(loc)));
+  }
+  if (vfs::FindProc(s, name) != nullptr) return nullptr;  // the kernel: -EEXIST, NULL
+  auto e = std::make_unique<vfs::ProcEntry>();
+  e->name = name;
+  e->mode = mode;
+  e->ops = ops;
+  e->show = nullptr;
+  e->loc = loc;
+  e->inode.i_private = data;
+  if (ops != nullptr) {
+    e->fops.open = ops->proc_open;
+    e->fops.read = ops->proc_read;
+    e->fops.write = ops->proc_write;
+    e->fops.llseek = ops->proc_lseek;
+    e->fops.release = ops->proc_release;
+    e->fops.poll = ops->proc_poll;
+    e->fops.unlocked_ioctl = ops->proc_ioctl;
+    e->fops.mmap = ops->proc_mmap;
+  }
+  s.procs.push_back(std::move(e));
+  return reinterpret_cast<proc_dir_entry*>(s.procs.back().get());
+}
+
+proc_dir_entry* kmc_c_proc_create_single(const char* name, unsigned mode, proc_dir_entry* parent,
+                                         int (*show)(seq_file*, void*), void* data,
+                                         kmc_loc_t loc) {
+  proc_dir_entry* pde = kmc_c_proc_create(name, mode, parent, nullptr, data, loc);
+  if (pde == nullptr) return nullptr;
+  auto* e = reinterpret_cast<vfs::ProcEntry*>(pde);
+  e->show = show;
+  e->fops.open = vfs::ProcSingleOpen;
+  e->fops.read = kmc_c_seq_read;
+  e->fops.llseek = kmc_c_seq_lseek;
+  e->fops.release = kmc_c_single_release;
+  return pde;
+}
+
+void kmc_c_remove_proc_entry(const char* name, proc_dir_entry* parent, kmc_loc_t loc) {
+  (void)parent;
+  (void)loc;
+  vfs::ProcEntry* e = vfs::FindProc(vfs::State(), name);
+  if (e != nullptr) e->removed = true;
+}
+
+void kmc_c_proc_remove(proc_dir_entry* pde, kmc_loc_t loc) {
+  (void)loc;
+  if (pde != nullptr) reinterpret_cast<vfs::ProcEntry*>(pde)->removed = true;
 }
 
 void kmc_c_cdev_init(cdev* c, const file_operations* fops) {

@@ -19,7 +19,8 @@
 // f_pos = 0, f_op), and calls fops->open. Two tasks may share one open file
 // (threads or fork): read/write/llseek then share f_pos, which the VFS
 // copies in and out around each call without a lock, as for character
-// devices in the kernel. close() calls fops->release. Files still open at
+// devices in the kernel. close() calls fops->release. /proc entries
+// (proc_create) are opened by path and read the same way. Files still open at
 // the end of an execution are closed (release runs) before module exit.
 // Buffers passed to read/write are user memory: the driver must use
 // copy_to_user/copy_from_user, and they are not race-checked.
@@ -52,6 +53,12 @@ unsigned DeviceNumber(const std::string& name, unsigned minor = 0);
 // Opens device `dev` with O_* flags. Returns the file, or nullptr with
 // *error set to open's -errno (error may be null).
 File* open(unsigned dev, unsigned flags, int* error = nullptr, const Loc& loc = Loc::current());
+// Opens a /proc entry a module registered with proc_create():
+// open("/proc/asgn1", O_RDONLY). Returns the file, or nullptr with *error
+// set (-ENOENT: no such entry, -EACCES: the entry's mode forbids it, or
+// proc_open's -errno). read/llseek/close then call its proc_ops.
+File* open(const std::string& path, unsigned flags, int* error = nullptr,
+           const Loc& loc = Loc::current());
 // Return: fops->release's result (0 without one).
 int close(File* filp, const Loc& loc = Loc::current());
 // Return: bytes read/written or -errno (-EINVAL without the operation).

@@ -5,8 +5,12 @@
 // kernel objects have exactly the layout of their C++ counterparts (checked
 // below), so a C `struct semaphore *` is used as a kernel::semaphore*.
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -61,6 +65,59 @@ K* As(C* p) {
 
 k::Loc L(kmc_loc_t loc) {
   return internal::FromRecord(reinterpret_cast<const internal::LocRecord*>(loc));
+}
+
+// seq_file: single_open()'s iterator yields one record, SEQ_START_TOKEN.
+void* SingleStart(seq_file* m, kmc_loff_t* pos) {
+  (void)m;
+  return *pos == 0 ? reinterpret_cast<void*>(1) : nullptr;
+}
+void* SingleNext(seq_file* m, void* v, kmc_loff_t* pos) {
+  (void)m;
+  (void)v;
+  ++*pos;
+  return nullptr;
+}
+void SingleStop(seq_file* m, void* v) {
+  (void)m;
+  (void)v;
+}
+
+bool IsErrPtr(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) >= static_cast<uintptr_t>(-4095);
+}
+
+// One pass over the iterator from the start: the whole text into m->buf.
+// Returns 0 or the -errno of start() or show().
+long SeqFill(seq_file* m) {
+  m->count = 0;
+  kmc_loff_t pos = 0;
+  long err = 0;
+  void* p = m->op->start(m, &pos);
+  while (p != nullptr && !IsErrPtr(p)) {
+    const int r = m->op->show(m, p);
+    if (r < 0) {
+      err = r;
+      break;
+    }
+    p = m->op->next(m, p, &pos);
+  }
+  if (err == 0 && IsErrPtr(p)) err = static_cast<long>(reinterpret_cast<intptr_t>(p));
+  m->op->stop(m, p);
+  m->index = pos;
+  m->__filled = err == 0;
+  return err;
+}
+
+void SeqAppend(seq_file* m, const char* data, size_t len) {
+  if (m->count + len > m->size) {
+    size_t size = m->size == 0 ? 256 : m->size;
+    while (size < m->count + len) size *= 2;
+    m->buf = static_cast<char*>(std::realloc(m->buf, size));
+    m->size = size;
+  }
+  std::memcpy(m->buf + m->count, data, len);
+  m->count += len;
 }
 
 }  // namespace
@@ -538,6 +595,85 @@ void kmc_c_read_sequnlock_excl(seqlock_t* sl, int how, kmc_loc_t loc) {
   if (how == 1) k::read_sequnlock_excl_irq(l, L(loc));
   else if (how == 2) k::read_sequnlock_excl_bh(l, L(loc));
   else k::read_sequnlock_excl(l, L(loc));
+}
+
+// ---- seq_file ------------------------------------------------------------------
+// The seq_file is kmalloc'd (a missing release is a leak report); its text
+// buffer is kmc's own memory (not checked: only the driver's show writes it,
+// through seq_printf).
+
+int kmc_c_seq_open(file* f, const seq_operations* op, kmc_loc_t loc) {
+  auto* m = static_cast<seq_file*>(k::kzalloc(sizeof(seq_file), k::GFP_KERNEL, L(loc)).get());
+  if (m == nullptr) return -ENOMEM;
+  m->op = op;
+  m->file = f;
+  f->private_data = m;
+  return 0;
+}
+
+int kmc_c_single_open(file* f, int (*show)(seq_file*, void*), void* data, kmc_loc_t loc) {
+  const int r = kmc_c_seq_open(f, nullptr, loc);
+  if (r != 0) return r;
+  auto* m = static_cast<seq_file*>(f->private_data);
+  m->__single_show = show;
+  m->__single_op = seq_operations{SingleStart, SingleStop, SingleNext, show};
+  m->op = &m->__single_op;
+  m->private_ = data;
+  return 0;
+}
+
+long kmc_c_seq_read(file* f, char* buf, size_t count, kmc_loff_t* ppos) {
+  auto* m = static_cast<seq_file*>(f->private_data);
+  if (*ppos == 0 || !m->__filled) {
+    const long err = SeqFill(m);
+    if (err != 0) return err;
+  }
+  if (*ppos < 0) return -EINVAL;
+  if (static_cast<size_t>(*ppos) >= m->count || count == 0) return 0;
+  const size_t n = std::min(count, m->count - static_cast<size_t>(*ppos));
+  const size_t copied = n - k::copy_to_user(buf, m->buf + *ppos, n);
+  if (copied == 0) return -EFAULT;
+  *ppos += static_cast<kmc_loff_t>(copied);
+  return static_cast<long>(copied);
+}
+
+kmc_loff_t kmc_c_seq_lseek(file* f, kmc_loff_t offset, int whence) {
+  kmc_loff_t pos;
+  if (whence == 0) pos = offset;
+  else if (whence == 1) pos = f->f_pos + offset;
+  else return -EINVAL;
+  if (pos < 0) return -EINVAL;
+  f->f_pos = pos;
+  return pos;
+}
+
+int kmc_c_seq_release(inode* ino, file* f) {
+  (void)ino;
+  auto* m = static_cast<seq_file*>(f->private_data);
+  std::free(m->buf);
+  k::kfree(m);
+  return 0;
+}
+
+int kmc_c_single_release(inode* ino, file* f) { return kmc_c_seq_release(ino, f); }
+
+void kmc_c_seq_printf(seq_file* m, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  va_list ap2;
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
+  va_end(ap);
+  if (n > 0) {
+    std::string text(static_cast<size_t>(n) + 1, '\0');
+    std::vsnprintf(text.data(), text.size(), fmt, ap2);
+    SeqAppend(m, text.data(), static_cast<size_t>(n));
+  }
+  va_end(ap2);
+}
+
+void kmc_c_seq_write(seq_file* m, const void* data, size_t len) {
+  SeqAppend(m, static_cast<const char*>(data), len);
 }
 
 }  // extern "C"

@@ -50,6 +50,17 @@ struct kmc_loc {
   })
 #endif
 
+/* List heads (<linux/types.h>): plain pointers, read by models too. */
+struct list_head {
+  struct list_head *next, *prev;
+};
+struct hlist_head {
+  struct hlist_node *first;
+};
+struct hlist_node {
+  struct hlist_node *next, **pprev;
+};
+
 /* The per-execution engine state of a kernel object (sync/internal/handle.h). */
 struct kmc_handle {
   uint32_t epoch;
@@ -199,6 +210,45 @@ struct file {
   kmc_loff_t f_pos;
   void *private_data;
   const void *__owner_key; /* the opening process, for access-control drivers */
+};
+
+/* /proc entries (proc_create) and seq_file. The VFS synthesizes a
+ * file_operations from a proc_ops: the member types are the same. */
+struct proc_dir_entry;
+struct proc_ops {
+  unsigned int proc_flags;
+  int (*proc_open)(struct inode *, struct file *);
+  long (*proc_read)(struct file *, char *, size_t, kmc_loff_t *);
+  long (*proc_write)(struct file *, const char *, size_t, kmc_loff_t *);
+  kmc_loff_t (*proc_lseek)(struct file *, kmc_loff_t, int);
+  int (*proc_release)(struct inode *, struct file *);
+  unsigned int (*proc_poll)(struct file *, struct poll_table_struct *);
+  long (*proc_ioctl)(struct file *, unsigned int, unsigned long);
+  int (*proc_mmap)(struct file *, struct vm_area_struct *);
+};
+struct seq_file;
+struct seq_operations {
+  void *(*start)(struct seq_file *m, kmc_loff_t *pos);
+  void (*stop)(struct seq_file *m, void *v);
+  void *(*next)(struct seq_file *m, void *v, kmc_loff_t *pos);
+  int (*show)(struct seq_file *m, void *v);
+};
+struct seq_file {
+  char *buf;      /* the text made by the last pass over the iterator */
+  size_t size;    /* bytes allocated for buf */
+  size_t count;   /* bytes of text in buf */
+  kmc_loff_t index;
+  const struct seq_operations *op;
+#ifdef __cplusplus
+  void *private_; /* `private` in C; a keyword in C++ */
+#else
+  void *private;
+#endif
+  struct file *file;
+  /* kmc: single_open()'s show and operations live here */
+  int (*__single_show)(struct seq_file *m, void *v);
+  struct seq_operations __single_op;
+  KMC_BOOL __filled;
 };
 
 /* ---- entry points (sync/capi/) ---------------------------------------- */
@@ -383,6 +433,29 @@ unsigned long kmc_c_write_seqlock_irqsave(seqlock_t *sl, kmc_loc_t loc);
 void kmc_c_write_sequnlock_irqrestore(seqlock_t *sl, unsigned long flags, kmc_loc_t loc);
 void kmc_c_read_seqlock_excl(seqlock_t *sl, int how, kmc_loc_t loc);
 void kmc_c_read_sequnlock_excl(seqlock_t *sl, int how, kmc_loc_t loc);
+
+/* /proc and seq_file (sync/vfs.cc, sync/capi/c_api.cc). parent: only NULL
+ * (the /proc root) is modelled. */
+struct proc_dir_entry *kmc_c_proc_create(const char *name, unsigned mode,
+                                         struct proc_dir_entry *parent,
+                                         const struct proc_ops *ops, void *data,
+                                         kmc_loc_t loc);
+struct proc_dir_entry *kmc_c_proc_create_single(const char *name, unsigned mode,
+                                                struct proc_dir_entry *parent,
+                                                int (*show)(struct seq_file *, void *),
+                                                void *data, kmc_loc_t loc);
+void kmc_c_remove_proc_entry(const char *name, struct proc_dir_entry *parent, kmc_loc_t loc);
+void kmc_c_proc_remove(struct proc_dir_entry *e, kmc_loc_t loc);
+int kmc_c_seq_open(struct file *f, const struct seq_operations *op, kmc_loc_t loc);
+int kmc_c_single_open(struct file *f, int (*show)(struct seq_file *, void *), void *data,
+                      kmc_loc_t loc);
+long kmc_c_seq_read(struct file *f, char *buf, size_t count, kmc_loff_t *ppos);
+kmc_loff_t kmc_c_seq_lseek(struct file *f, kmc_loff_t offset, int whence);
+int kmc_c_seq_release(struct inode *inode, struct file *f);
+int kmc_c_single_release(struct inode *inode, struct file *f);
+void kmc_c_seq_printf(struct seq_file *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kmc_c_seq_write(struct seq_file *m, const void *data, size_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -46,14 +46,6 @@ typedef unsigned long phys_addr_t;
 #define __force
 #define __rcu
 
-struct list_head {
-  struct list_head *next, *prev;
-};
-struct hlist_head {
-  struct hlist_node *first;
-};
-struct hlist_node {
-  struct hlist_node *next, **pprev;
-};
+/* struct list_head, hlist_head, hlist_node: kmc/abi.h (C++ reads them too). */
 
 #endif
