@@ -21,6 +21,9 @@ _C_FLAGS = [
     "-O2",
     "-g",
     "-fno-common",
+    # Position-independent: test builds link each module into a shared
+    # library, and a driver's non-static globals (asgn1_device) need it.
+    "-fPIC",
     "-fsanitize=thread",
     "--param=tsan-distinguish-volatile=1",
     "-D__KERNEL__",
@@ -41,7 +44,7 @@ def kmc_module(name, srcs, hdrs = [], copts = [], module_name = None, visibility
     Args:
       name: the target; also the module name unless module_name is given.
       srcs: the driver's .c files (and private headers).
-      hdrs: headers the .c files include ("scull.h").
+      hdrs: headers the .c files include ("scull.h"); exported to C++ too.
       copts: extra compiler options (-Werror, -DSCULL_DEBUG, ...).
       module_name: KBUILD_MODNAME, the name models pass to kmc::insmod().
       visibility: of the resulting cc_library.
@@ -107,6 +110,9 @@ def kmc_module(name, srcs, hdrs = [], copts = [], module_name = None, visibility
     cc_library(
         name = name,
         srcs = objs + [stub],
+        # The driver's headers, for models that read its structures (a
+        # header included from C++ sees kmc's C ABI, sync/include/kmc/abi.h).
+        hdrs = hdrs,
         copts = ["-std=gnu11"],
         testonly = testonly,
         visibility = visibility,
