@@ -144,5 +144,27 @@ TEST(AllBugsTest, AWorkerCarriesTheBugsBack) {
   EXPECT_EQ(out.report, in.report);
 }
 
+// A race report names the access the racing one is really unordered with:
+// here always the reader's unlocked read and other_writer's write, never
+// first_writer's write (ordered before the read by the completion, and
+// with other_writer's by the lock).
+TEST(RaceReportTest, NamesThePairThatConflicts) {
+  // Every failing execution of the search is sorted by the two locations
+  // its report names: one bug means no report named first_writer's write
+  // (ordered before the read by the completion, and before other_writer's
+  // write by the lock, whichever of these runs first).
+  const Result r = testing::Check("bugs_test/unlocked_read_after_ordered_write", AllBugs());
+  ASSERT_EQ(r.bugs.size(), 1u) << r.report;
+  const BugFound& b = r.bugs[0];
+  EXPECT_EQ(b.verdict, Verdict::kDataRace);
+  ASSERT_EQ(b.locations.size(), 2u) << r.report;
+  EXPECT_TRUE(HasLocation(b, "unlocked_read")) << r.report;
+  EXPECT_TRUE(HasLocation(b, "other_write")) << r.report;
+  EXPECT_FALSE(HasLocation(b, "first_write")) << r.report;
+  // Both orders were reached: the read racing with the write before it, and
+  // the write racing with the read before it.
+  EXPECT_GE(b.hits, 2u) << r.report;
+}
+
 }  // namespace
 }  // namespace kmc

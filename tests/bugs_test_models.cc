@@ -69,5 +69,45 @@ KMC_MODEL("bugs_test/one_race_many_ways") {
   }
 }
 
+struct Published {
+  Published() {
+    mutex_init(&lock);
+    init_completion(&first_done);
+  }
+  mutex lock;
+  completion first_done;
+  Shared<int> value;
+};
+
+// locked_writer's write is ordered before the reader's read (the
+// completion); the reader's unlocked read races only with other_writer's
+// write, whichever runs first.
+void first_write(Published& p) {
+  mutex_lock(&p.lock);
+  p.value.set(1);
+  mutex_unlock(&p.lock);
+}
+void other_write(Published& p) {
+  mutex_lock(&p.lock);
+  p.value.set(2);
+  mutex_unlock(&p.lock);
+}
+void unlocked_read(Published& p) { (void)p.value.get(); }
+
+KMC_MODEL("bugs_test/unlocked_read_after_ordered_write") {
+  auto f = m.Fixture<Published>();
+  m.Describe("a locked write, a read ordered after it but unlocked, another locked write");
+  m.Expect(Verdict::kDataRace);
+  f.Task("first_writer", 0, [](Published& p) {
+    first_write(p);
+    complete(&p.first_done);
+  });
+  f.Task("reader", 1, [](Published& p) {
+    wait_for_completion(&p.first_done);
+    unlocked_read(p);
+  });
+  f.Task("other_writer", 0, [](Published& p) { other_write(p); });
+}
+
 }  // namespace
 }  // namespace kmc::bugs_test_models

@@ -157,6 +157,10 @@ void DeleteVarCell(VarCell* cell, bool engine_alive);
 // Each returns false when the access races with an earlier one.
 bool VarLoad(VarCell* cell);
 bool VarStore(VarCell* cell);
+// After VarLoad/VarStore returned false: the engine thread whose earlier
+// access the current one is unordered with. A store when there is one
+// (*store = true), else, for a write, a load; -1 when none.
+int VarRaceWith(VarCell* cell, bool write, bool* store);
 
 // ---------------------------------------------------------------------------
 // Failure. Ends the current execution with `verdict`; `desc` is a short

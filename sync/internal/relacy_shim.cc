@@ -256,6 +256,29 @@ Clocks ClocksOfN(rl::thread_info_base* base) {
 
 Clocks (*g_clocks_of)(rl::thread_info_base*) = nullptr;
 
+// The thread whose access to a plain variable the running thread's access
+// races with (see VarRaceWith).
+template <rl::thread_id_t N>
+int VarRaceWithN(rl::var_data* data, rl::thread_info_base* base, bool write, bool* store) {
+  auto* v = static_cast<rl::var_data_impl<N>*>(data);
+  auto* t = static_cast<rl::thread_info<N>*>(base);
+  for (rl::thread_id_t i = 0; i != N; ++i) {
+    if (i != t->index_ && t->acq_rel_order_[i] < v->store_acq_rel_timestamp_[i]) {
+      *store = true;
+      return static_cast<int>(i);
+    }
+  }
+  if (!write) return -1;
+  for (rl::thread_id_t i = 0; i != N; ++i) {
+    if (i != t->index_ && t->acq_rel_order_[i] < v->load_acq_rel_timestamp_[i]) {
+      *store = false;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+int (*g_var_race_with)(rl::var_data*, rl::thread_info_base*, bool, bool*) = nullptr;
+
 FlightRecorder* g_recorder = nullptr;
 uint64_t g_progress = 0;
 
@@ -704,6 +727,7 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
 template <rl::thread_id_t N>
 rl::test_result_e RunN(rl::test_params& params, std::string* state) {
   g_clocks_of = &ClocksOfN<N>;
+  g_var_race_with = &VarRaceWithN<N>;
   switch (params.search_type) {
     case rl::sched_random:
       return RunWith<N, rl::random_scheduler<N>>(params, state);
@@ -1231,6 +1255,10 @@ void DeleteVarCell(VarCell* cell, bool engine_alive) {
 
 bool VarLoad(VarCell* cell) { return cell->data->load(*rl::ctx().threadx_); }
 bool VarStore(VarCell* cell) { return cell->data->store(*rl::ctx().threadx_); }
+int VarRaceWith(VarCell* cell, bool write, bool* store) {
+  if (g_var_race_with == nullptr) return -1;
+  return g_var_race_with(cell->data, rl::ctx().threadx_, write, store);
+}
 
 void FailExecution(Verdict verdict, const char* desc, const Loc& loc) {
   rl::ctx().fail_test(desc, ToRelacy(verdict), Info(loc));

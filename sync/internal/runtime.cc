@@ -949,15 +949,30 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   if (chain_current_ != nullptr && chain_format_ != nullptr) {
     details += chain_format_(chain_current_());
   }
+  // The access this one is unordered with, as the engine's clocks say: a
+  // write ordered before this access (say, under the lock this one skips)
+  // is never the one named.
   int other = -1;
   bool has_loc = false;
   Loc other_loc;
   uint32_t other_chain = 0;
+  bool conflict_store = false;
+  const int conflict = v.cell != nullptr ? VarRaceWith(v.cell, write, &conflict_store) : -1;
+  if (conflict >= 0) against_write = conflict_store;
   if (against_write) {
-    other = v.last_writer;
-    has_loc = v.has_write_loc;
-    other_loc = v.last_write_loc;
-    other_chain = v.write_chain;
+    other = conflict >= 0 ? conflict : v.last_writer;
+    if (other == v.last_writer) {
+      has_loc = v.has_write_loc;
+      other_loc = v.last_write_loc;
+      other_chain = v.write_chain;
+    }
+  } else if (conflict >= 0) {
+    other = conflict;
+    if (conflict < VarState::kTrackedReaders && v.read_seq[conflict] != 0) {
+      other_loc = v.read_loc[conflict];
+      has_loc = other_loc.line() != 0;
+      other_chain = v.read_chain[conflict];
+    }
   } else {
     uint32_t best = 0;
     for (int i = 0; i < VarState::kTrackedReaders; ++i) {
