@@ -165,6 +165,9 @@ bool UserAccessFaults(const void* user_ptr, size_t size, const char* op, const L
   return UserCopyLength(user_ptr, size, op, loc) != size;
 }
 
+void DataRaceBegin() { Runtime::Get().SuppressRaces(1); }
+void DataRaceEnd() { Runtime::Get().SuppressRaces(-1); }
+
 void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write,
                   const std::source_location* loc) {
   Runtime& rt = Runtime::Get();

@@ -599,6 +599,53 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
   for (const BugFound& b : r->bugs) r->report += "\n" + b.report;
 }
 
+// The locations a failure involves, for suppressions.
+std::vector<SuppressFrame> SuppressFrames(const PendingReport& rep) {
+  std::vector<SuppressFrame> out;
+  auto add = [&out](const internal::Loc& l) {
+    if (l.line() != 0) out.push_back(SuppressFrame{l.file_name(), l.line(), l.function_name()});
+  };
+  add(rep.loc);
+  add(rep.other_loc);
+  for (const internal::Loc& l : rep.also) add(l);
+  return out;
+}
+
+// The request that goes on with `req`'s search from the execution after the
+// one `o` stopped at (--all_bugs, --suppressions).
+EngineRequest ResumeAfter(const EngineRequest& req, const EngineOutcome& o) {
+  EngineRequest next = req;
+  next.save_resume = true;
+  next.resume = true;
+  next.first_iteration = o.stop_iteration + 1;
+  if (req.search == SearchMode::kRandom) {
+    next.executions = req.first_iteration + req.executions - next.first_iteration;
+    next.initial_state = std::to_string(next.first_iteration);
+  }
+  return next;
+}
+
+// Moves the findings suppressed so far (counted by the runtime per rule)
+// into *r, merged per rule; the runtime's counts start again from zero, so
+// the replays that build reports do not count them twice.
+void TakeSuppressed(Result* r) {
+  Runtime& rt = Runtime::Get();
+  const Suppressions* sup = rt.suppressions();
+  if (sup == nullptr) return;
+  for (const auto& [rule, count] : rt.suppressed_hits()) {
+    r->suppressed += count;
+    const std::string& text = sup->rules()[rule].text;
+    auto it = std::find_if(r->suppressed_by.begin(), r->suppressed_by.end(),
+                           [&](const auto& p) { return p.first == text; });
+    if (it != r->suppressed_by.end()) {
+      it->second += count;
+    } else {
+      r->suppressed_by.emplace_back(text, count);
+    }
+  }
+  rt.set_suppressions(sup);
+}
+
 // How one pass of a search ended.
 enum class PassEnd {
   kClean,     // no execution failed, the pass's space is exhausted
@@ -642,7 +689,27 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
     fr->pass_bound = icb_pass ? req.bound : -1;
     fr->pass_start = fr->executions;
   }
-  const EngineOutcome o = internal::RunEngine(req);
+  // --suppressions: a failing execution a rule matches is counted and the
+  // pass goes on from the execution after it (a suppressed race does not
+  // even end its execution: the runtime counts it).
+  const Suppressions* sup = rt.suppressions();
+  EngineRequest run = req;
+  run.save_resume = sup != nullptr;
+  EngineOutcome o = internal::RunEngine(run);
+  while (sup != nullptr && o.error.empty() && o.engine_verdict != Verdict::kClean &&
+         !rt.budget_hit()) {
+    const PendingReport rep = TakeReport(o);
+    const int rule = sup->Match(rep.verdict, SuppressFrames(rep));
+    if (rule < 0) break;  // the failure this pass reports
+    rt.NoteSuppressed(rule);
+    if (o.search_done) {
+      o.engine_verdict = Verdict::kClean;  // its last execution, suppressed
+      break;
+    }
+    rt.AbandonExecution();
+    o = internal::RunEngine(ResumeAfter(req, o));
+  }
+  TakeSuppressed(r);
   // --lockdep_scope=driver: the graph of the last pass (the widest one) goes
   // on to the next model of the driver.
   if (options.export_lockdep_graph) {
@@ -704,6 +771,16 @@ void StoppedResult(bool stopped, Result* r) {
 }
 
 }  // namespace
+
+std::string FormatSuppressed(const Result& r) {
+  if (r.suppressed == 0) return "";
+  std::string s = "suppressed: " + std::to_string(r.suppressed) + " (";
+  for (size_t i = 0; i < r.suppressed_by.size(); ++i) {
+    s += (i ? ", " : "") + r.suppressed_by[i].first + " " +
+         std::to_string(r.suppressed_by[i].second);
+  }
+  return s + ")";
+}
 
 std::string FormatBugTable(const Result& r) {
   std::string s = "all bugs: " + std::to_string(r.bugs.size()) +
@@ -770,38 +847,42 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   if (req.search != SearchMode::kRandom) rt.set_budget(budget);
   if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
   r.all_bugs = options.all_bugs.value_or(model.all_bugs());
+  const Suppressions* sup = rt.suppressions();
   EngineRequest search_req = req;
-  search_req.save_resume = r.all_bugs;
+  search_req.save_resume = r.all_bugs || sup != nullptr;
   EngineOutcome o = internal::RunEngine(search_req);
-  // --all_bugs: each failing execution is recorded and the search goes on
-  // from the execution after it.
+  // --all_bugs, --suppressions: a failing execution is recorded (or
+  // suppressed) and the search goes on from the execution after it.
   std::vector<Hit> hits;
   bool searched_all = false;
-  while (r.all_bugs && o.error.empty() && o.engine_verdict != Verdict::kClean &&
-         !rt.budget_hit()) {
+  bool last_suppressed = false;
+  while (o.error.empty() && o.engine_verdict != Verdict::kClean && !rt.budget_hit()) {
     const PendingReport rep = TakeReport(o);
-    NoteHit(rep, o.state, o.stop_iteration, rt.execution_preemptions(), rt.execution_steps(),
-            &hits);
+    const int rule = sup != nullptr ? sup->Match(rep.verdict, SuppressFrames(rep)) : -1;
+    if (rule >= 0) {
+      rt.NoteSuppressed(rule);
+    } else if (!r.all_bugs) {
+      break;  // the failure this search reports
+    } else {
+      NoteHit(rep, o.state, o.stop_iteration, rt.execution_preemptions(), rt.execution_steps(),
+              &hits);
+    }
     if (o.search_done) {
       searched_all = true;
+      last_suppressed = rule >= 0;
       break;
     }
     rt.AbandonExecution();
-    EngineRequest next = req;
-    next.save_resume = true;
-    next.resume = true;
-    next.first_iteration = o.stop_iteration + 1;
-    if (req.search == SearchMode::kRandom) {
-      next.executions = req.first_iteration + req.executions - next.first_iteration;
-      next.initial_state = std::to_string(next.first_iteration);
-    }
-    o = internal::RunEngine(next);
+    o = internal::RunEngine(ResumeAfter(req, o));
   }
   if (options.export_lockdep_graph) {
     r.lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
       return EncodeToken(model.name(), req.search, req.bound, state);
     });
   }
+  TakeSuppressed(&r);
+  // The search's last execution failed, suppressed: the search ended clean.
+  if (last_suppressed) o.engine_verdict = Verdict::kClean;
   if (!hits.empty() && o.error.empty()) {
     r.executions = rt.executions();
     r.observations = rt.observations();
@@ -877,9 +958,9 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   return r;
 }
 
-}  // namespace
-
-Result CheckModel(const Model& model, const RunOptions& options) {
+// One model's search: --all_bugs, else iterative context bounding and then
+// the search itself.
+Result CheckModelSearch(const Model& model, const RunOptions& options) {
   g_trace_mode = options.trace;
   g_out_dir = OutDir(options.out_dir);
   Result r;
@@ -964,8 +1045,25 @@ Result CheckModel(const Model& model, const RunOptions& options) {
                         &checked, &predicted));
 }
 
+}  // namespace
+
+Result CheckModel(const Model& model, const RunOptions& options) {
+  const Suppressions* sup = options.suppressions.get();
+  Runtime::Get().set_suppressions(sup != nullptr && !sup->empty() ? sup : nullptr);
+  Result r = CheckModelSearch(model, options);
+  Runtime::Get().set_suppressions(nullptr);
+  if (r.suppressed != 0) {
+    // Counted by the search; the report shows the execution that failed.
+    const std::string line = FormatSuppressed(r);
+    if (r.verdict == Verdict::kClean) r.message += " (" + line + ")";
+    if (!r.report.empty()) r.report += line + "\n";
+  }
+  return r;
+}
+
 std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error,
-                                  TraceMode mode, const std::string& out_dir) {
+                                  TraceMode mode, const std::string& out_dir,
+                                  const Suppressions* suppressions) {
   // A lockdep prediction names several executions, joined by '+': those
   // that recorded the dependencies, then the one that completed the cycle.
   // With --lockdep_scope=driver, executions of other models of the driver
@@ -990,7 +1088,9 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   g_trace_mode = mode;
   g_out_dir = OutDir(out_dir);
   g_directed_report = t->directed;
+  Runtime::Get().set_suppressions(suppressions);
   ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds, foreign);
+  Runtime::Get().set_suppressions(nullptr);
   g_directed_report = false;
   // A prediction: its directed search, as the check that found it ran it.
   if (!t->directed) DirectedSearch(model, mode, &r);
@@ -1110,6 +1210,14 @@ std::string ResultToJson(const Result& r) {
   s += ", \"message\": " + JsonString(r.message);
   if (r.interrupted) s += ", \"interrupted\": true";
   if (!r.warning.empty()) s += ", \"warning\": " + JsonString(r.warning);
+  if (r.suppressed != 0) {
+    s += ", \"suppressed\": " + std::to_string(r.suppressed) + ", \"suppressed_by\": {";
+    for (size_t i = 0; i < r.suppressed_by.size(); ++i) {
+      s += (i ? ", " : "") + JsonString(r.suppressed_by[i].first) + ": " +
+           std::to_string(r.suppressed_by[i].second);
+    }
+    s += "}";
+  }
   if (r.all_bugs) {
     // --all_bugs: every distinct bug, in the order found.
     s += ", \"bugs\": [";

@@ -4,6 +4,7 @@
 #define KMC_SYNC_RUNNER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "sync/model.h"
 #include "sync/report.h"
+#include "sync/suppressions.h"
 #include "sync/verdict.h"
 
 namespace kmc {
@@ -52,6 +54,9 @@ struct RunOptions {
   // whether to hand this search's graph back in Result::lockdep_graph.
   std::string lockdep_graph;
   bool export_lockdep_graph = false;
+  // Findings these rules match are counted, not reported, and the search
+  // goes on (--suppressions=FILE).
+  std::shared_ptr<const Suppressions> suppressions;
 };
 
 // A task at the end of a failing execution.
@@ -141,19 +146,30 @@ struct Result {
   // (classes, usages and dependencies, each with the replay token of the
   // execution that recorded it; internal::lockdep::ExportGraph).
   std::string lockdep_graph;
+  // Findings suppressed (--suppressions), in all, and per rule that matched
+  // (the rule as written, its count), in the file's order.
+  uint64_t suppressed = 0;
+  std::vector<std::pair<std::string, uint64_t>> suppressed_by;
 };
 
 // The --all_bugs summary table: one line per bug (verdict, first
 // execution, hits, preemptions, locations).
 std::string FormatBugTable(const Result& r);
 
+// "suppressed: 3 (race:scull_follow 2, deadlock:scullpipe_* 1)", or "" when
+// nothing was suppressed.
+std::string FormatSuppressed(const Result& r);
+
 Result CheckModel(const Model& model, const RunOptions& options);
 
 // Re-runs exactly the execution a replay token names. On a malformed or
 // foreign token returns nullopt and sets *error.
+// Give the suppressions the check ran with: a suppressed race earlier in
+// the execution must be suppressed again.
 std::optional<Result> ReplayModel(const Model& model, std::string_view token,
                                   std::string* error, TraceMode mode = TraceMode::kShort,
-                                  const std::string& out_dir = "");
+                                  const std::string& out_dir = "",
+                                  const Suppressions* suppressions = nullptr);
 
 // Decodes a replay token without running anything: its search mode and
 // bound, or false and *error.

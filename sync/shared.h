@@ -64,6 +64,10 @@ void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, cons
 void NameSharedLocation(const void* addr, const char* name);
 // smp_acquire__after_ctrl_dep(): an acquire fence, no scheduling step.
 void AcquireAfterCtrlDep(const std::source_location& loc);
+// data_race(): race checks are off between Begin and End (lifetime checks
+// stay on).
+void DataRaceBegin();
+void DataRaceEnd();
 
 template <class T>
 int64_t ToBits(T v) {
@@ -193,6 +197,28 @@ class Shared {
 
 namespace detail {
 template <class T>
+struct IsShared : std::false_type {};
+template <class T>
+struct IsShared<Shared<T>> : std::true_type {};
+
+// data_race(expr): the value of expr, its accesses exempt from race checks.
+template <class F>
+auto DataRace(F f, std::source_location loc) {
+  struct Scope {
+    Scope() { DataRaceBegin(); }
+    ~Scope() { DataRaceEnd(); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+  } scope;
+  using R = std::remove_cvref_t<decltype(f())>;
+  if constexpr (IsShared<R>::value) {
+    return f().get(loc);  // a Shared<T> field: read it inside the scope
+  } else {
+    return static_cast<R>(f());
+  }
+}
+
+template <class T>
 T ReadOnce(const Shared<T>& x, int order, const char* op, std::source_location loc) {
   return x.load_marked(order, op, loc);
 }
@@ -215,6 +241,13 @@ void WriteOnce(T& x, V v, int, const char*, std::source_location) {
 #define READ_ONCE(x) ::kmc::kernel::detail::ReadOnce((x), 0, "READ_ONCE", std::source_location::current())
 #define WRITE_ONCE(x, v) \
   ::kmc::kernel::detail::WriteOnce((x), (v), 0, "WRITE_ONCE", std::source_location::current())
+// data_race(expr), as in the kernel: an access that races on purpose (a
+// statistic, a racy first check redone under the lock). Its plain accesses
+// are not race-checked (KCSAN does not report them); use after free still
+// is. Evaluates to the value of expr (a Shared<T> field is read).
+#define data_race(expr) \
+  ::kmc::kernel::detail::DataRace([&]() -> decltype(auto) { return (expr); }, \
+                                  std::source_location::current())
 #define smp_load_acquire(p) \
   ::kmc::kernel::detail::ReadOnce(*(p), 1, "smp_load_acquire", std::source_location::current())
 #define smp_store_release(p, v) \

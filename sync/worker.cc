@@ -132,6 +132,12 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.out_error);
   PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.preemption_bound)));
   PutStr(&body, r.lockdep_graph);
+  PutU64(&body, r.suppressed);
+  PutU64(&body, r.suppressed_by.size());
+  for (const auto& [rule, count] : r.suppressed_by) {
+    PutStr(&body, rule);
+    PutU64(&body, count);
+  }
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -210,6 +216,14 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->out_error = in.Str();
   r->preemption_bound = static_cast<int>(static_cast<int64_t>(in.U64()));
   r->lockdep_graph = in.Str();
+  r->suppressed = in.U64();
+  const uint64_t rules = in.U64();
+  r->suppressed_by.clear();
+  for (uint64_t i = 0; i < rules && in.ok && i < buf.size(); ++i) {
+    std::string rule = in.Str();
+    const uint64_t count = in.U64();
+    r->suppressed_by.emplace_back(std::move(rule), count);
+  }
   return in.ok && in.pos == buf.size();
 }
 
@@ -483,13 +497,14 @@ int TokenPassBound(std::string_view token) {
 // Replays `token` in a worker; a worker that dies gives its last words.
 Result ReplayInWorker(const Model& model, const Result& base, const std::string& token,
                       const std::string& fallback_details, TraceMode mode,
-                      const std::string& out_dir) {
+                      const std::string& out_dir, const Suppressions* suppressions) {
   const uint64_t iteration = TokenIteration(token);
   Result replay_base = base;
   replay_base.replay = token;
-  Outcome o = RunChild(model, replay_base, true, iteration, [&model, &token, mode, &out_dir] {
+  Outcome o = RunChild(model, replay_base, true, iteration,
+                       [&model, &token, mode, &out_dir, suppressions] {
     std::string error;
-    std::optional<Result> r = ReplayModel(model, token, &error, mode, out_dir);
+    std::optional<Result> r = ReplayModel(model, token, &error, mode, out_dir, suppressions);
     if (!r) {
       Result bad;
       bad.verdict = Verdict::kModelError;
@@ -567,7 +582,8 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
                      ? EncodeReplayToken(model, SearchMode::kBounded, o.pass_bound, state, true)
                      : EncodeReplayToken(model, r.search, r.bound, state);
       const Result replayed =
-          ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir);
+          ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir,
+                         options.suppressions.get());
       r.verdict = replayed.verdict;
       r.message = replayed.message;
       r.report = replayed.report;
@@ -590,7 +606,8 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
 
 std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
                                           std::string* error, TraceMode trace,
-                                          const std::string& out_dir) {
+                                          const std::string& out_dir,
+                                          const Suppressions* suppressions) {
   // Decoded in the parent: a bad token is a usage error, not a crash.
   RunOptions options;
   SearchMode mode = SearchMode::kExhaustive;
@@ -601,7 +618,7 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
   options.seed = TokenIteration(token);
   const auto t0 = std::chrono::steady_clock::now();
   Result base = BaseResult(model, options);
-  Result r = ReplayInWorker(model, base, std::string(token), "", trace, out_dir);
+  Result r = ReplayInWorker(model, base, std::string(token), "", trace, out_dir, suppressions);
   r.replay = std::string(token);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

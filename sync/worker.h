@@ -34,7 +34,8 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options);
 std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view token,
                                           std::string* error,
                                           TraceMode mode = TraceMode::kShort,
-                                          const std::string& out_dir = "");
+                                          const std::string& out_dir = "",
+                                          const Suppressions* suppressions = nullptr);
 
 // SIGINT/SIGTERM: asks the running worker to stop its search and report
 // what it has (async-signal-safe; call it from the parent's handler).

@@ -109,5 +109,41 @@ KMC_MODEL("bugs_test/unlocked_read_after_ordered_write") {
   f.Task("other_writer", 0, [](Published& p) { other_write(p); });
 }
 
+struct Stats {
+  Stats() { mutex_init(&lock); }
+  mutex lock;
+  Shared<int> hits;
+};
+
+void count_hit(Stats& s) {
+  mutex_lock(&s.lock);
+  s.hits.set(s.hits.get() + 1);
+  mutex_unlock(&s.lock);
+}
+int peek_hits_annotated(Stats& s) { return data_race(s.hits) + data_race(s.hits.get() * 0); }
+int peek_hits(Stats& s) { return s.hits.get(); }
+
+// A statistic read without the lock on purpose, annotated as the kernel
+// does: not a race.
+KMC_MODEL("bugs_test/data_race_annotated_read") {
+  auto f = m.Fixture<Stats>();
+  m.Describe("a locked counter read without the lock inside data_race()");
+  m.Expect(Verdict::kClean);
+  f.Task("counter", 0, [](Stats& s) { count_hit(s); });
+  f.Task("peeker", 1, [](Stats& s) {
+    const int n = peek_hits_annotated(s);
+    KMC_ASSERT(n == 0 || n == 1);
+  });
+}
+
+// The same read without data_race(): a data race.
+KMC_MODEL("bugs_test/unannotated_racy_read") {
+  auto f = m.Fixture<Stats>();
+  m.Describe("a locked counter read without the lock and without data_race()");
+  m.Expect(Verdict::kDataRace);
+  f.Task("counter", 0, [](Stats& s) { count_hit(s); });
+  f.Task("peeker", 1, [](Stats& s) { (void)peek_hits(s); });
+}
+
 }  // namespace
 }  // namespace kmc::bugs_test_models

@@ -41,6 +41,43 @@ KMC_MODEL("ctest/opencount_two_openers") {
   }
 }
 
+constexpr unsigned kRacystatPeek = 0x5201;
+
+struct RacyStatFx {
+  RacyStatFx() { KMC_ASSERT(insmod("racystat") == 0); }
+};
+struct RacyStatBugFx {
+  RacyStatBugFx() { KMC_ASSERT(insmod("racystat", "bug=1") == 0); }
+};
+
+// Two tasks open the device (a locked increment of the count) and peek at
+// the count without the lock.
+template <class F>
+void OpenAndPeek(Model& m) {
+  auto f = m.Fixture<F>();
+  for (const char* name : {"user0", "user1"}) {
+    f.Task(name, name[4] - '0', [](F&) {
+      vfs::File* filp = vfs::open(vfs::DeviceNumber("racystat"), O_RDWR);
+      KMC_ASSERT(filp != nullptr);
+      const long n = vfs::ioctl(filp, kRacystatPeek, 0);
+      KMC_ASSERT(n == 1 || n == 2);
+      vfs::close(filp);
+    });
+  }
+}
+
+KMC_MODEL("ctest/racystat_data_race_annotated") {
+  OpenAndPeek<RacyStatFx>(m);
+  m.Describe("a statistic read without the lock inside data_race()");
+  m.Expect(Verdict::kClean);
+}
+
+KMC_MODEL("ctest/racystat_unannotated") {
+  OpenAndPeek<RacyStatBugFx>(m);
+  m.Describe("the same read without data_race()");
+  m.Expect(Verdict::kDataRace);
+}
+
 struct UafFx {
   UafFx() { KMC_ASSERT(insmod("uafdev", "bug=1") == 0); }
 };
@@ -165,6 +202,15 @@ TEST(CModule, VacuousCleanIsFlagged) {
   EXPECT_TRUE(Contains(ResultToJson(idle), "\"warning\": \"no shared accesses were checked\""));
   const Result shared = testing::ExpectMatch("ctest/touches_shared");
   EXPECT_TRUE(shared.warning.empty());
+}
+
+// data_race() in <linux/compiler.h> marks a C read as intentionally racy.
+TEST(CModuleTest, DataRaceAnnotationIsNotARace) {
+  const Result r = testing::ExpectCleanAndComplete("ctest/racystat_data_race_annotated");
+  EXPECT_TRUE(r.warning.empty());
+  const Result bad = testing::ExpectMatch("ctest/racystat_unannotated");
+  EXPECT_EQ(bad.verdict, Verdict::kDataRace);
+  EXPECT_TRUE(Contains(bad.report, "tests/c/racystat.c:40")) << bad.report;  // rs_peek's read
 }
 
 }  // namespace

@@ -410,4 +410,33 @@ TEST(CliTest, NoCommandExitsTwo) {
   EXPECT_NE(r.out.find("usage:"), std::string::npos) << r.out;
 }
 
+TEST(CliTest, SuppressionsFile) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = tmp != nullptr ? tmp : "/tmp";
+  const std::string bad = dir + "/bad.supp";
+  {
+    std::FILE* f = std::fopen(bad.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("# known\nrace:scull_follow\nmutex:foo\n", f);
+    std::fclose(f);
+  }
+  CmdResult r = Kmc({"check", "atomic/plain_counter_race", "--suppressions=" + bad},
+                    Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(bad + ":3: unknown kind 'mutex'"), std::string::npos) << r.out;
+  r = Kmc({"check", "atomic/plain_counter_race", "--suppressions=" + dir + "/missing.supp"},
+          Capture::kStderr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("cannot read suppressions file"), std::string::npos) << r.out;
+  const std::string good = dir + "/good.supp";
+  {
+    std::FILE* f = std::fopen(good.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("race:*\n", f);
+    std::fclose(f);
+  }
+  r = Kmc({"check", "atomic/plain_counter_race", "--suppressions=" + good, "--json"});
+  EXPECT_NE(r.out.find("\"suppressed_by\": {\"race:*\": "), std::string::npos) << r.out;
+}
+
 }  // namespace

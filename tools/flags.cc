@@ -30,7 +30,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
                                            "out",            "sarif", "icb",
-                                           "lockdep_scope", "progress_every"};
+                                           "lockdep_scope", "progress_every", "suppressions"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -87,8 +87,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       }
     } else if (name == "known_mismatches" || name == "replay") {
       // kmc litmus: a list of test names / a replay token.
-    } else if (name == "token_file") {
-      if (value.empty()) return "--token_file needs a file name";
+    } else if (name == "token_file" || name == "suppressions") {
+      if (value.empty()) return "--" + name + " needs a file name";
     } else if (name == "watchdog") {
       char* end = nullptr;
       const double d = value.empty() ? -1 : std::strtod(value.c_str(), &end);

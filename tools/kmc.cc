@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -78,6 +79,9 @@ ABSL_FLAG(std::string, lockdep_scope, "model",
 ABSL_FLAG(bool, all_bugs, false,
           "keep searching after a failure and report each distinct bug once (default: "
           "the model's)");
+ABSL_FLAG(std::string, suppressions, "",
+          "a suppressions file: findings its rules match (race:FUNCTION, race:FILE:LINE, "
+          "deadlock:..., any verdict) are counted, not reported");
 ABSL_FLAG(std::string, trace, "short",
           "interleaving in reports: short (fold steps that touch nothing another context "
           "touches) or full (every step)");
@@ -90,10 +94,11 @@ constexpr const char* kUsage =
     "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random] [--bound=K]\n"
     "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
-    "            [--trace=short|full] [--all_bugs] [--out=DIR]\n"
+    "            [--trace=short|full] [--all_bugs] [--out=DIR] [--suppressions=FILE]\n"
     "            [--sarif=FILE] [--icb=K|off] [--progress_every=N]\n"
     "            [--lockdep_scope=model|driver]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
+    "             [--suppressions=FILE]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
     "  --search      exhaustive, bounded or random (default: each model's own)\n"
@@ -114,7 +119,10 @@ constexpr const char* kUsage =
     "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"
     "                with its own replay token, and a summary table\n"
     "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n"
-    "  --sarif       write a SARIF 2.1.0 log of the failing models to FILE\n";
+    "  --sarif       write a SARIF 2.1.0 log of the failing models to FILE\n"
+    "  --suppressions  FILE of KIND:PATTERN lines (race:scull_read, race:scull.cc:98,\n"
+    "                deadlock:*, use_after_free:...; # comments): matching findings are\n"
+    "                counted (suppressed: N) and the search goes on\n";
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr, "kmc: %s\n%s", why.c_str(), kUsage);
@@ -190,6 +198,16 @@ void PrintOutFiles(const kmc::Result& r) {
   if (!r.out_error.empty()) std::fprintf(stderr, "kmc: --out: %s\n", r.out_error.c_str());
 }
 
+// --suppressions=FILE, parsed; a bad file is a usage error naming the line.
+std::shared_ptr<const kmc::Suppressions> SuppressionsFlag() {
+  const std::string path = absl::GetFlag(FLAGS_suppressions);
+  if (path.empty()) return nullptr;
+  std::string error;
+  std::optional<kmc::Suppressions> s = kmc::Suppressions::Load(path, &error);
+  if (!s) Usage(error);
+  return std::make_shared<const kmc::Suppressions>(std::move(*s));
+}
+
 kmc::TraceMode TraceModeFlag() {
   return absl::GetFlag(FLAGS_trace) == "full" ? kmc::TraceMode::kFull : kmc::TraceMode::kShort;
 }
@@ -255,6 +273,7 @@ int Check(const std::vector<std::string>& names) {
   }
   options.trace = TraceModeFlag();
   if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
+  options.suppressions = SuppressionsFlag();
   options.out_dir = absl::GetFlag(FLAGS_out);
   // --lockdep_scope=driver: each model starts from the lockdep graph of the
   // model of its driver checked before it (that one's graph includes all
@@ -411,11 +430,13 @@ int Replay(std::vector<std::string> args) {
   const kmc::Model* m = kmc::FindModel(args[0]);
   if (m == nullptr) Usage("unknown model '" + args[0] + "' (kmc list shows them)");
   std::string error;
+  const std::shared_ptr<const kmc::Suppressions> sup = SuppressionsFlag();
   std::optional<kmc::Result> r =
       absl::GetFlag(FLAGS_fork)
           ? kmc::ReplayModelIsolated(*m, args[1], &error, TraceModeFlag(),
-                                     absl::GetFlag(FLAGS_out))
-          : kmc::ReplayModel(*m, args[1], &error, TraceModeFlag(), absl::GetFlag(FLAGS_out));
+                                     absl::GetFlag(FLAGS_out), sup.get())
+          : kmc::ReplayModel(*m, args[1], &error, TraceModeFlag(), absl::GetFlag(FLAGS_out),
+                             sup.get());
   if (!r) {
     std::fprintf(stderr, "kmc: %s\n", error.c_str());
     return 2;

@@ -484,6 +484,7 @@ void kmc_c_marked_store(volatile void* p, const void* in, size_t size, int order
                         kmc_loc_t loc) {
   Runtime::Get().MarkedAccess(p, const_cast<void*>(in), size, true, order, op, L(loc));
 }
+void kmc_c_data_race(int begin) { Runtime::Get().SuppressRaces(begin ? 1 : -1); }
 
 // ---- interrupts and deferred work ---------------------------------------------
 

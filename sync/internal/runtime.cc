@@ -985,6 +985,22 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
       }
     }
   }
+  const TaskState* cur = CurrentOrNull();
+  const Loc here = loc ? *loc : (cur && cur->has_last_loc ? cur->last_loc : Loc());
+  if (suppressions_ != nullptr && !suppressions_->empty()) {
+    std::vector<SuppressFrame> frames;
+    const Loc none;
+    for (const Loc* l : {&here, static_cast<const Loc*>(has_loc ? &other_loc : &none)}) {
+      if (l->line() != 0) {
+        frames.push_back(SuppressFrame{l->file_name(), l->line(), l->function_name()});
+      }
+    }
+    const int rule = suppressions_->Match(Verdict::kDataRace, frames);
+    if (rule >= 0) {
+      NoteSuppressed(rule);
+      return;
+    }
+  }
   report_.other_task = other;
   report_.other_loc = has_loc ? other_loc : Loc();
   if (other >= 0) {

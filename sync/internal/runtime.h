@@ -30,6 +30,7 @@
 #include "sync/internal/engine.h"
 #include "sync/internal/handle.h"
 #include "sync/model.h"
+#include "sync/suppressions.h"
 #include "sync/verdict.h"
 
 namespace kmc::internal {
@@ -295,8 +296,21 @@ class Runtime {
   bool CpuBlocked(int thread) const;
   // True once every model task (not kernel thread) has returned.
   bool tasks_done() const { return tasks_done_; }
-  // Race checks are off while > 0 (lockless wait_event conditions).
+  // Race checks are off while > 0 (lockless wait_event conditions,
+  // data_race()).
   void SuppressRaces(int delta) { suppress_races_ += delta; }
+
+  // --- Suppressions (kmc check --suppressions=FILE) -----------------------
+  // A data race a rule matches is counted and the execution goes on; the
+  // runner suppresses other findings per execution. Clears the counts.
+  void set_suppressions(const Suppressions* s) {
+    suppressions_ = s;
+    suppressed_hits_.clear();
+  }
+  const Suppressions* suppressions() const { return suppressions_; }
+  void NoteSuppressed(int rule) { ++suppressed_hits_[rule]; }
+  // Findings suppressed so far, per rule index.
+  const std::map<int, uint64_t>& suppressed_hits() const { return suppressed_hits_; }
 
   // --- CPUs and interrupt contexts (sync/internal/cpu.cc) ----------------
   int cpus() const { return static_cast<int>(cpus_.size()); }
@@ -462,8 +476,10 @@ class Runtime {
   void PorTouchRange(const Block* b, const void* addr, size_t size, bool write);
   // The reduced search's key of a kernel object's address.
   uint64_t PorKey(const void* addr);
-  [[noreturn]] void ReportRace(VarState& v, bool write, const std::string& what,
-                               const Loc* loc, bool against_write);
+  // Ends the execution with a race report, or returns when a suppression
+  // matches the race.
+  void ReportRace(VarState& v, bool write, const std::string& what, const Loc* loc,
+                  bool against_write);
   [[noreturn]] void ReportUseAfterFree(const Block& b, const void* addr, size_t size,
                                        bool write, const Loc& loc);
   void Record(std::string text, const Loc& loc, uintptr_t lo = 0, uintptr_t hi = 0);
@@ -517,6 +533,8 @@ class Runtime {
   Phase phase_ = Phase::kSetup;
   bool tasks_done_ = false;
   int suppress_races_ = 0;
+  const Suppressions* suppressions_ = nullptr;
+  std::map<int, uint64_t> suppressed_hits_;
   std::vector<CpuState> cpus_;
   std::vector<DeferredWork*> work_queue_;
   std::vector<TaskState> tasks_;

@@ -372,6 +372,8 @@ void kmc_c_marked_load(const volatile void *p, void *out, size_t size, int order
                        const char *op, kmc_loc_t loc);
 void kmc_c_marked_store(volatile void *p, const void *in, size_t size, int order,
                         const char *op, kmc_loc_t loc);
+/* data_race(): 1 before the expression, 0 after it */
+void kmc_c_data_race(int begin);
 
 /* interrupts and deferred work */
 unsigned long kmc_c_local_irq_save(kmc_loc_t loc);

@@ -37,6 +37,17 @@
     kmc_c_marked_store(&(x), &__kmc_v, sizeof(x), (order), (op), KMC_LOC);   \
   } while (0)
 
+/* data_race(expr): the value of expr, whose plain accesses are not checked
+ * for data races (an intentionally racy read, as KCSAN treats it); use after
+ * free and bounds are still checked. */
+#define data_race(expr)                                                      \
+  ({                                                                         \
+    kmc_c_data_race(1);                                                      \
+    __auto_type __kmc_dr = (expr);                                           \
+    kmc_c_data_race(0);                                                      \
+    __kmc_dr;                                                                \
+  })
+
 #define READ_ONCE(x) __kmc_marked_load(x, 0, "READ_ONCE")
 #define WRITE_ONCE(x, val) __kmc_marked_store(x, val, 0, "WRITE_ONCE")
 
