@@ -89,25 +89,25 @@ bool Names(const std::string& report, const std::string& function) {
 }
 
 TEST(SuppressionsTest, ASuppressedRaceIsCountedAndTheSearchGoesOn) {
-  // Without the rule the search reports the race on a first.
+  // Without the rule the search reports the race on b first.
   const Result plain = testing::Check("bugs_test/two_races");
   ASSERT_EQ(plain.verdict, Verdict::kDataRace);
-  ASSERT_TRUE(Names(plain.report, "first_a")) << plain.report;
+  ASSERT_TRUE(Names(plain.report, "first_b")) << plain.report;
 
-  const RunOptions o = With("race:first_a\n");
+  const RunOptions o = With("race:first_b\n");
   const Result r = testing::Check("bugs_test/two_races", o);
   EXPECT_EQ(r.verdict, Verdict::kDataRace) << r.report;
-  EXPECT_TRUE(Names(r.report, "first_b") && Names(r.report, "second_b")) << r.report;
-  EXPECT_FALSE(Names(r.report, "first_a")) << r.report;
+  EXPECT_TRUE(Names(r.report, "first_a") && Names(r.report, "second_a")) << r.report;
+  EXPECT_FALSE(Names(r.report, "first_b")) << r.report;
   EXPECT_GT(r.suppressed, 0u);
   ASSERT_EQ(r.suppressed_by.size(), 1u);
-  EXPECT_EQ(r.suppressed_by[0].first, "race:first_a");
+  EXPECT_EQ(r.suppressed_by[0].first, "race:first_b");
   EXPECT_EQ(r.suppressed_by[0].second, r.suppressed);
-  const std::string line = "suppressed: " + std::to_string(r.suppressed) + " (race:first_a " +
+  const std::string line = "suppressed: " + std::to_string(r.suppressed) + " (race:first_b " +
                            std::to_string(r.suppressed) + ")";
   EXPECT_TRUE(Contains(r.report, line + "\n")) << r.report;
   EXPECT_TRUE(Contains(ResultToJson(r), "\"suppressed\": " + std::to_string(r.suppressed) +
-                                            ", \"suppressed_by\": {\"race:first_a\": "))
+                                            ", \"suppressed_by\": {\"race:first_b\": "))
       << ResultToJson(r);
 
   // The replay, given the same rules, shows the same execution.
@@ -118,7 +118,7 @@ TEST(SuppressionsTest, ASuppressedRaceIsCountedAndTheSearchGoesOn) {
   EXPECT_EQ(again->report + line + "\n", r.report);
 
   // --all_bugs: one bug left.
-  const Result all = testing::Check("bugs_test/two_races", With("race:first_a\n", true));
+  const Result all = testing::Check("bugs_test/two_races", With("race:first_b\n", true));
   ASSERT_EQ(all.bugs.size(), 1u) << all.report;
   EXPECT_GT(all.suppressed, 0u);
 }
