@@ -352,6 +352,53 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   rt.EndRun();
 }
 
+// The locations a failure involves, for suppressions.
+std::vector<SuppressFrame> SuppressFrames(const PendingReport& rep) {
+  std::vector<SuppressFrame> out;
+  auto add = [&out](const internal::Loc& l) {
+    if (l.line() != 0) out.push_back(SuppressFrame{l.file_name(), l.line(), l.function_name()});
+  };
+  add(rep.loc);
+  add(rep.other_loc);
+  for (const internal::Loc& l : rep.also) add(l);
+  return out;
+}
+
+// The request that goes on with `req`'s search from the execution after the
+// one `o` stopped at (--all_bugs, --suppressions).
+EngineRequest ResumeAfter(const EngineRequest& req, const EngineOutcome& o) {
+  EngineRequest next = req;
+  next.save_resume = true;
+  next.resume = true;
+  next.first_iteration = o.stop_iteration + 1;
+  if (req.search == SearchMode::kRandom) {
+    next.executions = req.first_iteration + req.executions - next.first_iteration;
+    next.initial_state = std::to_string(next.first_iteration);
+  }
+  return next;
+}
+
+// Moves the findings suppressed so far (counted by the runtime per rule)
+// into *r, merged per rule; the runtime's counts start again from zero, so
+// the replays that build reports do not count them twice.
+void TakeSuppressed(Result* r) {
+  Runtime& rt = Runtime::Get();
+  const Suppressions* sup = rt.suppressions();
+  if (sup == nullptr) return;
+  for (const auto& [rule, count] : rt.suppressed_hits()) {
+    r->suppressed += count;
+    const std::string& text = sup->rules()[rule].text;
+    auto it = std::find_if(r->suppressed_by.begin(), r->suppressed_by.end(),
+                           [&](const auto& p) { return p.first == text; });
+    if (it != r->suppressed_by.end()) {
+      it->second += count;
+    } else {
+      r->suppressed_by.emplace_back(text, count);
+    }
+  }
+  rt.set_suppressions(sup);
+}
+
 // Lockdep's directed search. `r` holds a prediction (verdict `possible
 // deadlock`) just replayed: the splat's dependencies name where they were
 // recorded. A full search in which a task may be preempted only while it
@@ -387,6 +434,21 @@ void DirectedSearch(const Model& model, TraceMode mode, Result* r) {
     EngineRequest replay;
     replay.search = SearchMode::kFull;
     replay.depth_limit = model.depth_limit();
+    const Suppressions* sup = rt.suppressions();
+    const int rule = sup != nullptr ? sup->Match(first.verdict, SuppressFrames(first)) : -1;
+    if (rule >= 0) {
+      // The hang is suppressed (--suppressions): the prediction stands.
+      rt.NoteSuppressed(rule);
+      TakeSuppressed(r);
+      r->executions += tried;
+      const size_t end = r->report.rfind(kRule);
+      if (end != std::string::npos) {
+        r->report.insert(end, "directed: lockdep's directed search reached the hang in execution " +
+                                  std::to_string(o.stop_iteration) + "; suppressed by " +
+                                  sup->rules()[rule].text + "\n");
+      }
+      return;
+    }
     g_directed_report = true;
     ReplayInto(model, replay, o.state, o.stop_iteration, &first, mode, &d);
     g_directed_report = false;
@@ -536,6 +598,25 @@ void ReplayPrediction(const Model& model, const EngineRequest& req,
              prediction.foreign);
 }
 
+// After ReplayPrediction: true when a rule (--suppressions) matches the
+// prediction; it is counted and *r says nothing was found.
+bool PredictionSuppressed(Result* r) {
+  Runtime& rt = Runtime::Get();
+  const Suppressions* sup = rt.suppressions();
+  if (sup == nullptr) return false;
+  const int rule = sup->Match(Verdict::kPossibleDeadlock, SuppressFrames(rt.report()));
+  if (rule < 0) return false;
+  rt.NoteSuppressed(rule);
+  TakeSuppressed(r);
+  r->verdict = Verdict::kClean;
+  r->message = "no bug found";
+  r->report.clear();
+  r->replay.clear();
+  r->interleaving.clear();
+  r->preemption_bound = -1;
+  return true;
+}
+
 // The bug a replayed result shows (--all_bugs), from the runtime's report.
 BugFound BugOfReplay(const Result& one, uint64_t execution, uint64_t hits) {
   BugFound b;
@@ -584,10 +665,15 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
     // Lockdep predicted a deadlock from the lock history of the search.
     Result one = *r;
     ReplayPrediction(model, req, *prediction, mode, &one);
-    r->bugs.push_back(BugOfReplay(one, prediction->execution, 1));
-    DirectedSearch(model, mode, &one);
-    KeepDirected(one, &r->bugs.back());
-    r->executions = one.executions;
+    if (PredictionSuppressed(&one)) {
+      r->suppressed = one.suppressed;
+      r->suppressed_by = one.suppressed_by;
+    } else {
+      r->bugs.push_back(BugOfReplay(one, prediction->execution, 1));
+      DirectedSearch(model, mode, &one);
+      KeepDirected(one, &r->bugs.back());
+      r->executions = one.executions;
+    }
   }
   g_out_dir = out_dir;
   CopySummary(first_one, r);
@@ -597,53 +683,6 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
   r->replay = first.replay;
   r->report = FormatBugTable(*r);
   for (const BugFound& b : r->bugs) r->report += "\n" + b.report;
-}
-
-// The locations a failure involves, for suppressions.
-std::vector<SuppressFrame> SuppressFrames(const PendingReport& rep) {
-  std::vector<SuppressFrame> out;
-  auto add = [&out](const internal::Loc& l) {
-    if (l.line() != 0) out.push_back(SuppressFrame{l.file_name(), l.line(), l.function_name()});
-  };
-  add(rep.loc);
-  add(rep.other_loc);
-  for (const internal::Loc& l : rep.also) add(l);
-  return out;
-}
-
-// The request that goes on with `req`'s search from the execution after the
-// one `o` stopped at (--all_bugs, --suppressions).
-EngineRequest ResumeAfter(const EngineRequest& req, const EngineOutcome& o) {
-  EngineRequest next = req;
-  next.save_resume = true;
-  next.resume = true;
-  next.first_iteration = o.stop_iteration + 1;
-  if (req.search == SearchMode::kRandom) {
-    next.executions = req.first_iteration + req.executions - next.first_iteration;
-    next.initial_state = std::to_string(next.first_iteration);
-  }
-  return next;
-}
-
-// Moves the findings suppressed so far (counted by the runtime per rule)
-// into *r, merged per rule; the runtime's counts start again from zero, so
-// the replays that build reports do not count them twice.
-void TakeSuppressed(Result* r) {
-  Runtime& rt = Runtime::Get();
-  const Suppressions* sup = rt.suppressions();
-  if (sup == nullptr) return;
-  for (const auto& [rule, count] : rt.suppressed_hits()) {
-    r->suppressed += count;
-    const std::string& text = sup->rules()[rule].text;
-    auto it = std::find_if(r->suppressed_by.begin(), r->suppressed_by.end(),
-                           [&](const auto& p) { return p.first == text; });
-    if (it != r->suppressed_by.end()) {
-      it->second += count;
-    } else {
-      r->suppressed_by.emplace_back(text, count);
-    }
-  }
-  rt.set_suppressions(sup);
 }
 
 // How one pass of a search ended.
@@ -757,7 +796,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
 void ReportPrediction(const Model& model, const RunOptions& options, const Predicted& p,
                       Result* r) {
   ReplayPrediction(model, p.req, p.prediction, options.trace, r, p.icb_pass);
-  DirectedSearch(model, options.trace, r);
+  if (!PredictionSuppressed(r)) DirectedSearch(model, options.trace, r);
 }
 
 // The result of a search that ran out of executions (budget or signal).
@@ -910,7 +949,9 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
     rt.EndRun();
     ReplayPrediction(model, req, prediction, options.trace, &r);
     r.complete = req.search == SearchMode::kExhaustive && !budget_hit;
-    if (r.all_bugs) {
+    if (PredictionSuppressed(&r)) {
+      WarnIfNothingChecked(rt.checked_accesses(), &r);
+    } else if (r.all_bugs) {
       r.bugs.push_back(BugOfReplay(r, prediction.execution, 1));
       DirectedSearch(model, options.trace, &r);
       KeepDirected(r, &r.bugs.back());

@@ -140,6 +140,27 @@ TEST(SuppressionsTest, ASuppressedDeadlockEndsItsExecutionOnly) {
   EXPECT_TRUE(r.complete || r.verdict != Verdict::kClean);
   ASSERT_EQ(r.suppressed_by.size(), 1u);
   EXPECT_EQ(r.suppressed_by[0].first, "deadlock:lockdep_models.cc");
+  // Every hang is suppressed, lockdep's prediction from the passing
+  // executions is not: it stands, and its directed search says why it does
+  // not end in the deadlock.
+  EXPECT_EQ(r.verdict, Verdict::kPossibleDeadlock) << r.report;
+  EXPECT_TRUE(Contains(r.report, "suppressed by deadlock:lockdep_models.cc")) << r.report;
+}
+
+TEST(SuppressionsTest, APossibleDeadlockRuleSuppressesLockdepsPrediction) {
+  const Result plain = testing::Check("lockdep/ABBA_two_tasks_serialized");
+  ASSERT_EQ(plain.verdict, Verdict::kPossibleDeadlock) << plain.report;
+  const Result r =
+      testing::Check("lockdep/ABBA_two_tasks_serialized", With("possible_deadlock:lockdep_models.cc"));
+  EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.suppressed, 1u);
+  EXPECT_TRUE(Contains(r.message, "(suppressed: 1 (possible_deadlock:lockdep_models.cc 1))"))
+      << r.message;
+  // A rule of another kind leaves it alone.
+  const Result other = testing::Check("lockdep/ABBA_two_tasks_serialized", With("race:lockdep_models.cc"));
+  EXPECT_EQ(other.verdict, Verdict::kPossibleDeadlock) << other.report;
+  EXPECT_EQ(other.suppressed, 0u);
 }
 
 TEST(SuppressionsTest, AWorkerCarriesTheCountBack) {
