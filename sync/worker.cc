@@ -334,7 +334,10 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   }
   std::string buf;
   const double budget = internal::WatchdogSeconds();
-  const double patience = budget > 0 ? 2 * budget + 1 : 0;
+  // Longer than the child's own watchdog takes for a task blocked in the
+  // host (four budgets, sync/internal/crash.cc): the parent is the backstop
+  // for hangs outside a task (a fixture, the final check).
+  const double patience = budget > 0 ? 5 * budget + 1 : 0;
   uint64_t last_progress = rec->progress;
   double last_change = Now();
   bool forwarded = false;

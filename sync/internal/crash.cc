@@ -27,6 +27,9 @@ namespace {
 
 constexpr size_t kAltStackSize = 256 * 1024;
 constexpr int kTicksPerBudget = 4;
+// Budgets of host time after which a task that makes no progress and uses
+// no CPU (blocked in the host) is a soft lockup.
+constexpr int kBlockedBudgets = 4;
 // Engine-thread stacks are shown at kernel-like addresses (the real ones
 // change from run to run, and a report must not).
 constexpr uint64_t kFakeStackBase = 0xffffc90000000000ull;
@@ -38,6 +41,14 @@ volatile sig_atomic_t g_armed = 0;     // the watchdog is on
 volatile sig_atomic_t g_symbolizing = 0;  // kmc reads debug information
 uint64_t g_last_progress = 0;
 int g_stuck_ticks = 0;
+int64_t g_last_progress_cpu_ns = 0;  // the engine thread's CPU time then
+
+// CPU time the calling thread has used (async-signal-safe).
+int64_t ThreadCpuNs() {
+  struct timespec ts = {};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 timer_t g_timer;
 bool g_timer_created = false;
 pid_t g_timer_pid = 0;  // timers are not inherited by fork()ed workers
@@ -216,9 +227,18 @@ void OnTick(int, siginfo_t*, void*) {
   if (p != g_last_progress) {
     g_last_progress = p;
     g_stuck_ticks = 0;
+    g_last_progress_cpu_ns = ThreadCpuNs();
     return;
   }
   if (++g_stuck_ticks < kTicksPerBudget) return;
+  // A whole budget of host time without progress. The task must also have
+  // used half the budget in CPU time: on a loaded machine the thread may
+  // simply not have run. A task blocked in the host (a std::mutex) uses no
+  // CPU: it is caught after four budgets.
+  const double cpu_seconds = static_cast<double>(ThreadCpuNs() - g_last_progress_cpu_ns) * 1e-9;
+  if (cpu_seconds < g_watchdog_seconds / 2 && g_stuck_ticks < kBlockedBudgets * kTicksPerBudget) {
+    return;
+  }
   // Only a model's task can be stuck: the engine's own work between
   // scheduling points (the end of a 200,000-step execution, a report) may
   // take long and is not a lockup. A hang outside a task (a fixture
@@ -303,6 +323,7 @@ CrashGuard::CrashGuard() {
   g_handling = 0;
   g_last_progress = ProgressCount();
   g_stuck_ticks = 0;
+  g_last_progress_cpu_ns = ThreadCpuNs();
   if (g_watchdog_seconds <= 0) return;
   if (!g_timer_created || g_timer_pid != getpid()) {
     struct sigevent sev = {};
