@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "drivers/scull_access/access.h"
 #include "sync/kernel.h"
 #include "sync/model.h"

@@ -1,101 +1,96 @@
-// Models of scull, the bare LDD3 char driver (drivers/scull, spec:
-// docs/DRIVERS.md, scull): one clean scenario checked
-// exhaustively, and one scenario per seeded bug (B1..B6, "scull seeded bugs" there).
+// Models of scull, LDD3's bare char driver in kernel C (drivers/scull/main.c,
+// spec: docs/DRIVERS.md, scull): one clean scenario checked exhaustively, and
+// one scenario per seeded bug (B1..B6, B10 and PB8, "scull seeded bugs" there).
 //
-// Every model loads scull with one device and a tiny geometry (module
-// parameters scull_quantum=4 scull_qset=2: one list node covers 8 bytes), so
-// a few short writes already allocate nodes, pointer arrays and quanta. The
-// fixture constructor is `insmod` (module init); the final check runs after
-// every task, checks the final state and unloads the module, which trims the
-// device: everything the driver allocated must be freed again by then.
+// Every model loads the module as `insmod scull.ko scull_nr_devs=1
+// scull_quantum=4 scull_qset=2 scull_bugs=...` (one list node covers 8
+// bytes), so a few short writes already allocate nodes, pointer arrays and
+// quanta, and reaches scull0 through kmc::vfs as user space does. The module
+// is unloaded after the final check (module exit trims the device):
+// everything the driver allocated must be freed again by then.
 
+#include <fcntl.h>
+
+#include <cstdio>
 #include <string>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_view.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
+#include "sync/vfs.h"
 
 namespace kmc::models {
 namespace {
 
-using namespace kmc::kernel;          // NOLINT: kernel spelling
-using namespace kmc::drivers::scull;  // NOLINT: driver spelling
+namespace sc = ::kmc::scull;
 
 constexpr int kQuantum = 4;
 constexpr int kQset = 2;
 
-template <class F>
-void Preload(F& s, const std::string& data);
+// insmod's parameters: one device of the tiny geometry, `bugs` seeded.
+std::string ScullParams(unsigned bugs) {
+  char params[96];
+  std::snprintf(params, sizeof params, "scull_nr_devs=1 scull_quantum=%d scull_qset=%d scull_bugs=%#x",
+                kQuantum, kQset, bugs);
+  return params;
+}
 
-// scull loaded with `Bugs` seeded in its one device; with `Filled`, the device
-// already holds "data" (one quantum) when the tasks start.
+void Preload(const std::string& data);
+
+// scull loaded with `Bugs` (SCULL_BUG_* of drivers/scull/scull.h); with
+// `Filled`, scull0 already holds "data" (one quantum) when the tasks start.
 template <unsigned Bugs, bool Filled = false>
 struct Scull {
-  scull_module mod;
-  scull_dev* dev = nullptr;
-
   Scull() {
-    mod.scull_nr_devs = 1;
-    mod.scull_quantum = kQuantum;
-    mod.scull_qset = kQset;
-    mod.scull_bugs = Bugs;
-    BUG_ON(scull_init_module(&mod) != 0);
-    dev = &mod.scull_devices[0];
-    if (Filled) Preload(*this, "data");
+    KMC_ASSERT(insmod("scull", ScullParams(Bugs)) == 0);
+    if (Filled) Preload("data");
   }
-
-  // Module exit: trims the device and frees it (kmemleak runs after this).
-  void Unload() { scull_cleanup_module(&mod); }
+  // scull0's struct scull_dev (read it only where no task runs).
+  static sc::scull_dev& dev() { return sc::scull_devices[0]; }
 };
 
-// open(2) of scull0 with `flags`; the task keeps the returned struct file.
-template <class F>
-file Open(F& s, unsigned flags) {
-  inode ino = scull_inode(&s.mod, 0);
-  file filp = make_file(flags);
-  KMC_ASSERT(scull_open(&ino, &filp) == 0);
+// open(2) of scull0 with `flags`.
+vfs::File* Open(unsigned flags) {
+  int err = 0;
+  vfs::File* filp = vfs::open(vfs::DeviceNumber("scull"), flags, &err);
+  KMC_ASSERT(filp != nullptr && err == 0);
   return filp;
 }
 
-template <class F>
-void Close(F& s, file& filp) {
-  inode ino = scull_inode(&s.mod, 0);
-  KMC_ASSERT(scull_release(&ino, &filp) == 0);
-}
+void Close(vfs::File* filp) { KMC_ASSERT(vfs::close(filp) == 0); }
 
-// pwrite(2): one call to scull_write at `pos`.
-ssize_t Pwrite(file& filp, const std::string& data, loff_t pos) {
+// pwrite(2): one write at `pos`.
+long Pwrite(vfs::File* filp, const std::string& data, long long pos) {
   UserBuffer ub(data);
-  filp.f_pos = pos;
-  return scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+  filp->f_pos = pos;
+  return vfs::write(filp, ub.ptr(), ub.size());
 }
 
 // The whole device content, read from offset 0 as `cat` would (used by the
 // final checks, where nothing runs concurrently).
-template <class F>
-std::string Cat(F& s) {
-  file filp = Open(s, O_RDONLY);
+std::string Cat() {
+  vfs::File* filp = Open(O_RDONLY);
   std::string out;
   for (;;) {
     UserBuffer ub(16);
-    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    const long n = vfs::read(filp, ub.ptr(), ub.size());
     KMC_ASSERT(n >= 0);
     if (n == 0) break;
     out += ub.str(static_cast<size_t>(n));
   }
-  Close(s, filp);
+  Close(filp);
   return out;
 }
 
-// Fills the device at module load (setup runs alone, so the lock is free).
-template <class F>
-void Preload(F& s, const std::string& data) {
-  file filp = Open(s, O_WRONLY);
-  while (filp.f_pos < static_cast<loff_t>(data.size())) {
-    UserBuffer ub(data.substr(static_cast<size_t>(filp.f_pos)));
-    BUG_ON(scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos) <= 0);
+// Fills scull0 at module load (setup runs alone, so the lock is free).
+void Preload(const std::string& data) {
+  vfs::File* filp = Open(O_WRONLY);
+  while (filp->f_pos < static_cast<long long>(data.size())) {
+    UserBuffer ub(data.substr(static_cast<size_t>(filp->f_pos)));
+    BUG_ON(vfs::write(filp, ub.ptr(), ub.size()) <= 0);
   }
-  Close(s, filp);
+  Close(filp);
 }
 
 // ---------------------------------------------------------------------------
@@ -123,28 +118,28 @@ KMC_MODEL("scull/writers_and_reader") {
   auto f = m.Fixture<Clean>();
   m.Describe("clean scull: two writers and a reader on one device; data integrity, no leak");
   m.Expect(Verdict::kClean);
-  f.Task("writer0", 0, [](Clean& s) {
-    file filp = Open(s, O_RDWR);
+  f.Task("writer0", 0, [](Clean&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "ABCD", 0) == 4);
     KMC_ASSERT(Pwrite(filp, "IJKL", 8) == 4);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Task("writer1", 1, [](Clean& s) {
-    file filp = Open(s, O_RDWR);
+  f.Task("writer1", 1, [](Clean&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "wxyzuv", 2) == 2);  // clipped at the quantum's end
     KMC_ASSERT(Pwrite(filp, "yzuv", 4) == 4);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Task("reader", 1, [](Clean& s) {
-    file filp = Open(s, O_RDONLY);
+  f.Task("reader", 1, [](Clean&) {
+    vfs::File* filp = Open(O_RDONLY);
     for (int call = 0; call < 2; ++call) {
-      const loff_t pos = filp.f_pos;
+      const long long pos = filp->f_pos;
       UserBuffer ub(8, '.');
-      const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+      const long n = vfs::read(filp, ub.ptr(), ub.size());
       // Inv 5: 0 (EOF or hole) or 1..min(count, quantum - q_pos) bytes.
       KMC_ASSERT(n >= 0 && n <= kQuantum - pos % kQuantum);
-      KMC_ASSERT(filp.f_pos == pos + n);
-      for (ssize_t i = 0; i < n; ++i) KMC_ASSERT(Plausible(pos + i, ub[i]));
+      KMC_ASSERT(filp->f_pos == pos + n);
+      for (long i = 0; i < n; ++i) KMC_ASSERT(Plausible(pos + i, ub[i]));
       // Each write is atomic under the lock: offsets 2..3 hold one writer's pair.
       if (pos == 0 && n == 4) {
         const std::string mid = ub.str(4).substr(2);
@@ -152,26 +147,24 @@ KMC_MODEL("scull/writers_and_reader") {
       }
       if (n == 0) break;
     }
-    Close(s, filp);
+    Close(filp);
   });
   f.Check([](Clean& s) {
     // Inv 4/8: the device holds exactly what the writers wrote; "CD" and "wx"
     // land on the same bytes, so the one written last wins.
-    KMC_ASSERT(s.dev->size.get() == 12);
-    const std::string data = Cat(s);
-    KMC_ASSERT(data == "ABCDyzuvIJKL" || data == "ABwxyzuvIJKL");
+    KMC_ASSERT(s.dev().size == 12);
     // Inv 6: the lock was released on every path.
-    KMC_ASSERT(down_trylock(&s.dev->sem) == 0);
-    up(&s.dev->sem);
-    s.Unload();
+    auto* sem = reinterpret_cast<kernel::semaphore*>(&s.dev().sem);
+    KMC_ASSERT(kernel::down_trylock(sem) == 0);
+    kernel::up(sem);
+    const std::string data = Cat();
+    KMC_ASSERT(data == "ABCDyzuvIJKL" || data == "ABwxyzuvIJKL");
   });
 }
 
 // ---------------------------------------------------------------------------
-// B1: write without the lock. Plain accesses and allocations are not
-// scheduling points, so the search never lets both writers pass the NULL-slot
-// check before either stores: the leak itself stays latent and the race
-// detector reports the unordered accesses that allow it.
+// B1: write without the lock. The unordered plain accesses to the list and
+// its slots are the race that allows the book's leak.
 
 using UnlockedWrite = Scull<SCULL_BUG_UNLOCKED_WRITE>;
 
@@ -180,15 +173,14 @@ KMC_MODEL("scull/unlocked_write") {
   m.Describe("B1: scull_write without the device lock; two writers race to allocate one quantum");
   m.Expect({Verdict::kMemoryLeak, Verdict::kDataRace});
   auto writer = [](const char* data) {
-    return [data](UnlockedWrite& s) {
-      file filp = Open(s, O_RDWR);
+    return [data](UnlockedWrite&) {
+      vfs::File* filp = Open(O_RDWR);
       KMC_ASSERT(Pwrite(filp, data, 0) == 4);
-      Close(s, filp);
+      Close(filp);
     };
   };
   f.Task("writer0", 0, writer("AAAA"));
   f.Task("writer1", 1, writer("BBBB"));
-  f.Check([](UnlockedWrite& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -201,20 +193,19 @@ KMC_MODEL("scull/missing_up_on_fault") {
   m.Describe("B2: scull_write returns -EFAULT without up(); the next operation sleeps forever");
   m.Expect(Verdict::kDeadlock);
   m.Enable(kUserFault);
-  f.Task("writer", 0, [](MissingUp& s) {
-    file filp = Open(s, O_RDWR);
-    const ssize_t n = Pwrite(filp, "abcd", 0);
+  f.Task("writer", 0, [](MissingUp&) {
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "abcd", 0);
     KMC_ASSERT(n == 4 || n == -EFAULT);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Task("reader", 1, [](MissingUp& s) {
-    file filp = Open(s, O_RDONLY);
+  f.Task("reader", 1, [](MissingUp&) {
+    vfs::File* filp = Open(O_RDONLY);
     UserBuffer ub(4);
-    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    const long n = vfs::read(filp, ub.ptr(), ub.size());
     KMC_ASSERT(n == 0 || n == 4 || n == -EFAULT);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](MissingUp& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -226,23 +217,22 @@ KMC_MODEL("scull/unlocked_trim") {
   auto f = m.Fixture<UnlockedTrim>();
   m.Describe("B4: open(O_WRONLY) trims without the device lock while a reader reads");
   m.Expect({Verdict::kUseAfterFree, Verdict::kDataRace});
-  f.Task("truncater", 0, [](UnlockedTrim& s) {
-    file filp = Open(s, O_WRONLY);  // trims
-    Close(s, filp);
+  f.Task("truncater", 0, [](UnlockedTrim&) {
+    vfs::File* filp = Open(O_WRONLY);  // trims
+    Close(filp);
   });
-  f.Task("reader", 1, [](UnlockedTrim& s) {
-    file filp = Open(s, O_RDONLY);
+  f.Task("reader", 1, [](UnlockedTrim&) {
+    vfs::File* filp = Open(O_RDONLY);
     UserBuffer ub(4);
-    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    const long n = vfs::read(filp, ub.ptr(), ub.size());
     KMC_ASSERT(n == 0 || (n == 4 && ub.str(4) == "data"));
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](UnlockedTrim& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
-// A spinlock instead of the semaphore, held across user copies (docs/DRIVERS.md:
-// scullpipe's PB8, here on scull).
+// A spinlock instead of the semaphore, held across user copies
+// (docs/DRIVERS.md: scullpipe's PB8, here on scull).
 
 using Spinlocked = Scull<SCULL_BUG_SPINLOCK, /*Filled=*/true>;
 
@@ -250,18 +240,17 @@ KMC_MODEL("scull/sleep_under_spinlock") {
   auto f = m.Fixture<Spinlocked>();
   m.Describe("scull guarded by a spinlock_t: copy_to_user/copy_from_user sleep in atomic context");
   m.Expect(Verdict::kInvalidContext);
-  f.Task("reader", 0, [](Spinlocked& s) {
-    file filp = Open(s, O_RDONLY);
+  f.Task("reader", 0, [](Spinlocked&) {
+    vfs::File* filp = Open(O_RDONLY);
     UserBuffer ub(4);
-    KMC_ASSERT(scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos) == 4);
-    Close(s, filp);
+    KMC_ASSERT(vfs::read(filp, ub.ptr(), ub.size()) == 4);
+    Close(filp);
   });
-  f.Task("writer", 1, [](Spinlocked& s) {
-    file filp = Open(s, O_RDWR);
+  f.Task("writer", 1, [](Spinlocked&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](Spinlocked& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -275,13 +264,12 @@ KMC_MODEL("scull/unchecked_kmalloc") {
   m.Describe("B10: scull_write does not check kmalloc(); a failed allocation is written through");
   m.Expect(Verdict::kKernelOops);
   m.Enable(kAllocFailure);
-  f.Task("writer", 0, [](UncheckedKmalloc& s) {
-    file filp = Open(s, O_WRONLY);
-    const ssize_t n = Pwrite(filp, "abcd", 0);
+  f.Task("writer", 0, [](UncheckedKmalloc&) {
+    vfs::File* filp = Open(O_WRONLY);
+    const long n = Pwrite(filp, "abcd", 0);
     KMC_ASSERT(n == 4 || n == -ENOMEM);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](UncheckedKmalloc& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -294,31 +282,30 @@ KMC_MODEL("scull/double_up") {
   m.Describe("B3: scull_write's -EFAULT path up()s twice; the semaphore then admits two tasks");
   m.Expect({Verdict::kDataRace, Verdict::kAssertionFailed});
   m.Enable(kUserFault);
-  f.Task("writer0", 0, [](DoubleUp& s) {
-    file filp = Open(s, O_RDWR);
-    const ssize_t n = Pwrite(filp, "abcd", 0);
+  f.Task("writer0", 0, [](DoubleUp&) {
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "abcd", 0);
     KMC_ASSERT(n == 4 || n == -EFAULT);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Task("writer1", 1, [](DoubleUp& s) {
-    file filp = Open(s, O_RDWR);
-    const ssize_t n = Pwrite(filp, "ABCD", 4);
+  f.Task("writer1", 1, [](DoubleUp&) {
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "ABCD", 4);
     KMC_ASSERT(n == 4 || n == -EFAULT);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Task("reader", 1, [](DoubleUp& s) {
-    file filp = Open(s, O_RDONLY);
+  f.Task("reader", 1, [](DoubleUp&) {
+    vfs::File* filp = Open(O_RDONLY);
     UserBuffer ub(4);
-    const ssize_t n = scull_read(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+    const long n = vfs::read(filp, ub.ptr(), ub.size());
     KMC_ASSERT(n >= 0 || n == -EFAULT);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](DoubleUp& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
-// B5 (present in LDD3): read/write snapshot quantum/qset before the lock,
-// while a write-only open's trim rewrites them under it.
+// B5 (present in LDD3): read/write copy quantum/qset before the lock, while a
+// write-only open's trim rewrites them under it.
 
 using EarlySnapshot = Scull<SCULL_BUG_SNAPSHOT_BEFORE_LOCK, /*Filled=*/true>;
 
@@ -326,23 +313,22 @@ KMC_MODEL("scull/snapshot_before_lock") {
   auto f = m.Fixture<EarlySnapshot>();
   m.Describe("B5: scull_write reads dev->quantum/qset before the lock, racing a trim (as in LDD3)");
   m.Expect(Verdict::kDataRace);
-  f.Task("truncater", 0, [](EarlySnapshot& s) {
-    file filp = Open(s, O_WRONLY);  // trims under the lock
-    Close(s, filp);
+  f.Task("truncater", 0, [](EarlySnapshot&) {
+    vfs::File* filp = Open(O_WRONLY);  // trims under the lock
+    Close(filp);
   });
-  f.Task("writer", 1, [](EarlySnapshot& s) {
-    file filp = Open(s, O_RDWR);
+  f.Task("writer", 1, [](EarlySnapshot&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
-    Close(s, filp);
+    Close(filp);
   });
-  f.Check([](EarlySnapshot& s) { s.Unload(); });
 }
 
 // ---------------------------------------------------------------------------
 // B6: SCULL_IOCXQUANTUM is not atomic (.unlocked_ioctl, LDD3-port).
 
 struct Exchange : Scull<0> {
-  Shared<int> old[2];  // what each task's exchange returned
+  kernel::Shared<int> old[2];  // what each task's exchange returned
 };
 
 KMC_MODEL("scull/ioctl_exchange") {
@@ -352,21 +338,20 @@ KMC_MODEL("scull/ioctl_exchange") {
   auto exchanger = [](int index, int value) {
     return [index, value](Exchange& s) {
       SetCurrentCredentials(0, 0, false, /*cap_sys_admin=*/true);
-      file filp = Open(s, O_RDONLY);
+      vfs::File* filp = Open(O_RDONLY);
       int v = value;
-      KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQUANTUM, reinterpret_cast<unsigned long>(&v)) == 0);
+      KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCXQUANTUM, reinterpret_cast<unsigned long>(&v)) == 0);
       s.old[index] = v;
-      Close(s, filp);
+      Close(filp);
     };
   };
   f.Task("admin0", 0, exchanger(0, 10));
   f.Task("admin1", 1, exchanger(1, 20));
   f.Check([](Exchange& s) {
     // Linearizable exchanges: one saw the initial value, the other the first's.
-    const int q = s.mod.scull_quantum.get();
+    const int q = sc::scull_quantum;
     KMC_ASSERT((s.old[0] == kQuantum && s.old[1] == 10 && q == 20) ||
                (s.old[1] == kQuantum && s.old[0] == 20 && q == 10));
-    s.Unload();
   });
 }
 

@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "drivers/scullpipe/scullpipe.h"
 #include "sync/kernel.h"
 #include "sync/model.h"

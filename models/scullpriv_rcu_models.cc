@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "drivers/scullpriv_rcu/scullpriv_rcu.h"
 #include "sync/kernel.h"
 #include "sync/model.h"

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "drivers/scull_access/access.h"
 #include "gtest/gtest.h"
 #include "sync/kernel.h"

@@ -178,7 +178,7 @@ TEST(JsonSchemaTest, CheckOutputValidates) {
   EXPECT_GT(race["steps"].number, 10);
   EXPECT_EQ(race["tasks"].array.size(), 2u);
   EXPECT_EQ(race["tasks"].array[0]["name"].string, "writer0/101");
-  EXPECT_EQ(race["locations"].array[0]["file"].string, "drivers/scull/scull.cc");
+  EXPECT_EQ(race["locations"].array[0]["file"].string, "drivers/scull/main.c");
   EXPECT_EQ(race["locations"].array[0]["function"].string, "scull_follow");
   EXPECT_EQ(race["locations"].array[1]["role"].string, "previous access");
   EXPECT_EQ(race["out"].array.size(), 3u);

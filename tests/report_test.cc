@@ -53,21 +53,38 @@ void ExpectReplaySame(const Result& r, TraceMode mode) {
   EXPECT_EQ(again->report, r.report);
 }
 
-TEST(ReportTest, RaceNamesTheFieldsAndTheAllocation) {
+TEST(ReportTest, RaceNamesTheAllocationAndBothAccesses) {
   const Result r = CheckWith("scull/unlocked_write", TraceMode::kShort);
   ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
-  EXPECT_TRUE(Contains(r.report, "read of dev->data (offset 0 of object #1, struct scull_dev, "
-                                 "136 bytes from kmalloc at drivers/scull/scull.cc:"))
+  EXPECT_TRUE(Contains(r.report, "read of the field at offset 0 of object #1 (112 bytes from "
+                                 "kmalloc at drivers/scull/main.c:"))
       << r.report;
-  EXPECT_TRUE(Contains(r.report, "(scull_follow)\nprevious write by writer0/101")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "read dev->quantum")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "write dev->data")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "(scull_follow)\n call chain:\n  scull_follow() at "
+                                 "drivers/scull/main.c:"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "\nprevious write by writer0/101")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read obj#1+8 ")) << r.report;  // dev->quantum
+  EXPECT_TRUE(Contains(r.report, "write obj#1+0 ")) << r.report;  // dev->data
   EXPECT_TRUE(Contains(r.report, "\npreemptions: 0\n")) << r.report;
-  EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
   ExpectReplaySame(r, TraceMode::kShort);
 }
 
-TEST(ReportTest, ArraysAreNamedAfterThePointerTheyWereStoredIn) {
+// scull is kernel C now (drivers/scull/main.c): a C kmalloc() hands kmc no
+// type, so the fields and arrays of its objects print as obj#N+offset. These
+// two held for the C++ re-modelling of scull (typed kmalloc, Shared<T>
+// fields). Re-enable them when kmc names the fields of C heap objects.
+TEST(ReportTest, DISABLED_RaceNamesTheFieldsOfCHeapObjects) {
+  const Result r = CheckWith("scull/unlocked_write", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read of dev->data (offset 0 of object #1, struct scull_dev, "
+                                 "112 bytes from kmalloc at drivers/scull/main.c:"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "read dev->quantum")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write dev->data")) << r.report;
+  EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
+}
+
+TEST(ReportTest, DISABLED_ArraysAreNamedAfterThePointerTheyWereStoredIn) {
   const Result r = CheckWith("scull/unlocked_write", TraceMode::kFull);
   ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
   EXPECT_TRUE(Contains(r.report, "write qset->data[0] ")) << r.report;
@@ -88,11 +105,11 @@ TEST(ReportTest, ShortTraceFoldsPrivateStepsFullTraceShowsAll) {
     if (l.size() > 4 && l[3] >= '0' && l[3] <= '9') ++short_steps;
     if (l.rfind("   ...  writer0/101", 0) == 0) ++folds;
   }
-  EXPECT_EQ(full_steps, 31u) << full.report;
+  EXPECT_EQ(full_steps, 33u) << full.report;
   EXPECT_LT(short_steps, full_steps) << brief.report;
   EXPECT_GE(folds, 1u) << brief.report;
   // The racing accesses and the failing step are never folded.
-  EXPECT_TRUE(Contains(brief.report, "write dev->data")) << brief.report;
+  EXPECT_TRUE(Contains(brief.report, "write obj#1+0 ")) << brief.report;
   EXPECT_TRUE(Contains(brief.report, "*** BUG: KCSAN: data-race in scull_follow")) << brief.report;
 }
 
@@ -163,7 +180,11 @@ TEST(ReportTest, TheFourShowcaseModelsFitOneScreen) {
     EXPECT_TRUE(r.match) << r.report;
     EXPECT_LE(Interleaving(r.report).size(), 60u) << name << "\n" << r.report;
     EXPECT_TRUE(Contains(r.report, "\npreemptions: ")) << r.report;
-    EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
+    // scull is kernel C: its kmalloc'd objects have no type yet (see
+    // DISABLED_RaceNamesTheFieldsOfCHeapObjects), so only it may print obj#1+.
+    if (std::string(name) != "scull/unlocked_write") {
+      EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
+    }
     if (std::string(name) != "scull/unlocked_write") {
       EXPECT_TRUE(Contains(r.report, "  {")) << name << ": no locks held shown\n" << r.report;
     }

@@ -1,5 +1,5 @@
-// Tests of the scull driver (drivers/scull) and its models
-// (models/scull_models.cc).
+// Tests of the scull module in kernel C (drivers/scull/main.c) and its
+// models (models/scull_models.cc).
 //
 //   * one test per registered scull model: its verdict, and for a failing
 //     model that replay prints the same report byte for byte;
@@ -7,25 +7,30 @@
 //     clean, so each model fails because of its bug and nothing else;
 //   * unit tests of the driver logic (llseek, ioctl, read/write geometry,
 //     trim on open, error paths), each run as the task of a throwaway model
-//     that is not registered (it does not show up in `kmc list`).
+//     that is not registered (it does not show up in `kmc list`): the module
+//     is loaded with insmod and driven through kmc::vfs.
 
+#include <fcntl.h>
+
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_view.h"
 #include "gtest/gtest.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
 #include "sync/runner.h"
+#include "sync/vfs.h"
 #include "tests/model_test_util.h"
 
 namespace kmc {
 namespace {
 
-using namespace kmc::kernel;          // NOLINT: kernel spelling
-using namespace kmc::drivers::scull;  // NOLINT: driver spelling
+namespace sc = ::kmc::scull;
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
@@ -45,7 +50,7 @@ TEST(ScullModels, WritersAndReaderIsCleanAndExhaustive) {
 TEST(ScullModels, UnlockedWrite) {
   ExpectReplayReproduces("scull/unlocked_write");
   Result r = ExpectMatch("scull/unlocked_write");
-  EXPECT_TRUE(Contains(r.report, "drivers/scull/scull.cc")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "drivers/scull/main.c")) << r.report;
 }
 
 TEST(ScullModels, MissingUpOnFault) {
@@ -66,7 +71,7 @@ TEST(ScullModels, SleepUnderSpinlock) {
   ExpectReplayReproduces("scull/sleep_under_spinlock");
   Result r = ExpectMatch("scull/sleep_under_spinlock");
   EXPECT_EQ(r.message.rfind("BUG: sleeping function called from invalid context at "
-                            "drivers/scull/scull.cc:",
+                            "drivers/scull/main.c:",
                             0),
             0u)
       << r.message;
@@ -84,7 +89,7 @@ TEST(ScullModels, UncheckedKmalloc) {
   EXPECT_EQ(r.verdict, Verdict::kKernelOops);
   EXPECT_EQ(r.message, "BUG: kernel NULL pointer dereference, address: 0000000000000000");
   EXPECT_TRUE(Contains(r.report, "#PF: supervisor write access in kernel mode")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "RIP: scull_write (memset at drivers/scull/scull.cc:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "RIP: scull_write (memset at drivers/scull/main.c:")) << r.report;
   EXPECT_TRUE(Contains(r.report, "kmalloc fails (injected): returns NULL")) << r.report;
 }
 
@@ -100,44 +105,43 @@ constexpr int kQset = 2;
 
 template <unsigned Bugs, bool Filled>
 struct Dev {
-  scull_module mod;
-  scull_dev* dev = nullptr;
   Dev() {
-    mod.scull_nr_devs = 1;
-    mod.scull_quantum = kQuantum;
-    mod.scull_qset = kQset;
-    mod.scull_bugs = Bugs;
-    BUG_ON(scull_init_module(&mod) != 0);
-    dev = &mod.scull_devices[0];
+    char params[96];
+    std::snprintf(params, sizeof params,
+                  "scull_nr_devs=1 scull_quantum=%d scull_qset=%d scull_bugs=%#x", kQuantum, kQset,
+                  Bugs);
+    BUG_ON(insmod("scull", params) != 0);
     if (Filled) {  // "data" in the first quantum, written at load time
-      inode ino = scull_inode(&mod, 0);
-      file filp = make_file(O_WRONLY);
-      BUG_ON(scull_open(&ino, &filp) != 0);
+      vfs::File* filp = vfs::open(vfs::DeviceNumber("scull"), O_WRONLY);
+      BUG_ON(filp == nullptr);
       UserBuffer ub(std::string("data"));
-      BUG_ON(scull_write(&filp, ub.ptr(), 4, &filp.f_pos) != 4);
+      BUG_ON(vfs::write(filp, ub.ptr(), 4) != 4);
+      vfs::close(filp);
     }
   }
+  // scull0 (model code is not instrumented: read it from one task or a check).
+  static sc::scull_dev& dev() { return sc::scull_devices[0]; }
 };
 
-template <class D>
-file Open(D& d, unsigned flags) {
-  inode ino = scull_inode(&d.mod, 0);
-  file filp = make_file(flags);
-  KMC_ASSERT(scull_open(&ino, &filp) == 0);
+// open(2) of scull0; the file stays open until the end of the execution.
+vfs::File* Open(unsigned flags) {
+  int err = 0;
+  vfs::File* filp = vfs::open(vfs::DeviceNumber("scull"), flags, &err);
+  KMC_ASSERT(filp != nullptr && err == 0);
   return filp;
 }
 
-ssize_t Pwrite(file& filp, const std::string& data, loff_t pos) {
+long Pwrite(vfs::File* filp, const std::string& data, long long pos) {
   UserBuffer ub(data);
-  filp.f_pos = pos;
-  return scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+  filp->f_pos = pos;
+  return vfs::write(filp, ub.ptr(), ub.size());
 }
 
 // pread of `count` bytes at `pos`; the bytes read go to *out.
-ssize_t Pread(file& filp, size_t count, loff_t pos, std::string* out = nullptr) {
+long Pread(vfs::File* filp, size_t count, long long pos, std::string* out = nullptr) {
   UserBuffer ub(count);
-  filp.f_pos = pos;
-  const ssize_t n = scull_read(&filp, ub.ptr(), count, &filp.f_pos);
+  filp->f_pos = pos;
+  const long n = vfs::read(filp, ub.ptr(), count);
   if (out != nullptr) *out = n > 0 ? ub.str(static_cast<size_t>(n)) : std::string();
   return n;
 }
@@ -157,7 +161,7 @@ struct Scenario {
     return *this;
   }
 
-  // Runs the scenario exhaustively; module exit after `check`.
+  // Runs the scenario exhaustively; module exit (rmmod) after `check`.
   Result Run() const {
     Model m(name);
     auto f = m.Fixture<D>();
@@ -168,10 +172,10 @@ struct Scenario {
     f.Check([final_check](D& d) {
       if (final_check) final_check(d);
       // Inv 6: every path released the semaphore exactly once.
-      KMC_ASSERT(down_trylock(&d.dev->sem) == 0);
-      KMC_ASSERT(down_trylock(&d.dev->sem) == 1);
-      up(&d.dev->sem);
-      scull_cleanup_module(&d.mod);
+      auto* sem = reinterpret_cast<kernel::semaphore*>(&d.dev().sem);
+      KMC_ASSERT(kernel::down_trylock(sem) == 0);
+      KMC_ASSERT(kernel::down_trylock(sem) == 1);
+      kernel::up(sem);
     });
     return CheckModel(m, RunOptions{});
   }
@@ -183,31 +187,31 @@ struct Scenario {
 TEST(ScullFixed, LockedWritersDoNotRace) {  // B1 cleared
   Scenario<> s("fixed/locked_write");
   for (const char* data : {"AAAA", "BBBB"}) {
-    s.Task(data, [data](auto& d) {
-      file filp = Open(d, O_RDWR);
+    s.Task(data, [data](auto&) {
+      vfs::File* filp = Open(O_RDWR);
       KMC_ASSERT(Pwrite(filp, data, 0) == 4);
     });
   }
-  s.check = [](auto& d) { KMC_ASSERT(d.dev->size.get() == 4); };
+  s.check = [](auto& d) { KMC_ASSERT(d.dev().size == 4); };
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(ScullFixed, FaultPathUnlocksOnce) {  // B2 and B3 cleared
   Scenario<> s("fixed/fault_path", kUserFault);
-  s.Task("writer", [](auto& d) {
-    file filp = Open(d, O_RDWR);
-    const ssize_t n = Pwrite(filp, "abcd", 0);
+  s.Task("writer", [](auto&) {
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "abcd", 0);
     KMC_ASSERT(n == 4 || n == -EFAULT);
-    KMC_ASSERT(n == 4 || filp.f_pos == 0);  // B9: a failed copy leaves f_pos alone
+    KMC_ASSERT(n == 4 || filp->f_pos == 0);  // B9: a failed copy leaves f_pos alone
   });
-  s.Task("writer1", [](auto& d) {
-    file filp = Open(d, O_RDWR);
-    const ssize_t n = Pwrite(filp, "ABCD", 4);
+  s.Task("writer1", [](auto&) {
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "ABCD", 4);
     KMC_ASSERT(n == 4 || n == -EFAULT);
   });
-  s.Task("reader", [](auto& d) {
-    file filp = Open(d, O_RDONLY);
-    const ssize_t n = Pread(filp, 4, 0);
+  s.Task("reader", [](auto&) {
+    vfs::File* filp = Open(O_RDONLY);
+    const long n = Pread(filp, 4, 0);
     KMC_ASSERT(n == 0 || n == 4 || n == -EFAULT);
   });
   EXPECT_CLEAN(s.Run());
@@ -215,15 +219,15 @@ TEST(ScullFixed, FaultPathUnlocksOnce) {  // B2 and B3 cleared
 
 TEST(ScullFixed, LockedTrimWhileReading) {  // B4 and B5 cleared
   Scenario<0, true> s("fixed/locked_trim");
-  s.Task("truncater", [](auto& d) { Open(d, O_WRONLY); });
-  s.Task("reader", [](auto& d) {
-    file filp = Open(d, O_RDONLY);
+  s.Task("truncater", [](auto&) { Open(O_WRONLY); });
+  s.Task("reader", [](auto&) {
+    vfs::File* filp = Open(O_RDONLY);
     std::string got;
-    const ssize_t n = Pread(filp, 4, 0, &got);
+    const long n = Pread(filp, 4, 0, &got);
     KMC_ASSERT(n == 0 || (n == 4 && (got == "data" || got == "DATA")));
   });
-  s.Task("writer", [](auto& d) {
-    file filp = Open(d, O_RDWR);
+  s.Task("writer", [](auto&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
   });
   EXPECT_CLEAN(s.Run());
@@ -231,12 +235,12 @@ TEST(ScullFixed, LockedTrimWhileReading) {  // B4 and B5 cleared
 
 TEST(ScullFixed, SemaphoreAcrossUserCopies) {  // the spinlock variant cleared
   Scenario<0, true> s("fixed/semaphore");
-  s.Task("reader", [](auto& d) {
-    file filp = Open(d, O_RDONLY);
+  s.Task("reader", [](auto&) {
+    vfs::File* filp = Open(O_RDONLY);
     KMC_ASSERT(Pread(filp, 4, 0) == 4);
   });
-  s.Task("writer", [](auto& d) {
-    file filp = Open(d, O_RDWR);
+  s.Task("writer", [](auto&) {
+    vfs::File* filp = Open(O_RDWR);
     KMC_ASSERT(Pwrite(filp, "DATA", 0) == 4);
   });
   EXPECT_CLEAN(s.Run());
@@ -247,53 +251,55 @@ TEST(ScullFixed, SemaphoreAcrossUserCopies) {  // the spinlock variant cleared
 
 TEST(ScullUnit, LlseekWhence) {
   Scenario<0, true> s("unit/llseek");  // size 4
-  s.Task("t", [](auto& d) {
-    file filp = Open(d, O_RDONLY);
-    KMC_ASSERT(scull_llseek(&filp, 3, 0) == 3 && filp.f_pos == 3);    // SEEK_SET
-    KMC_ASSERT(scull_llseek(&filp, 2, 1) == 5 && filp.f_pos == 5);    // SEEK_CUR
-    KMC_ASSERT(scull_llseek(&filp, -1, 2) == 3 && filp.f_pos == 3);   // SEEK_END
-    KMC_ASSERT(scull_llseek(&filp, 100, 2) == 104);                   // no upper bound
-    KMC_ASSERT(scull_llseek(&filp, 0, 3) == -EINVAL && filp.f_pos == 104);
-    KMC_ASSERT(scull_llseek(&filp, -1, 0) == -EINVAL && filp.f_pos == 104);
-    KMC_ASSERT(scull_llseek(&filp, -105, 1) == -EINVAL);
-    KMC_ASSERT(scull_llseek(&filp, -5, 2) == -EINVAL && filp.f_pos == 104);
+  s.Task("t", [](auto&) {
+    vfs::File* filp = Open(O_RDONLY);
+    KMC_ASSERT(vfs::llseek(filp, 3, 0) == 3 && filp->f_pos == 3);    // SEEK_SET
+    KMC_ASSERT(vfs::llseek(filp, 2, 1) == 5 && filp->f_pos == 5);    // SEEK_CUR
+    KMC_ASSERT(vfs::llseek(filp, -1, 2) == 3 && filp->f_pos == 3);   // SEEK_END
+    KMC_ASSERT(vfs::llseek(filp, 100, 2) == 104);                   // no upper bound
+    KMC_ASSERT(vfs::llseek(filp, 0, 3) == -EINVAL && filp->f_pos == 104);
+    KMC_ASSERT(vfs::llseek(filp, -1, 0) == -EINVAL && filp->f_pos == 104);
+    KMC_ASSERT(vfs::llseek(filp, -105, 1) == -EINVAL);
+    KMC_ASSERT(vfs::llseek(filp, -5, 2) == -EINVAL && filp->f_pos == 104);
   });
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(ScullUnit, IoctlValidationOrder) {
   Scenario<> s("unit/ioctl_validation");
-  s.Task("user", [](auto& d) {
+  s.Task("user", [](auto&) {
     SetCurrentCredentials(1000, 1000, false, false);
-    file filp = Open(d, O_RDONLY);
+    vfs::File* filp = Open(O_RDONLY);
     // Wrong magic, then a number past SCULL_IOC_MAXNR: -ENOTTY, before any
     // privilege check.
-    KMC_ASSERT(scull_ioctl(&filp, _IO('j', 3), 8) == -ENOTTY);
-    KMC_ASSERT(scull_ioctl(&filp, _IO(SCULL_IOC_MAGIC, 15), 8) == -ENOTTY);
-    KMC_ASSERT(scull_ioctl(&filp, _IOW('j', 1, int), 0) == -ENOTTY);
+    KMC_ASSERT(vfs::ioctl(filp, _IO('j', 3), 8) == -ENOTTY);
+    KMC_ASSERT(vfs::ioctl(filp, _IO(SCULL_IOC_MAGIC, 15), 8) == -ENOTTY);
+    KMC_ASSERT(vfs::ioctl(filp, _IOW('j', 1, int), 0) == -ENOTTY);
     // Privileged commands without CAP_SYS_ADMIN.
     int v = 7;
     const unsigned long p = reinterpret_cast<unsigned long>(&v);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCSQUANTUM, p) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCSQSET, p) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCTQUANTUM, 8) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCTQSET, 8) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQUANTUM, p) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQSET, p) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCHQUANTUM, 8) == -EPERM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCHQSET, 8) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCSQUANTUM, p) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCSQSET, p) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCTQUANTUM, 8) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCTQSET, 8) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCXQUANTUM, p) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCXQSET, p) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCHQUANTUM, 8) == -EPERM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCHQSET, 8) == -EPERM);
     KMC_ASSERT(v == 7);
     // Unprivileged commands.
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQUANTUM, 0) == kQuantum);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQSET, 0) == kQset);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCGQUANTUM, p) == 0 && v == kQuantum);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCGQSET, p) == 0 && v == kQset);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCGQSET, 0) == -EFAULT);  // NULL
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_P_IOCTSIZE, 64) == 0);     // B7: no check
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_P_IOCQSIZE, 0) == 64);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCRESET, 0) == 0);        // B7: no check
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQUANTUM, 0) == SCULL_QUANTUM);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQSET, 0) == SCULL_QSET);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQUANTUM, 0) == kQuantum);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQSET, 0) == kQset);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQUANTUM, p) == 0 && v == kQuantum);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQSET, p) == 0 && v == kQset);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQSET, 0) == -EFAULT);  // NULL
+    // SCULL_P_IOCTSIZE/SCULL_P_IOCQSIZE (B7: no privilege check) are pipe.c's
+    // cases of this ioctl; until pipe.c is part of the module they are -ENOTTY.
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCTSIZE, 64) == -ENOTTY);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCQSIZE, 0) == -ENOTTY);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCRESET, 0) == 0);        // B7: no check
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQUANTUM, 0) == SCULL_QUANTUM);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQSET, 0) == SCULL_QSET);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -302,30 +308,32 @@ TEST(ScullUnit, IoctlCommandsWithCapSysAdmin) {
   Scenario<> s("unit/ioctl_admin");
   s.Task("root", [](auto& d) {
     SetCurrentCredentials(0, 0, false, true);
-    file filp = Open(d, O_RDONLY);
+    vfs::File* filp = Open(O_RDONLY);
     int v = 0;
     const unsigned long p = reinterpret_cast<unsigned long>(&v);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCTQUANTUM, 8) == 0);          // Tell
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQUANTUM, 0) == 8);          // Query
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCHQUANTUM, 16) == 8);         // sHift
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCTQUANTUM, 8) == 0);          // Tell
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQUANTUM, 0) == 8);          // Query
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCHQUANTUM, 16) == 8);         // sHift
     v = 32;
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCSQUANTUM, p) == 0);          // Set
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCGQUANTUM, p) == 0 && v == 32);  // Get
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCSQUANTUM, p) == 0);          // Set
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQUANTUM, p) == 0 && v == 32);  // Get
     v = 4;
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQUANTUM, p) == 0 && v == 32);  // eXchange
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCTQSET, 3) == 0);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCHQSET, 5) == 3);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCXQUANTUM, p) == 0 && v == 32);  // eXchange
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCTQSET, 3) == 0);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCHQSET, 5) == 3);
     v = 6;
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCXQSET, p) == 0 && v == 5);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQSET, 0) == 6);
-    // A faulting Set stores 0, as the kernel's __get_user() does.
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCSQSET, 0) == -EFAULT);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCQQSET, 0) == 0);
-    KMC_ASSERT(scull_ioctl(&filp, SCULL_IOCTQSET, 6) == 0);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCXQSET, p) == 0 && v == 5);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQSET, 0) == 6);
+    // A NULL Set is -EFAULT; kmc's access_ok() rejects NULL before
+    // __get_user() runs, so the global keeps its value (the kernel's
+    // access_ok() passes NULL and __get_user() then stores 0: see
+    // IoctlExchangeFaults for a faulting __get_user()).
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCSQSET, 0) == -EFAULT);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQSET, 0) == 6);
     // The device picks the globals up only when it is trimmed.
-    KMC_ASSERT(d.dev->quantum.get() == kQuantum && d.dev->qset.get() == kQset);
-    Open(d, O_WRONLY);
-    KMC_ASSERT(d.dev->quantum.get() == 4 && d.dev->qset.get() == 6);
+    KMC_ASSERT(d.dev().quantum == kQuantum && d.dev().qset == kQset);
+    Open(O_WRONLY);
+    KMC_ASSERT(d.dev().quantum == 4 && d.dev().qset == 6);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -333,13 +341,15 @@ TEST(ScullUnit, IoctlCommandsWithCapSysAdmin) {
 TEST(ScullUnit, IoctlExchangeFaults) {
   // X: the old value is written back only when reading the new one worked.
   Scenario<> s("unit/ioctl_exchange_fault", kUserFault);
-  s.Task("root", [](auto& d) {
+  s.Task("root", [](auto&) {
     SetCurrentCredentials(0, 0, false, true);
-    file filp = Open(d, O_RDONLY);
+    vfs::File* filp = Open(O_RDONLY);
     int v = 9;
-    const long r = scull_ioctl(&filp, SCULL_IOCXQUANTUM, reinterpret_cast<unsigned long>(&v));
-    KMC_ASSERT((r == 0 && v == kQuantum && scull_ioctl(&filp, SCULL_IOCQQUANTUM, 0) == 9) ||
-               (r == -EFAULT && v == 9));
+    const long r = vfs::ioctl(filp, SCULL_IOCXQUANTUM, reinterpret_cast<unsigned long>(&v));
+    const long q = vfs::ioctl(filp, SCULL_IOCQQUANTUM, 0);
+    // A faulting __get_user() stores 0 in the global, as the kernel's does; a
+    // faulting __put_user() leaves the new value in place.
+    KMC_ASSERT((r == 0 && v == kQuantum && q == 9) || (r == -EFAULT && v == 9 && (q == 0 || q == 9)));
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -347,31 +357,31 @@ TEST(ScullUnit, IoctlExchangeFaults) {
 TEST(ScullUnit, ReadWriteGeometryAndHoles) {
   Scenario<> s("unit/geometry");
   s.Task("t", [](auto& d) {
-    file filp = Open(d, O_RDWR);
+    vfs::File* filp = Open(O_RDWR);
     std::string got;
     KMC_ASSERT(Pread(filp, 4, 0) == 0);                          // empty: EOF
     KMC_ASSERT(Pwrite(filp, "ABCDEF", 0) == 4);                  // one quantum at most
-    KMC_ASSERT(filp.f_pos == 4 && d.dev->size.get() == 4);
+    KMC_ASSERT(filp->f_pos == 4 && d.dev().size == 4);
     KMC_ASSERT(Pwrite(filp, "ef", 2) == 2);                      // overwrite inside
-    KMC_ASSERT(d.dev->size.get() == 4);                          // size never shrinks
+    KMC_ASSERT(d.dev().size == 4);                          // size never shrinks
     KMC_ASSERT(Pread(filp, 10, 0, &got) == 4 && got == "ABef");  // clipped to size
-    KMC_ASSERT(filp.f_pos == 4);
+    KMC_ASSERT(filp->f_pos == 4);
     KMC_ASSERT(Pread(filp, 4, 4) == 0);                          // EOF
     KMC_ASSERT(Pwrite(filp, "xy", 9) == 2);                      // node 1, past a hole
-    KMC_ASSERT(d.dev->size.get() == 11);
+    KMC_ASSERT(d.dev().size == 11);
     KMC_ASSERT(Pread(filp, 4, 0, &got) == 4 && got == "ABef");   // node 0 untouched
-    KMC_ASSERT(Pread(filp, 4, 4) == 0 && filp.f_pos == 4);       // a hole reads as EOF
+    KMC_ASSERT(Pread(filp, 4, 4) == 0 && filp->f_pos == 4);       // a hole reads as EOF
     KMC_ASSERT(Pread(filp, 8, 8, &got) == 3 && got.substr(1) == "xy");  // clipped to size
     KMC_ASSERT(Pread(filp, 8, 10, &got) == 1 && got == "y");
-    KMC_ASSERT(Pwrite(filp, "wxyz", 6) == 2 && filp.f_pos == 8);  // clipped at the quantum
+    KMC_ASSERT(Pwrite(filp, "wxyz", 6) == 2 && filp->f_pos == 8);  // clipped at the quantum
     KMC_ASSERT(Pread(filp, 8, 5, &got) == 3 && got.substr(1) == "wx");
     // Open for reading keeps the data; write-only open trims it.
-    Open(d, O_RDONLY);
-    KMC_ASSERT(d.dev->size.get() == 11);
-    Open(d, O_RDWR);
-    KMC_ASSERT(d.dev->size.get() == 11);
-    Open(d, O_WRONLY);
-    KMC_ASSERT(d.dev->size.get() == 0 && d.dev->data.get() == nullptr);
+    Open(O_RDONLY);
+    KMC_ASSERT(d.dev().size == 11);
+    Open(O_RDWR);
+    KMC_ASSERT(d.dev().size == 11);
+    Open(O_WRONLY);
+    KMC_ASSERT(d.dev().size == 0 && d.dev().data == nullptr);
     KMC_ASSERT(Pread(filp, 4, 0) == 0);
   });
   EXPECT_CLEAN(s.Run());
@@ -382,17 +392,17 @@ TEST(ScullUnit, ReadFollowAllocatesNodes) {
   // (docs/DRIVERS.md, scull behaviour); module exit frees them.
   Scenario<> s("unit/read_follow");
   s.Task("t", [](auto& d) {
-    file filp = Open(d, O_RDWR);
+    vfs::File* filp = Open(O_RDWR);
     std::string got;
     KMC_ASSERT(Pwrite(filp, "z", 23) == 1);  // node 2; nodes 0 and 1 stay empty
     KMC_ASSERT(Pread(filp, 4, 0) == 0);      // node 0 has no array: a hole
-    scull_qset* node0 = d.dev->data.get();
-    KMC_ASSERT(node0 != nullptr && node0->data.get() == nullptr);
-    scull_qset* node1 = node0->next.get();
-    KMC_ASSERT(node1 != nullptr && node1->data.get() == nullptr);
-    scull_qset* node2 = node1->next.get();
-    KMC_ASSERT(node2 != nullptr && node2->next.get() == nullptr);
-    KMC_ASSERT(node2->data.get() != nullptr && node2->data.get()[0].get() == nullptr);
+    struct sc::scull_qset* node0 = d.dev().data;
+    KMC_ASSERT(node0 != nullptr && node0->data == nullptr);
+    struct sc::scull_qset* node1 = node0->next;
+    KMC_ASSERT(node1 != nullptr && node1->data == nullptr);
+    struct sc::scull_qset* node2 = node1->next;
+    KMC_ASSERT(node2 != nullptr && node2->next == nullptr);
+    KMC_ASSERT(node2->data != nullptr && node2->data[0] == nullptr);
     KMC_ASSERT(Pread(filp, 4, 23, &got) == 1 && got == "z");
   });
   EXPECT_CLEAN(s.Run());
@@ -401,20 +411,20 @@ TEST(ScullUnit, ReadFollowAllocatesNodes) {
 TEST(ScullUnit, AllocationFailuresLeakNothing) {
   Scenario<> s("unit/alloc_failure", kAllocFailure);
   s.Task("t", [](auto& d) {
-    file filp = Open(d, O_RDWR);
-    const ssize_t n = Pwrite(filp, "abcd", 8);
+    vfs::File* filp = Open(O_RDWR);
+    const long n = Pwrite(filp, "abcd", 8);
     KMC_ASSERT(n == 4 || n == -ENOMEM);
-    KMC_ASSERT(n == 4 ? d.dev->size.get() == 12 : d.dev->size.get() == 0);
-    KMC_ASSERT(filp.f_pos == (n == 4 ? 12 : 8));
+    KMC_ASSERT(n == 4 ? d.dev().size == 12 : d.dev().size == 0);
+    KMC_ASSERT(filp->f_pos == (n == 4 ? 12 : 8));
   });
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(ScullFixed, CheckedKmallocFailsCleanly) {  // B10 cleared
   Scenario<> s("fixed/checked_kmalloc", kAllocFailure);
-  s.Task("writer", [](auto& d) {
-    file filp = Open(d, O_WRONLY);
-    const ssize_t n = Pwrite(filp, "abcd", 0);
+  s.Task("writer", [](auto&) {
+    vfs::File* filp = Open(O_WRONLY);
+    const long n = Pwrite(filp, "abcd", 0);
     KMC_ASSERT(n == 4 || n == -ENOMEM);
   });
   EXPECT_CLEAN(s.Run());
@@ -423,13 +433,13 @@ TEST(ScullFixed, CheckedKmallocFailsCleanly) {  // B10 cleared
 TEST(ScullUnit, PartialCopiesFailWholly) {
   Scenario<0, true> s("unit/user_fault", kUserFault);
   s.Task("t", [](auto& d) {
-    file filp = Open(d, O_RDWR);
+    vfs::File* filp = Open(O_RDWR);
     std::string got;
-    const ssize_t r = Pread(filp, 4, 0, &got);
-    KMC_ASSERT((r == 4 && got == "data" && filp.f_pos == 4) || (r == -EFAULT && filp.f_pos == 0));
-    const ssize_t w = Pwrite(filp, "more", 4);
-    KMC_ASSERT((w == 4 && filp.f_pos == 8 && d.dev->size.get() == 8) ||
-               (w == -EFAULT && filp.f_pos == 4 && d.dev->size.get() == 4));
+    const long r = Pread(filp, 4, 0, &got);
+    KMC_ASSERT((r == 4 && got == "data" && filp->f_pos == 4) || (r == -EFAULT && filp->f_pos == 0));
+    const long w = Pwrite(filp, "more", 4);
+    KMC_ASSERT((w == 4 && filp->f_pos == 8 && d.dev().size == 8) ||
+               (w == -EFAULT && filp->f_pos == 4 && d.dev().size == 4));
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -437,13 +447,12 @@ TEST(ScullUnit, PartialCopiesFailWholly) {
 TEST(ScullUnit, SignalsGiveErestartsys) {
   Scenario<> s("unit/signals", kSignals);
   for (const char* task : {"writer0", "writer1"}) {
-    s.Task(task, [](auto& d) {
-      inode ino = scull_inode(&d.mod, 0);
-      file filp = make_file(O_WRONLY);
-      const int err = scull_open(&ino, &filp);  // trims, under the lock
+    s.Task(task, [](auto&) {
+      int err = 0;
+      vfs::File* filp = vfs::open(vfs::DeviceNumber("scull"), O_WRONLY, &err);  // trims, locked
       KMC_ASSERT(err == 0 || err == -ERESTARTSYS);
       if (err) return;
-      const ssize_t n = Pwrite(filp, "abcd", 0);
+      const long n = Pwrite(filp, "abcd", 0);
       KMC_ASSERT(n == 4 || n == -ERESTARTSYS);
     });
   }

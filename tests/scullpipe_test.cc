@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "drivers/scullpipe/scullpipe.h"
 #include "gtest/gtest.h"
 #include "sync/kernel.h"

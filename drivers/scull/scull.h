@@ -1,170 +1,142 @@
-// scull: the bare scull char driver of LDD3 (chapter 3 and 5), re-modelled
-// over the kmc kernel API.
-//
-// Reads side by side with martinezjavier/ldd3 scull/scull.h and scull/main.c
-// (LDD3-orig: the device lock is `struct semaphore sem`, taken with
-// down_interruptible()/up()). Behaviour: docs/DRIVERS.md, scull.
-//
-// Differences from the C original, all forced by the model checker:
-//   * The module globals (scull_quantum, scull_qset, scull_devices, ...) live
-//     in a struct scull_module that the model owns, one per execution; each
-//     device points back to it (dev->owner, the counterpart of THIS_MODULE).
-//   * Fields the device lock protects are Shared<T> (race- and
-//     use-after-free-checked), as are the unprotected globals ioctl writes.
-//   * A quantum set's pointer array (`void **data`) is an array of
-//     Shared<char *> slots, so the check-then-allocate of a slot is checked.
-//   * Each device carries a bug mask. With dev->bugs == 0 the driver is
-//     correct; each SCULL_BUG_* bit seeds one classic bug (docs/DRIVERS.md, scull seeded bugs) at
-//     the place marked `BUG Bn` in scull.cc.
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scull.h -- definitions shared by the files of the scull module: main.c
+ * (the bare devices scull0..N-1), pipe.c (the scullpipe FIFOs) and access.c
+ * (the access-control devices). Behaviour, locking rules and seeded bugs:
+ * docs/DRIVERS.md, scull.
+ *
+ * Written for kmc after LDD3's scull.h (chapters 3, 5 and 6, the semaphore
+ * version). Like the book's header it includes only <linux/ioctl.h>: the
+ * files that include it bring <linux/semaphore.h>, <linux/spinlock.h> and
+ * <linux/cdev.h> first. It also compiles as C++ after kmc's ABI header, so
+ * that models can read the module's state (drivers/scull/scull_view.h).
+ */
+#ifndef _SCULL_H_
+#define _SCULL_H_
 
-#ifndef KMC_DRIVERS_SCULL_SCULL_H_
-#define KMC_DRIVERS_SCULL_SCULL_H_
+#include <linux/ioctl.h>	/* _IO, _IOW, _IOC_TYPE, ... */
 
-#include <linux/ioctl.h>  // _IO, _IOW, _IOC_TYPE, ... (as in the C header)
+#ifndef SCULL_MAJOR
+#define SCULL_MAJOR 0		/* dynamic major by default */
+#endif
 
-#include "sync/kernel.h"
+#ifndef SCULL_NR_DEVS
+#define SCULL_NR_DEVS 4		/* scull0 through scull3 */
+#endif
 
-namespace kmc::drivers::scull {
+#ifndef SCULL_P_NR_DEVS
+#define SCULL_P_NR_DEVS 4	/* scullpipe0 through scullpipe3 */
+#endif
 
-using namespace kmc::kernel;  // NOLINT: kernel spelling
+/*
+ * The bare device is a variable-length region of memory: a linked list of
+ * quantum sets, each an array of SCULL_QSET pointers to areas of
+ * SCULL_QUANTUM bytes.
+ */
+#ifndef SCULL_QUANTUM
+#define SCULL_QUANTUM 4000
+#endif
 
-inline constexpr int SCULL_MAJOR = 0;  // dynamic major by default
-inline constexpr int SCULL_NR_DEVS = 4;  // scull0 through scull3
-inline constexpr int SCULL_P_NR_DEVS = 4;  // scullpipe0 through scullpipe3
+#ifndef SCULL_QSET
+#define SCULL_QSET 1000
+#endif
 
-// The bare device is a variable-length region of memory: a linked list of
-// quantum sets, each an array of SCULL_QSET pointers to SCULL_QUANTUM bytes.
-inline constexpr int SCULL_QUANTUM = 4000;
-inline constexpr int SCULL_QSET = 1000;
+/* The pipe device is a circular buffer; this is its default size. */
+#ifndef SCULL_P_BUFFER
+#define SCULL_P_BUFFER 4000
+#endif
 
-// The pipe device is a simple circular buffer. Here its default size.
-inline constexpr int SCULL_P_BUFFER = 4000;
+/*
+ * Seeded bugs of main.c, one bit each in the module parameter scull_bugs
+ * (docs/DRIVERS.md, scull seeded bugs). Each is marked `BUG Bn` where it
+ * changes the code; scull_bugs=0 is the correct driver.
+ */
+#define SCULL_BUG_UNLOCKED_WRITE	0x01	/* B1: write without dev->sem */
+#define SCULL_BUG_MISSING_UP_ON_FAULT	0x02	/* B2: -EFAULT path keeps dev->sem */
+#define SCULL_BUG_DOUBLE_UP		0x04	/* B3: -EFAULT path up()s twice */
+#define SCULL_BUG_UNLOCKED_TRIM		0x08	/* B4: open trims without dev->sem */
+#define SCULL_BUG_SNAPSHOT_BEFORE_LOCK	0x10	/* B5: LDD3's early quantum/qset read */
+#define SCULL_BUG_SPINLOCK		0x20	/* PB8: dev->lock instead of dev->sem */
+#define SCULL_BUG_UNCHECKED_KMALLOC	0x40	/* B10: unchecked pointer-array kmalloc */
 
-// Seeded bugs (docs/DRIVERS.md, scull seeded bugs), one bit each in scull_dev::bugs.
-enum : unsigned {
-  // B1: scull_write() runs without the device lock; two writers both find a
-  // NULL slot and both allocate (the book's memory-leak race).
-  SCULL_BUG_UNLOCKED_WRITE = 1u << 0,
-  // B2: scull_write()'s -EFAULT path returns without up().
-  SCULL_BUG_MISSING_UP_ON_FAULT = 1u << 1,
-  // B3: scull_write()'s -EFAULT path calls up() and then up() again at out:.
-  SCULL_BUG_DOUBLE_UP = 1u << 2,
-  // B4: scull_open() trims a write-only open without the device lock
-  // (SEED-002's chapter-3 listing; docs/DRIVERS.md, Sources).
-  SCULL_BUG_UNLOCKED_TRIM = 1u << 3,
-  // B5: read/write snapshot dev->quantum and dev->qset before taking the
-  // lock. This is what LDD3 itself does; the default takes them under it.
-  SCULL_BUG_SNAPSHOT_BEFORE_LOCK = 1u << 4,
-  // PB8-style: the device is guarded by a spinlock_t (dev->lock) instead of
-  // the semaphore, held across allocations and user copies.
-  SCULL_BUG_SPINLOCK = 1u << 5,
-  // scull_write() does not check the kmalloc() of a quantum set's pointer
-  // array; when it fails, memset() writes through NULL.
-  SCULL_BUG_UNCHECKED_KMALLOC = 1u << 6,
-};
-
-// One slot of a quantum set's pointer array: a quantum of dev->quantum
-// bytes, or NULL (`void *` in LDD3).
-using scull_qptr = Shared<char *>;
-
-// Representation of scull quantum sets.
+/* Quantum sets: data is an array of qset pointers to quanta, or NULL. */
 struct scull_qset {
-  Shared<scull_qptr *> data;  // void **data: dev->qset slots, or NULL
-  Shared<struct scull_qset *> next;
+	void **data;
+	struct scull_qset *next;
 };
-
-struct scull_module;
 
 struct scull_dev {
-  Shared<struct scull_qset *> data;  // Pointer to first quantum set
-  Shared<int> quantum;               // the current quantum size
-  Shared<int> qset;                  // the current array size
-  Shared<unsigned long> size;        // amount of data stored here
-  unsigned int access_key;           // used by sculluid and scullpriv
-  struct semaphore sem;              // mutual exclusion semaphore
-  struct cdev cdev;                  // Char device structure
-  // kmc additions.
-  spinlock_t lock;                   // the lock SCULL_BUG_SPINLOCK uses instead of sem
-  unsigned bugs;                     // SCULL_BUG_* bits seeded in this device
-  struct scull_module *owner;        // THIS_MODULE: where the globals live
+	struct scull_qset *data;	/* pointer to the first quantum set */
+	int quantum;			/* the current quantum size */
+	int qset;			/* the current array size */
+	unsigned long size;		/* amount of data stored here */
+	unsigned int access_key;	/* used by sculluid and scullpriv */
+	struct semaphore sem;		/* mutual exclusion semaphore */
+	struct cdev cdev;		/* char device structure */
+	spinlock_t lock;		/* only with SCULL_BUG_SPINLOCK */
 };
 
-// The module's globals and load-time parameters (module_param in LDD3). A
-// model owns one per execution; set the parameters, then call
-// scull_init_module(), as `insmod scull.ko scull_quantum=4` would.
-struct scull_module {
-  int scull_major = SCULL_MAJOR;
-  int scull_minor = 0;
-  int scull_nr_devs = SCULL_NR_DEVS;  // number of bare scull devices
-  // Written by ioctl with no lock (docs/DRIVERS.md, scull locking rules), read by trim.
-  Shared<int> scull_quantum{SCULL_QUANTUM};
-  Shared<int> scull_qset{SCULL_QSET};
-  Shared<int> scull_p_buffer{SCULL_P_BUFFER};  // pipe.c
-  struct scull_dev *scull_devices = nullptr;   // allocated in scull_init_module
-  // kmc: the SCULL_BUG_* bits scull_init_module() seeds in every device.
-  unsigned scull_bugs = 0;
-};
+/* Split minors in two parts. */
+#define TYPE(minor)	(((minor) >> 4) & 0xf)	/* high nibble */
+#define NUM(minor)	((minor) & 0xf)		/* low nibble */
 
-// Prototypes for shared functions.
+/* The module parameters and globals (main.c, pipe.c). */
+extern int scull_major;
+extern int scull_minor;
+extern int scull_nr_devs;
+extern int scull_quantum;
+extern int scull_qset;
+extern int scull_p_buffer;
+extern unsigned int scull_bugs;
+extern struct scull_dev *scull_devices;	/* scull_nr_devs of them */
+
+/* The other files of the module. */
+int scull_p_init(dev_t dev);
+void scull_p_cleanup(void);
+int scull_access_init(dev_t dev);
+void scull_access_cleanup(void);
+
+/* Shared by the devices of main.c and access.c. */
 int scull_trim(struct scull_dev *dev);
-struct scull_qset *scull_follow(struct scull_dev *dev, int n);
-
 int scull_open(struct inode *inode, struct file *filp);
 int scull_release(struct inode *inode, struct file *filp);
-ssize_t scull_read(struct file *filp, char __user *buf, size_t count, loff_t *f_pos);
-ssize_t scull_write(struct file *filp, const char __user *buf, size_t count, loff_t *f_pos);
+ssize_t scull_read(struct file *filp, char __user *buf, size_t count,
+		   loff_t *f_pos);
+ssize_t scull_write(struct file *filp, const char __user *buf, size_t count,
+		    loff_t *f_pos);
 loff_t scull_llseek(struct file *filp, loff_t off, int whence);
 long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
-// The same ioctl with the module given directly, for files whose
-// private_data is not a scull_dev (scullpipe shares scull_ioctl in LDD3).
-long scull_ioctl(struct scull_module *mod, unsigned int cmd, unsigned long arg);
 
-// Module init/exit. scull_init_module() returns 0 or -ENOMEM (the device
-// array could not be allocated; nothing is left allocated then).
-// scull_cleanup_module() trims every device without its lock (there can be
-// no users left) and frees the device array.
-int scull_init_module(struct scull_module *mod);
-void scull_cleanup_module(struct scull_module *mod);
-
-// The inode of scull<minor index>, for a model's open() (the VFS finds it
-// from the device number).
-inline struct inode scull_inode(struct scull_module *mod, int index) {
-  struct scull_dev *dev = &mod->scull_devices[index];
-  return inode{&dev->cdev, dev->cdev.dev};
-}
-
-// Ioctl definitions.
-
-// Use 'k' as magic number
+/*
+ * Ioctl definitions. 'k' is the magic number.
+ *
+ * S means "Set" through a pointer,
+ * T means "Tell" directly with the argument value,
+ * G means "Get": reply by setting through a pointer,
+ * Q means "Query": the response is the return value,
+ * X means "eXchange": G and S at once,
+ * H means "sHift": T and Q at once.
+ */
 #define SCULL_IOC_MAGIC 'k'
 
-#define SCULL_IOCRESET _IO(SCULL_IOC_MAGIC, 0)
+#define SCULL_IOCRESET		_IO(SCULL_IOC_MAGIC, 0)
+#define SCULL_IOCSQUANTUM	_IOW(SCULL_IOC_MAGIC, 1, int)
+#define SCULL_IOCSQSET		_IOW(SCULL_IOC_MAGIC, 2, int)
+#define SCULL_IOCTQUANTUM	_IO(SCULL_IOC_MAGIC, 3)
+#define SCULL_IOCTQSET		_IO(SCULL_IOC_MAGIC, 4)
+#define SCULL_IOCGQUANTUM	_IOR(SCULL_IOC_MAGIC, 5, int)
+#define SCULL_IOCGQSET		_IOR(SCULL_IOC_MAGIC, 6, int)
+#define SCULL_IOCQQUANTUM	_IO(SCULL_IOC_MAGIC, 7)
+#define SCULL_IOCQQSET		_IO(SCULL_IOC_MAGIC, 8)
+#define SCULL_IOCXQUANTUM	_IOWR(SCULL_IOC_MAGIC, 9, int)
+#define SCULL_IOCXQSET		_IOWR(SCULL_IOC_MAGIC, 10, int)
+#define SCULL_IOCHQUANTUM	_IO(SCULL_IOC_MAGIC, 11)
+#define SCULL_IOCHQSET		_IO(SCULL_IOC_MAGIC, 12)
 
-// S means "Set" through a ptr,
-// T means "Tell" directly with the argument value
-// G means "Get": reply by setting through a pointer
-// Q means "Query": response is on the return value
-// X means "eXchange": switch G and S atomically
-// H means "sHift": switch T and Q atomically
-#define SCULL_IOCSQUANTUM _IOW(SCULL_IOC_MAGIC, 1, int)
-#define SCULL_IOCSQSET _IOW(SCULL_IOC_MAGIC, 2, int)
-#define SCULL_IOCTQUANTUM _IO(SCULL_IOC_MAGIC, 3)
-#define SCULL_IOCTQSET _IO(SCULL_IOC_MAGIC, 4)
-#define SCULL_IOCGQUANTUM _IOR(SCULL_IOC_MAGIC, 5, int)
-#define SCULL_IOCGQSET _IOR(SCULL_IOC_MAGIC, 6, int)
-#define SCULL_IOCQQUANTUM _IO(SCULL_IOC_MAGIC, 7)
-#define SCULL_IOCQQSET _IO(SCULL_IOC_MAGIC, 8)
-#define SCULL_IOCXQUANTUM _IOWR(SCULL_IOC_MAGIC, 9, int)
-#define SCULL_IOCXQSET _IOWR(SCULL_IOC_MAGIC, 10, int)
-#define SCULL_IOCHQUANTUM _IO(SCULL_IOC_MAGIC, 11)
-#define SCULL_IOCHQSET _IO(SCULL_IOC_MAGIC, 12)
-
-// The other entities only have "Tell" and "Query".
-#define SCULL_P_IOCTSIZE _IO(SCULL_IOC_MAGIC, 13)
-#define SCULL_P_IOCQSIZE _IO(SCULL_IOC_MAGIC, 14)
+/* The pipe devices only have "Tell" and "Query" of their buffer size. */
+#define SCULL_P_IOCTSIZE	_IO(SCULL_IOC_MAGIC, 13)
+#define SCULL_P_IOCQSIZE	_IO(SCULL_IOC_MAGIC, 14)
 
 #define SCULL_IOC_MAXNR 14
 
-}  // namespace kmc::drivers::scull
-
-#endif  // KMC_DRIVERS_SCULL_SCULL_H_
+#endif /* _SCULL_H_ */

@@ -29,7 +29,7 @@
 #ifndef KMC_DRIVERS_SCULL_ACCESS_ACCESS_H_
 #define KMC_DRIVERS_SCULL_ACCESS_ACCESS_H_
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "sync/kernel.h"
 
 namespace kmc::drivers::scull_access {

@@ -31,7 +31,7 @@
 #ifndef KMC_DRIVERS_SCULLPIPE_SCULLPIPE_H_
 #define KMC_DRIVERS_SCULLPIPE_SCULLPIPE_H_
 
-#include "drivers/scull/scull.h"  // SCULL_P_NR_DEVS, SCULL_P_BUFFER, scull_module
+#include "drivers/scull/scull_cxx.h"  // SCULL_P_NR_DEVS, SCULL_P_BUFFER, scull_module
 #include "sync/kernel.h"
 
 namespace kmc::drivers::scullpipe {

@@ -23,7 +23,7 @@
 #ifndef KMC_DRIVERS_SCULLPRIV_RCU_SCULLPRIV_RCU_H_
 #define KMC_DRIVERS_SCULLPRIV_RCU_SCULLPRIV_RCU_H_
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 #include "sync/kernel.h"
 
 namespace kmc::drivers::scullpriv_rcu {

@@ -11,7 +11,7 @@
 // dev->bugs == 0 the code is LDD3's, plus one fix: read and write take their
 // quantum/qset snapshot under the lock (B5 is the LDD3 behaviour).
 
-#include "drivers/scull/scull.h"
+#include "drivers/scull/scull_cxx.h"
 
 namespace kmc::drivers::scull {
 
