@@ -172,6 +172,11 @@ TEST(CModule, RaceOnAPlainGlobalNamesBothLinesAndCallChains) {
       << r.report;
   EXPECT_TRUE(Contains(r.report, " call chain:\n  sleepy_write() at drivers/sleepy/sleepy.c:77"))
       << r.report;
+  // The driver's caller is the VFS, named as in the kernel, not a mangled
+  // C++ symbol.
+  EXPECT_TRUE(Contains(r.report, "sleepy.c:43\n  vfs_read() at sync/vfs.cc:")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "sleepy.c:77\n  vfs_write() at sync/vfs.cc:")) << r.report;
+  EXPECT_FALSE(Contains(r.report, "_ZN")) << r.report;
 }
 
 TEST(CModule, FixedSleepyIsClean) { testing::ExpectCleanAndComplete("sleepy/fixed"); }

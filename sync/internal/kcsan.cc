@@ -16,6 +16,7 @@
 // report shows the call chain of both accesses. Return addresses are
 // resolved in-process with libdw (elfutils) and cached per address.
 
+#include <cxxabi.h>
 #include <elfutils/libdwfl.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +40,33 @@
 
 namespace kmc::internal {
 namespace {
+
+// A call chain's name for the function of symbol `symbol`: C names as they
+// are; kmc's C++ frames demangled and without their parameter lists, and
+// the system calls of sync/vfs.h under the kernel's names (kmc::vfs::write
+// is the VFS's vfs_write, which calls the driver's file operation).
+std::string ChainFunctionName(const char* symbol) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+  if (status != 0 || d == nullptr) return symbol;
+  std::string name = d;
+  std::free(d);
+  // The parameter list: the first '(' outside template arguments and
+  // lambda names ("F()::{lambda(int)#1}::operator()(int) const").
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c == '<' || c == '{') ++depth;
+    if (c == '>' || c == '}') --depth;
+    if (c == '(' && depth == 0 && i > 0) {
+      name.resize(i);
+      break;
+    }
+  }
+  constexpr std::string_view kVfs = "kmc::vfs::";
+  if (name.rfind(kVfs, 0) == 0) name = "vfs_" + name.substr(kVfs.size());
+  return name;
+}
 
 // ---------------------------------------------------------------------------
 // Symbolization.
@@ -91,7 +120,9 @@ struct Symbolizer {
     if (Init()) {
       Dwfl_Module* mod = dwfl_addrmodule(dwfl, pc);
       if (mod != nullptr) {
-        if (const char* fn = dwfl_module_addrname(mod, pc)) rec.function = Intern(fn);
+        if (const char* fn = dwfl_module_addrname(mod, pc)) {
+          rec.function = Intern(ChainFunctionName(fn).c_str());
+        }
         if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc)) {
           int lineno = 0;
           const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
