@@ -85,4 +85,6 @@ void SetCurrentCredentials(unsigned uid, unsigned euid, bool cap_dac_override,
   if (cap_sys_admin) t.caps |= uint64_t{1} << kernel::CAP_SYS_ADMIN;
 }
 
+void SetCurrentTty(unsigned devnum) { internal::Runtime::Get().Current().tty = devnum; }
+
 }  // namespace kmc

@@ -51,6 +51,10 @@ namespace kmc {
 void SetCurrentCredentials(unsigned uid, unsigned euid, bool cap_dac_override = false,
                            bool cap_sys_admin = false);
 
+// Gives the current task a controlling tty with device number `devnum`
+// (0: none), what a C driver reads as current->signal->tty.
+void SetCurrentTty(unsigned devnum);
+
 }  // namespace kmc
 
 #endif  // KMC_SYNC_SCHED_H_

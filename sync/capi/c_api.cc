@@ -432,17 +432,31 @@ int kmc_c_capable(int cap) { return k::capable(cap) ? 1 : 0; }
 int kmc_c_smp_processor_id(void) { return Runtime::Get().Current().cpu; }
 
 // The C `struct task_struct` of <linux/sched.h>.
+struct CTty {  // struct tty_struct of <linux/tty.h>
+  unsigned devnum;
+};
+struct CSignal {  // struct signal_struct
+  CTty* tty;
+};
 struct CTask {
   int pid;
   int tgid;
   char comm[16];
+  CSignal* signal;
 };
 void* kmc_c_current(void) {
   static CTask tasks[65];
-  const int slot = internal::CurrentThread() + 1;
-  CTask& t = tasks[slot >= 0 && slot < 65 ? slot : 0];
+  static CSignal signals[65];
+  static CTty ttys[65];
+  const int slot0 = internal::CurrentThread() + 1;
+  const int slot = slot0 >= 0 && slot0 < 65 ? slot0 : 0;
+  CTask& t = tasks[slot];
   t.pid = t.tgid = k::current_pid();
   std::snprintf(t.comm, sizeof t.comm, "%s", k::current_comm());
+  const unsigned tty = internal::InSimulation() ? internal::Runtime::Get().Current().tty : 0;
+  ttys[slot].devnum = tty;
+  signals[slot].tty = tty != 0 ? &ttys[slot] : nullptr;
+  t.signal = &signals[slot];
   return &t;
 }
 

@@ -107,6 +107,7 @@ struct TaskState {
   unsigned uid = 1000;
   unsigned euid = 1000;
   uint64_t caps = 0;
+  unsigned tty = 0;  // controlling tty's device number (0: none), SetCurrentTty()
 };
 
 // Engine-side state of one kernel object; primitives derive from it.

@@ -12,11 +12,17 @@
 #define MAX_SCHEDULE_TIMEOUT LONG_MAX
 
 /* What a driver may read of the current task (a snapshot taken at each use
- * of `current`). */
+ * of `current`): signal->tty is the controlling tty a model gives the task
+ * with kmc::SetCurrentTty() (NULL when it has none; <linux/tty.h>). */
+struct tty_struct;
+struct signal_struct {
+  struct tty_struct *tty;
+};
 struct task_struct {
   pid_t pid;
   pid_t tgid;
   char comm[TASK_COMM_LEN];
+  struct signal_struct *signal;
 };
 struct task_struct *kmc_c_current(void);
 #define current (kmc_c_current())
