@@ -1,81 +1,73 @@
-// Models of the scull access-control devices (drivers/scull_access, spec:
-// docs/DRIVERS.md, scull access-control devices): scullsingle, sculluid, scullwuid and
-// scullpriv. One clean scenario per admission policy, checked exhaustively,
-// and one per seeded bug (S1, U1, W1, W3) plus P1, which is in LDD3's own
-// scullpriv.
+// Models of the scull access-control devices (drivers/scull/access.c, part
+// of the C module scull; spec: docs/DRIVERS.md, scull access-control
+// devices): scullsingle, sculluid, scullwuid and scullpriv. One clean
+// scenario per admission policy, checked exhaustively, and one per seeded
+// bug (S1, U1, W1, W3) plus P1, which is in LDD3's own scullpriv.
 //
-// The fixture constructor is `insmod`: main.c's globals with a tiny geometry
-// (scull_quantum=4, scull_qset=2) and access.c's devices. Each task is a
-// process: it sets its credentials, opens a device, uses it (one byte
-// written through scull_write, under the device semaphore), and closes it.
-// The ghost is plain model state (no scheduling points): who holds the
-// device right now. A task adds itself between a successful open and the
-// matching release, and checks the admission policy on the spot. The final
-// check checks the counters and unloads the module (every scull quantum and
-// cloned device must be freed by then, or kmemleak reports it).
+// The fixture constructor is `insmod scull.ko scull_quantum=4 scull_qset=2
+// access_bugs=...`; the devices are the region "sculla" (minors 0..3:
+// scullsingle, sculluid, scullwuid, scullpriv). Each task is a process: it
+// sets its credentials, opens a device, uses it (one byte written through
+// scull_write, under the device semaphore), and closes it. The ghost is
+// plain model state (no scheduling points): who holds the device right now.
+// A task adds itself between a successful open and the matching release,
+// and checks the admission policy on the spot. The final check checks the
+// counters through the devices themselves; the module is unloaded after it
+// (every scull quantum and cloned device must be freed by then, or kmemleak
+// reports it).
 
+#include <fcntl.h>
+
+#include <cstdio>
 #include <string>
 
-#include "drivers/scull/scull_cxx.h"
-#include "drivers/scull_access/access.h"
+#include "drivers/scull/scull_view.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
+#include "sync/vfs.h"
 
 namespace kmc::models {
 namespace {
 
-using namespace kmc::kernel;                // NOLINT: kernel spelling
-using namespace kmc::drivers::scull_access;  // NOLINT: driver spelling
-using kmc::drivers::scull::scull_module;
-using kmc::drivers::scull::scull_write;
+// The minors of access.c's devices in the region "sculla".
+enum { SCULL_A_SINGLE = 0, SCULL_A_UID = 1, SCULL_A_WUID = 2, SCULL_A_PRIV = 3 };
 
-using OpenFn = int (*)(struct inode*, struct file*);
-
-// The access devices loaded with `Bugs` seeded.
+// The access devices loaded with `Bugs` (access_bugs) seeded.
 template <unsigned Bugs = 0>
 struct Access {
-  scull_module mod;  // main.c's globals
-  scull_access_module amod;
   // Ghost: the processes holding the device and the uid they hold it as.
   int holders = 0;
   unsigned holder_uid = 0;
   int opened = 0;  // successful opens
 
   Access() {
-    mod.scull_quantum = 4;
-    mod.scull_qset = 2;
-    amod.scull = &mod;
-    amod.bugs = Bugs;
-    BUG_ON(scull_access_init(&amod, 0) != SCULL_N_ADEVS);
-    // Engine workaround (not driver behaviour): give scull_s_available's
-    // engine cell two store records of its initial value before the tasks
-    // run. Relacy leaves first_seen_order_ of an atomic's initial record
-    // uninitialized and recycles that memory between executions, so a
-    // relaxed atomic_read() whose only older candidate is the initial record
-    // is explored differently in a search and in its replay (a
-    // "nondeterministic model" report for scullsingle/test_then_decrement).
-    atomic_read(&amod.scull_s_available);
-    atomic_set(&amod.scull_s_available, 1);
-    atomic_set(&amod.scull_s_available, 1);
+    char params[96];
+    std::snprintf(params, sizeof params, "scull_nr_devs=1 scull_quantum=4 scull_qset=2 access_bugs=%#x",
+                  Bugs);
+    KMC_ASSERT(insmod("scull", params) == 0);
   }
-
-  // Module exit: trims every device, frees the cloned ones.
-  void Unload() { scull_access_cleanup(&amod); }
 };
+
+// open(2) of access device `which`; *err receives open's result.
+vfs::File* OpenA(int which, unsigned flags, int* err) {
+  *err = 0;
+  return vfs::open(vfs::DeviceNumber("sculla", which), flags, err);
+}
 
 // A process of `uid` opens device `which` (O_RDWR), writes one byte while it
 // holds it, and closes it. `single_holder` is the policy: at most one holder
 // (scullsingle), or holders all of one uid (sculluid, scullwuid). Returns
 // what open returned.
 template <class A>
-int UseDevice(A& a, int which, OpenFn open, OpenFn release, unsigned uid, bool single_holder) {
+int UseDevice(A& a, int which, unsigned uid, bool single_holder) {
   SetCurrentCredentials(uid, uid);
-  inode ino = scull_a_inode(&a.amod, which);
-  file filp = make_file(O_RDWR);
-  const int r = open(&ino, &filp);
+  int r = 0;
+  vfs::File* filp = OpenA(which, O_RDWR, &r);
   const bool open_result_allowed = r == 0 || r == -EBUSY;
   KMC_ASSERT(open_result_allowed);
   if (r != 0) return r;
+  KMC_ASSERT(filp != nullptr);
 
   if (single_holder) {
     const bool at_most_one_holder = a.holders == 0;
@@ -89,11 +81,22 @@ int UseDevice(A& a, int which, OpenFn open, OpenFn release, unsigned uid, bool s
   a.opened++;
 
   UserBuffer ub(std::string(1, static_cast<char>('a' + uid % 26)));
-  KMC_ASSERT(scull_write(&filp, ub.ptr(), 1, &filp.f_pos) == 1);
+  KMC_ASSERT(vfs::write(filp, ub.ptr(), 1) == 1);
 
   a.holders--;
-  KMC_ASSERT(release(&ino, &filp) == 0);
+  KMC_ASSERT(vfs::close(filp) == 0);
   return 0;
+}
+
+// Final checks: the device is free again, seen through its open. A uid no
+// task used (2000, without CAP_DAC_OVERRIDE) gets in exactly when the count
+// (scull_u_count, scull_w_count) is back to 0.
+void ExpectFreeFor(int which, unsigned flags) {
+  SetCurrentCredentials(2000, 2000);
+  int r = 0;
+  vfs::File* filp = OpenA(which, flags, &r);
+  KMC_ASSERT(r == 0 && filp != nullptr);
+  KMC_ASSERT(vfs::close(filp) == 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -103,13 +106,18 @@ template <class A>
 void SingleChecks(A& a) {
   KMC_ASSERT(a.holders == 0);
   KMC_ASSERT(a.opened >= 1);  // the first to decrement always gets in
-  KMC_ASSERT(atomic_read(&a.amod.scull_s_available) == 1);
-  a.Unload();
+  // scull_s_available is back to 1: one open succeeds, a second is -EBUSY.
+  int r = 0;
+  vfs::File* first = OpenA(SCULL_A_SINGLE, O_RDONLY, &r);
+  KMC_ASSERT(r == 0 && first != nullptr);
+  vfs::File* second = OpenA(SCULL_A_SINGLE, O_RDONLY, &r);
+  KMC_ASSERT(r == -EBUSY && second == nullptr);
+  KMC_ASSERT(vfs::close(first) == 0);
 }
 
 template <class A>
 void SingleOpener(A& a, unsigned uid) {
-  UseDevice(a, SCULL_A_SINGLE, scull_s_open, scull_s_release, uid, /*single_holder=*/true);
+  UseDevice(a, SCULL_A_SINGLE, uid, /*single_holder=*/true);
 }
 
 using Single = Access<>;
@@ -141,15 +149,14 @@ KMC_MODEL("scullsingle/test_then_decrement") {
 
 template <class A>
 void UidUser(A& a, unsigned uid) {
-  UseDevice(a, SCULL_A_UID, scull_u_open, scull_u_release, uid, /*single_holder=*/false);
+  UseDevice(a, SCULL_A_UID, uid, /*single_holder=*/false);
 }
 
 template <class A>
 void UidChecks(A& a) {
   KMC_ASSERT(a.holders == 0);
   KMC_ASSERT(a.opened >= 1);
-  KMC_ASSERT(a.amod.scull_u_count.get() == 0);
-  a.Unload();
+  ExpectFreeFor(SCULL_A_UID, O_RDONLY);  // scull_u_count == 0
 }
 
 using Uid = Access<>;
@@ -182,8 +189,7 @@ KMC_MODEL("sculluid/split_critical_section") {
 
 template <class A>
 void WuidUser(A& a, unsigned uid) {
-  const int r =
-      UseDevice(a, SCULL_A_WUID, scull_w_open, scull_w_release, uid, /*single_holder=*/false);
+  const int r = UseDevice(a, SCULL_A_WUID, uid, /*single_holder=*/false);
   KMC_ASSERT(r == 0);  // a blocking open waits, it never fails without a signal
 }
 
@@ -191,8 +197,7 @@ template <class A>
 void WuidChecks(A& a, int processes) {
   KMC_ASSERT(a.holders == 0);
   KMC_ASSERT(a.opened == processes);  // everybody got in eventually
-  KMC_ASSERT(a.amod.scull_w_count.get() == 0);
-  a.Unload();
+  ExpectFreeFor(SCULL_A_WUID, O_RDONLY | O_NONBLOCK);  // scull_w_count == 0
 }
 
 using Wuid = Access<>;
@@ -240,19 +245,18 @@ KMC_MODEL("scullwuid/lost_wakeup") {
 // scullpriv: a device per controlling tty, looked up and created under a
 // spinlock.
 
-const tty_struct kTty1{0x8801};  // /dev/pts/1
-const tty_struct kTty2{0x8802};  // /dev/pts/2
+constexpr unsigned kTty1 = 0x8801;  // /dev/pts/1
+constexpr unsigned kTty2 = 0x8802;  // /dev/pts/2
 
 // A process on `tty` opens scullpriv, writes one byte and closes it.
-template <class A>
-void PrivUser(A& a, const tty_struct* tty) {
-  inode ino = scull_a_inode(&a.amod, SCULL_A_PRIV);
-  file filp = make_file(O_RDWR);
-  filp.f_owner_key = tty;
-  KMC_ASSERT(scull_c_open(&ino, &filp) == 0);
+void PrivUser(unsigned tty) {
+  SetCurrentTty(tty);
+  int r = 0;
+  vfs::File* filp = OpenA(SCULL_A_PRIV, O_RDWR, &r);
+  KMC_ASSERT(r == 0 && filp != nullptr);
   UserBuffer ub(std::string("p"));
-  KMC_ASSERT(scull_write(&filp, ub.ptr(), 1, &filp.f_pos) == 1);
-  KMC_ASSERT(scull_c_release(&ino, &filp) == 0);
+  KMC_ASSERT(vfs::write(filp, ub.ptr(), 1) == 1);
+  KMC_ASSERT(vfs::close(filp) == 0);
 }
 
 using Priv = Access<>;
@@ -262,9 +266,8 @@ KMC_MODEL("scullpriv/kmalloc_under_spinlock") {
   m.Describe("P1 (in LDD3's own access.c): scull_c_lookfor_device allocates a new device with "
              "GFP_KERNEL while holding scull_c_lock");
   m.Expect(Verdict::kInvalidContext);
-  f.Task("tty1", 0, [](Priv& a) { PrivUser(a, &kTty1); });
-  f.Task("tty2", 1, [](Priv& a) { PrivUser(a, &kTty2); });
-  f.Check([](Priv& a) { a.Unload(); });
+  f.Task("tty1", 0, [](Priv&) { PrivUser(kTty1); });
+  f.Task("tty2", 1, [](Priv&) { PrivUser(kTty2); });
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Tests of the scull access-control devices (drivers/scull_access) and their
+// Tests of the scull access-control devices (drivers/scull/access.c) and their
 // models (models/access_models.cc).
 //
 //   * one test per registered model: its verdict, and for a failing model
@@ -8,30 +8,31 @@
 //     P1: scullpriv with the allocation moved out of atomic context) are
 //     clean;
 //   * unit tests of each open/release policy and of the scull operations the
-//     devices reuse, each run as a throwaway model that is not registered.
+//     devices reuse, each run as a throwaway model that is not registered;
+//     the module is loaded with insmod and driven through kmc::vfs, and
+//     access.c's statics (counts, owners, the clone list) are checked
+//     through what the devices' opens answer.
 
+#include <fcntl.h>
+
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "drivers/scull/scull_cxx.h"
-#include "drivers/scull_access/access.h"
+#include "drivers/scull/scull_view.h"
 #include "gtest/gtest.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
 #include "sync/runner.h"
+#include "sync/vfs.h"
 #include "tests/model_test_util.h"
 
 namespace kmc {
 namespace {
 
-using namespace kmc::kernel;                 // NOLINT: kernel spelling
-using namespace kmc::drivers::scull_access;  // NOLINT: driver spelling
-using kmc::drivers::scull::scull_llseek;
-using kmc::drivers::scull::scull_module;
-using kmc::drivers::scull::scull_read;
-using kmc::drivers::scull::scull_write;
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
@@ -57,7 +58,7 @@ TEST(AccessModels, SingleTestThenDecrement) {
   ExpectReplayReproduces("scullsingle/test_then_decrement");
   Result r = ExpectMatch("scullsingle/test_then_decrement");
   EXPECT_EQ(r.message, "kmc: assertion failed: at_most_one_holder") << r.report;
-  EXPECT_TRUE(Contains(r.report, "drivers/scull_access/access.cc")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "drivers/scull/access.c")) << r.report;
 }
 
 TEST(AccessModels, UidSplitCriticalSection) {
@@ -85,7 +86,7 @@ TEST(AccessModels, PrivKmallocUnderSpinlock) {
   ExpectReplayReproduces("scullpriv/kmalloc_under_spinlock");
   Result r = ExpectMatch("scullpriv/kmalloc_under_spinlock");
   EXPECT_EQ(r.message.rfind("BUG: sleeping function called from invalid context at "
-                            "drivers/scull_access/access.cc:",
+                            "drivers/scull/access.c:",
                             0),
             0u)
       << r.message;
@@ -95,22 +96,21 @@ TEST(AccessModels, PrivKmallocUnderSpinlock) {
 // ---------------------------------------------------------------------------
 // Throwaway models.
 
+// The minors of access.c's devices in the region "sculla".
+enum { SCULL_A_SINGLE = 0, SCULL_A_UID = 1, SCULL_A_WUID = 2, SCULL_A_PRIV = 3 };
+constexpr unsigned kTty1 = 0x8801, kTty2 = 0x8802;
+
 template <unsigned Bugs = 0>
 struct Access {
-  scull_module mod;
-  scull_access_module amod;
   int holders = 0;
   unsigned holder_uid = 0;
-  int opened = 0;
-  int results[4] = {0, 0, 0, 0};
   void* devs[4] = {nullptr, nullptr, nullptr, nullptr};
 
   Access() {
-    mod.scull_quantum = 4;
-    mod.scull_qset = 2;
-    amod.scull = &mod;
-    amod.bugs = Bugs;
-    BUG_ON(scull_access_init(&amod, 0) != SCULL_N_ADEVS);
+    char params[96];
+    std::snprintf(params, sizeof params, "scull_nr_devs=1 scull_quantum=4 scull_qset=2 access_bugs=%#x",
+                  Bugs);
+    BUG_ON(insmod("scull", params) != 0);
   }
 };
 
@@ -129,7 +129,7 @@ struct Scenario {
   }
 
   // Runs the scenario (exhaustively unless `options` says otherwise); module
-  // exit after `check`.
+  // exit (rmmod) after `check`.
   Result Run(const RunOptions& options = {}) const {
     Model m(name);
     auto f = m.Fixture<F>();
@@ -139,38 +139,40 @@ struct Scenario {
     auto final_check = check;
     f.Check([final_check](F& a) {
       if (final_check) final_check(a);
-      scull_access_cleanup(&a.amod);
     });
     return CheckModel(m, options);
   }
 };
 
-using OpenFn = int (*)(struct inode*, struct file*);
-
-// open(2) of device `which` with `flags` as the current task.
-template <class A>
-int Open(A& a, int which, OpenFn open, file* filp, unsigned flags) {
-  inode ino = scull_a_inode(&a.amod, which);
-  *filp = make_file(flags);
-  return open(&ino, filp);
+// open(2) of device `which` with `flags` as the current task: open's result,
+// the file in *filp.
+int Open(int which, vfs::File** filp, unsigned flags) {
+  int err = 0;
+  *filp = vfs::open(vfs::DeviceNumber("sculla", which), flags, &err);
+  return err;
 }
 
-template <class A>
-void Close(A& a, int which, OpenFn release, file* filp) {
-  inode ino = scull_a_inode(&a.amod, which);
-  KMC_ASSERT(release(&ino, filp) == 0);
-}
+void Close(vfs::File* filp) { KMC_ASSERT(vfs::close(filp) == 0); }
 
-ssize_t Write(file& filp, const std::string& data) {
+long Write(vfs::File* filp, const std::string& data) {
   UserBuffer ub(data);
-  return scull_write(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+  return vfs::write(filp, ub.ptr(), ub.size());
 }
 
-std::string ReadAt(file& filp, loff_t pos, size_t count) {
+std::string ReadAt(vfs::File* filp, long long pos, size_t count) {
   UserBuffer ub(count);
-  KMC_ASSERT(scull_llseek(&filp, pos, 0) == pos);
-  const ssize_t n = scull_read(&filp, ub.ptr(), count, &filp.f_pos);
+  KMC_ASSERT(vfs::llseek(filp, pos, 0) == pos);
+  const long n = vfs::read(filp, ub.ptr(), count);
   return n > 0 ? ub.str(static_cast<size_t>(n)) : std::string();
+}
+
+// The uid device `which` (sculluid, scullwuid) is free: a uid nobody used,
+// without CAP_DAC_OVERRIDE, gets in (its count is 0). Restores no creds.
+void ExpectFree(int which) {
+  SetCurrentCredentials(2000, 2000);
+  vfs::File* filp = nullptr;
+  KMC_ASSERT(Open(which, &filp, O_RDONLY | O_NONBLOCK) == 0);
+  Close(filp);
 }
 
 // ---------------------------------------------------------------------------
@@ -181,17 +183,17 @@ TEST(AccessFixed, WuidThunderingHerdRetestsUnderTheLock) {  // W1 cleared, three
   for (unsigned uid : {1000u, 1001u, 1002u}) {
     s.Task("user" + std::to_string(uid), [uid](Access<>& a) {
       SetCurrentCredentials(uid, uid);
-      file filp;
-      KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &filp, O_RDWR) == 0);
+      vfs::File* filp = nullptr;
+      KMC_ASSERT(Open(SCULL_A_WUID, &filp, O_RDWR) == 0);
       KMC_ASSERT(a.holders == 0 || a.holder_uid == uid);
       a.holders++;
       a.holder_uid = uid;
       KMC_ASSERT(Write(filp, "w") == 1);
       a.holders--;
-      Close(a, SCULL_A_WUID, scull_w_release, &filp);
+      Close(filp);
     });
   }
-  s.check = [](Access<>& a) { KMC_ASSERT(a.amod.scull_w_count.get() == 0); };
+  s.check = [](Access<>&) { ExpectFree(SCULL_A_WUID); };  // scull_w_count == 0
   RunOptions options;  // three processes: see scullwuid/if_not_while
   options.search = SearchMode::kBounded;
   options.bound = 3;
@@ -201,20 +203,16 @@ TEST(AccessFixed, WuidThunderingHerdRetestsUnderTheLock) {  // W1 cleared, three
 }
 
 TEST(AccessFixed, PrivWithAtomicAllocation) {  // P1 fixed
-  const tty_struct tty1{0x8801}, tty2{0x8802};
   using A = Access<SCULL_A_FIX_P1>;
   Scenario<A> s("fixed/priv_gfp_atomic");
   for (int i = 0; i < 2; ++i) {
-    const tty_struct* tty = i == 0 ? &tty1 : &tty2;
-    s.Task(i == 0 ? "tty1" : "tty2", [i, tty](A& a) {
-      file filp;
-      filp = make_file(O_RDWR);
-      filp.f_owner_key = tty;
-      inode ino = scull_a_inode(&a.amod, SCULL_A_PRIV);
-      KMC_ASSERT(scull_c_open(&ino, &filp) == 0);
-      a.devs[i] = filp.private_data;
+    s.Task(i == 0 ? "tty1" : "tty2", [i](A& a) {
+      SetCurrentTty(i == 0 ? kTty1 : kTty2);
+      vfs::File* filp = nullptr;
+      KMC_ASSERT(Open(SCULL_A_PRIV, &filp, O_RDWR) == 0);
+      a.devs[i] = filp->private_data;
       KMC_ASSERT(Write(filp, "p") == 1);
-      KMC_ASSERT(scull_c_release(&ino, &filp) == 0);
+      Close(filp);
     });
   }
   s.check = [](A& a) {
@@ -228,69 +226,74 @@ TEST(AccessFixed, PrivWithAtomicAllocation) {  // P1 fixed
 
 TEST(AccessUnit, SingleOpenPolicyAndTrim) {
   Scenario<Access<>> s("unit/single");
-  s.Task("t", [](Access<>& a) {
-    file f1, f2;
-    KMC_ASSERT(Open(a, SCULL_A_SINGLE, scull_s_open, &f1, O_RDWR) == 0);
+  s.Task("t", [](Access<>&) {
+    vfs::File *f1 = nullptr, *f2 = nullptr;
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f1, O_RDWR) == 0);
     KMC_ASSERT(Write(f1, "data") == 4);
-    KMC_ASSERT(Open(a, SCULL_A_SINGLE, scull_s_open, &f2, O_RDWR) == -EBUSY);
-    KMC_ASSERT(atomic_read(&a.amod.scull_s_available) == 0);  // the loser gave it back
-    Close(a, SCULL_A_SINGLE, scull_s_release, &f1);
-    KMC_ASSERT(atomic_read(&a.amod.scull_s_available) == 1);
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f2, O_RDWR) == -EBUSY);
+    // The loser gave scull_s_available back (0, not -1): still -EBUSY, and
+    // one close makes it free again.
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f2, O_RDONLY) == -EBUSY);
+    Close(f1);
     // The data persists across opens; a write-only open trims it.
-    KMC_ASSERT(Open(a, SCULL_A_SINGLE, scull_s_open, &f2, O_RDONLY) == 0);
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f2, O_RDONLY) == 0);
     KMC_ASSERT(ReadAt(f2, 0, 8) == "data");
-    Close(a, SCULL_A_SINGLE, scull_s_release, &f2);
-    KMC_ASSERT(Open(a, SCULL_A_SINGLE, scull_s_open, &f2, O_WRONLY) == 0);
-    KMC_ASSERT(a.amod.scull_s_device.size.get() == 0);
-    Close(a, SCULL_A_SINGLE, scull_s_release, &f2);
+    Close(f2);
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f2, O_WRONLY) == 0);
+    Close(f2);
+    KMC_ASSERT(Open(SCULL_A_SINGLE, &f2, O_RDONLY) == 0);
+    KMC_ASSERT(ReadAt(f2, 0, 8).empty());  // size 0
+    Close(f2);
   });
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(AccessUnit, UidPolicy) {
   Scenario<Access<>> s("unit/uid");
-  s.Task("t", [](Access<>& a) {
-    file alice, bob, root, su, bob2;
+  s.Task("t", [](Access<>&) {
+    vfs::File *alice, *bob, *root, *su, *bob2, *alice2;
     SetCurrentCredentials(1000, 1000);
-    KMC_ASSERT(Open(a, SCULL_A_UID, scull_u_open, &alice, O_RDWR) == 0);
-    KMC_ASSERT(a.amod.scull_u_owner.get().val == 1000 && a.amod.scull_u_count.get() == 1);
+    KMC_ASSERT(Open(SCULL_A_UID, &alice, O_RDWR) == 0);  // alice owns it
     SetCurrentCredentials(1001, 1001);
-    KMC_ASSERT(Open(a, SCULL_A_UID, scull_u_open, &bob, O_RDWR) == -EBUSY);  // not -EPERM
+    KMC_ASSERT(Open(SCULL_A_UID, &bob, O_RDWR) == -EBUSY);  // not -EPERM
     SetCurrentCredentials(0, 0, /*cap_dac_override=*/true);
-    KMC_ASSERT(Open(a, SCULL_A_UID, scull_u_open, &root, O_RDWR) == 0);  // still allow root
+    KMC_ASSERT(Open(SCULL_A_UID, &root, O_RDWR) == 0);  // still allow root
     SetCurrentCredentials(1001, 1000);
-    KMC_ASSERT(Open(a, SCULL_A_UID, scull_u_open, &su, O_RDWR) == 0);  // whoever did su
-    KMC_ASSERT(a.amod.scull_u_count.get() == 3);
-    KMC_ASSERT(a.amod.scull_u_owner.get().val == 1000);  // owner only set at count 0
-    Close(a, SCULL_A_UID, scull_u_release, &alice);
-    Close(a, SCULL_A_UID, scull_u_release, &root);
-    Close(a, SCULL_A_UID, scull_u_release, &su);
-    KMC_ASSERT(a.amod.scull_u_count.get() == 0);
-    KMC_ASSERT(a.amod.scull_u_owner.get().val == 1000);  // stale, not cleared
+    KMC_ASSERT(Open(SCULL_A_UID, &su, O_RDWR) == 0);  // whoever did su
+    Close(alice);
+    Close(root);
+    // The count is 1 (su), the owner still alice: bob stays out.
     SetCurrentCredentials(1001, 1001);
-    KMC_ASSERT(Open(a, SCULL_A_UID, scull_u_open, &bob2, O_RDWR) == 0);
-    KMC_ASSERT(a.amod.scull_u_owner.get().val == 1001);  // the real uid grabs it
-    Close(a, SCULL_A_UID, scull_u_release, &bob2);
+    KMC_ASSERT(Open(SCULL_A_UID, &bob, O_RDWR) == -EBUSY);
+    Close(su);
+    // The count is 0: bob's real uid grabs it, and alice is out now.
+    KMC_ASSERT(Open(SCULL_A_UID, &bob2, O_RDWR) == 0);
+    SetCurrentCredentials(1000, 1000);
+    KMC_ASSERT(Open(SCULL_A_UID, &alice2, O_RDWR) == -EBUSY);
+    Close(bob2);
+    ExpectFree(SCULL_A_UID);
   });
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(AccessUnit, WuidNonblockingAndSameUser) {
   Scenario<Access<>> s("unit/wuid_nonblock");
-  s.Task("t", [](Access<>& a) {
-    file alice, alice2, bob;
+  s.Task("t", [](Access<>&) {
+    vfs::File *alice, *alice2, *bob;
     SetCurrentCredentials(1000, 1000);
-    KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &alice, O_RDWR) == 0);
-    KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &alice2, O_RDWR) == 0);  // same user
+    KMC_ASSERT(Open(SCULL_A_WUID, &alice, O_RDWR) == 0);
+    KMC_ASSERT(Open(SCULL_A_WUID, &alice2, O_RDWR) == 0);  // same user
     SetCurrentCredentials(1001, 1001);
-    KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &bob, O_RDWR | O_NONBLOCK) == -EAGAIN);
-    Close(a, SCULL_A_WUID, scull_w_release, &alice);
-    KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &bob, O_RDWR | O_NONBLOCK) == -EAGAIN);
-    Close(a, SCULL_A_WUID, scull_w_release, &alice2);
-    KMC_ASSERT(Open(a, SCULL_A_WUID, scull_w_open, &bob, O_RDWR | O_NONBLOCK) == 0);
-    KMC_ASSERT(a.amod.scull_w_owner.get().val == 1001);
-    Close(a, SCULL_A_WUID, scull_w_release, &bob);
-    KMC_ASSERT(a.amod.scull_w_count.get() == 0);
+    KMC_ASSERT(Open(SCULL_A_WUID, &bob, O_RDWR | O_NONBLOCK) == -EAGAIN);
+    Close(alice);
+    KMC_ASSERT(Open(SCULL_A_WUID, &bob, O_RDWR | O_NONBLOCK) == -EAGAIN);
+    Close(alice2);
+    KMC_ASSERT(Open(SCULL_A_WUID, &bob, O_RDWR | O_NONBLOCK) == 0);
+    SetCurrentCredentials(1000, 1000);  // bob owns it now
+    vfs::File* alice3 = nullptr;
+    KMC_ASSERT(Open(SCULL_A_WUID, &alice3, O_RDWR | O_NONBLOCK) == -EAGAIN);
+    Close(bob);
+    ExpectFree(SCULL_A_WUID);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -299,45 +302,41 @@ TEST(AccessUnit, WuidSignalWhileWaiting) {
   Scenario<Access<>> s("unit/wuid_signal", kSignals);
   // Whoever comes second sleeps in scull_w_open and may be interrupted.
   for (unsigned uid : {1000u, 1001u}) {
-    s.Task("user" + std::to_string(uid), [uid](Access<>& a) {
+    s.Task("user" + std::to_string(uid), [uid](Access<>&) {
       SetCurrentCredentials(uid, uid);
-      file filp;
-      const int r = Open(a, SCULL_A_WUID, scull_w_open, &filp, O_RDWR);
+      vfs::File* filp = nullptr;
+      const int r = Open(SCULL_A_WUID, &filp, O_RDWR);
       KMC_ASSERT(r == 0 || r == -ERESTARTSYS);
       if (r != 0) return;
       KMC_ASSERT(Write(filp, "w") == 1);
-      Close(a, SCULL_A_WUID, scull_w_release, &filp);
+      Close(filp);
     });
   }
-  s.check = [](Access<>& a) {
-    // An interrupted open left nothing behind.
-    KMC_ASSERT(a.amod.scull_w_count.get() == 0);
-    KMC_ASSERT(!spin_is_locked(&a.amod.scull_w_lock));
-  };
+  // An interrupted open left nothing behind: the count is 0 and
+  // scull_w_lock is free (the open takes it).
+  s.check = [](Access<>&) { ExpectFree(SCULL_A_WUID); };
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(AccessUnit, PrivDevicePerTty) {
   using A = Access<SCULL_A_FIX_P1>;
   Scenario<A> s("unit/priv");
-  s.Task("t", [](A& a) {
-    const tty_struct tty1{0x8801}, tty2{0x8802};
-    inode ino = scull_a_inode(&a.amod, SCULL_A_PRIV);
-    file none = make_file(O_RDWR);
-    KMC_ASSERT(scull_c_open(&ino, &none) == -EINVAL);  // no controlling tty
-    file f1 = make_file(O_RDWR), f1b = make_file(O_RDONLY), f2 = make_file(O_RDWR);
-    f1.f_owner_key = f1b.f_owner_key = &tty1;
-    f2.f_owner_key = &tty2;
-    KMC_ASSERT(scull_c_open(&ino, &f1) == 0);
+  s.Task("t", [](A&) {
+    vfs::File *none, *f1, *f1b, *f2;
+    SetCurrentTty(0);
+    KMC_ASSERT(Open(SCULL_A_PRIV, &none, O_RDWR) == -EINVAL);  // no controlling tty
+    SetCurrentTty(kTty1);
+    KMC_ASSERT(Open(SCULL_A_PRIV, &f1, O_RDWR) == 0);
     KMC_ASSERT(Write(f1, "one") == 3);
-    KMC_ASSERT(scull_c_release(&ino, &f1) == 0);  // the device persists
-    KMC_ASSERT(scull_c_open(&ino, &f1b) == 0);
-    KMC_ASSERT(f1b.private_data == f1.private_data);  // same tty, same device
+    void* dev1 = f1->private_data;
+    Close(f1);  // the device persists
+    KMC_ASSERT(Open(SCULL_A_PRIV, &f1b, O_RDONLY) == 0);
+    KMC_ASSERT(f1b->private_data == dev1);  // same tty, same device
     KMC_ASSERT(ReadAt(f1b, 0, 8) == "one");
-    KMC_ASSERT(scull_c_open(&ino, &f2) == 0);
-    KMC_ASSERT(f2.private_data != f1.private_data);  // another tty, another device
+    SetCurrentTty(kTty2);
+    KMC_ASSERT(Open(SCULL_A_PRIV, &f2, O_RDWR) == 0);
+    KMC_ASSERT(f2->private_data != dev1);  // another tty, another device
     KMC_ASSERT(ReadAt(f2, 0, 8).empty());
-    KMC_ASSERT(!list_empty(&a.amod.scull_c_list));
   });
   // Module exit frees both cloned devices and their quanta (or kmemleak).
   EXPECT_CLEAN(s.Run());
@@ -346,14 +345,16 @@ TEST(AccessUnit, PrivDevicePerTty) {
 TEST(AccessUnit, PrivAllocationFailure) {
   using A = Access<SCULL_A_FIX_P1>;
   Scenario<A> s("unit/priv_enomem", kAllocFailure);
-  s.Task("t", [](A& a) {
-    const tty_struct tty1{0x8801};
-    inode ino = scull_a_inode(&a.amod, SCULL_A_PRIV);
-    file f1 = make_file(O_RDONLY);
-    f1.f_owner_key = &tty1;
-    const int r = scull_c_open(&ino, &f1);
+  s.Task("t", [](A&) {
+    SetCurrentTty(kTty1);
+    vfs::File *f1, *f1b;
+    const int r = Open(SCULL_A_PRIV, &f1, O_RDONLY);
     KMC_ASSERT(r == 0 || r == -ENOMEM);
-    KMC_ASSERT((r == -ENOMEM) == list_empty(&a.amod.scull_c_list));
+    if (r == 0) {
+      // The device is in the list: a second open finds it, allocating nothing.
+      KMC_ASSERT(Open(SCULL_A_PRIV, &f1b, O_RDONLY) == 0 && f1b->private_data == f1->private_data);
+    }
+    // With -ENOMEM nothing was linked; kmemleak checks nothing leaked.
   });
   EXPECT_CLEAN(s.Run());
 }

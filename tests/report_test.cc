@@ -105,7 +105,7 @@ TEST(ReportTest, ShortTraceFoldsPrivateStepsFullTraceShowsAll) {
     if (l.size() > 4 && l[3] >= '0' && l[3] <= '9') ++short_steps;
     if (l.rfind("   ...  writer0/101", 0) == 0) ++folds;
   }
-  EXPECT_EQ(full_steps, 33u) << full.report;
+  EXPECT_EQ(full_steps, 41u) << full.report;
   EXPECT_LT(short_steps, full_steps) << brief.report;
   EXPECT_GE(folds, 1u) << brief.report;
   // The racing accesses and the failing step are never folded.

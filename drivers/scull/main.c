@@ -462,6 +462,9 @@ static void scull_cleanup_module(void)
 
 	/* cleanup_module is never called if registering failed */
 	unregister_chrdev_region(devno, scull_nr_devs);
+
+	/* and call the cleanup functions for friend devices */
+	scull_access_cleanup();
 }
 
 /* Set up the char_dev structure for this device. */
@@ -524,6 +527,7 @@ static int __init scull_init_module(void)
 
 	/* The pipes and the access devices follow the bare ones. */
 	devno = MKDEV(scull_major, scull_minor + scull_nr_devs);
+	devno += scull_access_init(devno);
 
 	return 0;	/* succeed */
 

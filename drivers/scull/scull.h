@@ -59,6 +59,16 @@
 #define SCULL_BUG_SPINLOCK		0x20	/* PB8: dev->lock instead of dev->sem */
 #define SCULL_BUG_UNCHECKED_KMALLOC	0x40	/* B10: unchecked pointer-array kmalloc */
 
+/*
+ * Seeded bugs of access.c, bits of the module parameter access_bugs
+ * (docs/DRIVERS.md, scull access-control seeded bugs).
+ */
+#define SCULL_A_BUG_S1_TEST_THEN_DEC		0x01	/* S1: read, then dec */
+#define SCULL_A_BUG_U1_SPLIT_CRITICAL_SECTION	0x02	/* U1: test, unlock, claim */
+#define SCULL_A_BUG_W1_IF_NOT_WHILE		0x04	/* W1: no re-test after waking */
+#define SCULL_A_BUG_W3_LOST_WAKEUP		0x08	/* W3: sleep without re-check */
+#define SCULL_A_FIX_P1				0x10	/* P1 fixed: GFP_ATOMIC */
+
 /* Quantum sets: data is an array of qset pointers to quanta, or NULL. */
 struct scull_qset {
 	void **data;
