@@ -691,5 +691,11 @@ void kmc_c_seq_write(seq_file* m, const void* data, size_t len) {
   SeqAppend(m, static_cast<const char*>(data), len);
 }
 
+// ---- RCU ---------------------------------------------------------------------
+
+void kmc_c_rcu_read_lock(kmc_loc_t loc) { k::rcu_read_lock(L(loc)); }
+void kmc_c_rcu_read_unlock(kmc_loc_t loc) { k::rcu_read_unlock(L(loc)); }
+void kmc_c_synchronize_rcu(kmc_loc_t loc) { k::synchronize_rcu(L(loc)); }
+
 }  // extern "C"
 }  // namespace kmc::cabi

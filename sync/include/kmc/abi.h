@@ -459,6 +459,11 @@ void kmc_c_seq_printf(struct seq_file *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void kmc_c_seq_write(struct seq_file *m, const void *data, size_t len);
 
+/* RCU (sync/rcupdate.h): readers, grace periods */
+void kmc_c_rcu_read_lock(kmc_loc_t loc);
+void kmc_c_rcu_read_unlock(kmc_loc_t loc);
+void kmc_c_synchronize_rcu(kmc_loc_t loc);
+
 #ifdef __cplusplus
 }  // extern "C"
 }  // namespace kmc::cabi
