@@ -1,37 +1,40 @@
-// Models of scullpriv on RCU (drivers/scullpriv_rcu; LDD3's per-tty cloned
-// scull device, docs/DRIVERS.md, with an RCU lookup and a device freed after
-// a grace period when its last user goes).
+// Models of scullpriv on RCU (drivers/scull/priv_rcu.c, a file of the C
+// module scull; LDD3's per-tty cloned scull device, docs/DRIVERS.md, with an
+// RCU lookup and a device freed after a grace period when its last user
+// goes).
+
+#include <fcntl.h>
 
 #include <string>
 
-#include "drivers/scull/scull_cxx.h"
-#include "drivers/scullpriv_rcu/scullpriv_rcu.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
+#include "sync/vfs.h"
 
 namespace kmc::models {
 namespace {
 
-using namespace kmc::kernel;                  // NOLINT: kernel spelling
-using namespace kmc::drivers::scullpriv_rcu;  // NOLINT: driver spelling
+constexpr unsigned kTty1 = 0x8801;  // the controlling tty both processes share
 
-// scullpriv loaded; process "holder" already has /dev/scullpriv open on
-// tty1 (it created the device at insmod time, in the fixture).
+vfs::File* OpenPriv(unsigned flags) {
+  int err = 0;
+  vfs::File* filp = vfs::open(vfs::DeviceNumber("scullpriv_rcu"), flags, &err);
+  KMC_ASSERT(err == 0 && filp != nullptr);
+  return filp;
+}
+
+// scull loaded; process "holder" already has /dev/scullpriv_rcu open on
+// tty1 (it created the device at insmod time, in the fixture) and wrote "x".
 struct PrivFixture {
-  kmc::drivers::scull::scull_module scull;  // scull's globals
-  scullpriv_module mod;
-  tty_struct tty1{1};  // the controlling tty both processes share
-  file holder_file;
+  vfs::File* holder_file = nullptr;
 
   PrivFixture() {
-    scull.scull_quantum = 4;
-    scull.scull_qset = 2;
-    mod.scull = &scull;
-    BUG_ON(scullpriv_init(&mod) != 0);
-    inode ino = scullpriv_inode(&mod);
-    holder_file = make_file(O_RDWR);
-    holder_file.f_owner_key = &tty1;
-    BUG_ON(scull_c_open(&ino, &holder_file) != 0);
+    KMC_ASSERT(insmod("scull", "scull_nr_devs=1 scull_quantum=4 scull_qset=2") == 0);
+    SetCurrentTty(kTty1);
+    holder_file = OpenPriv(O_RDWR);
+    UserBuffer ub(std::string("x"));
+    KMC_ASSERT(vfs::write(holder_file, ub.ptr(), 1) == 1);
   }
 };
 
@@ -42,22 +45,25 @@ KMC_MODEL("scullpriv/rcu_lookup") {
              "rcu_read_lock() either takes a reference first or misses and creates a new "
              "device; it never touches a freed device, and nothing leaks");
   m.Expect(Verdict::kClean);
-  f.Task("holder", 0, [](PrivFixture &x) {
-    inode ino = scullpriv_inode(&x.mod);
-    KMC_ASSERT(scull_c_release(&ino, &x.holder_file) == 0);
+  f.Task("holder", 0, [](PrivFixture& x) { KMC_ASSERT(vfs::close(x.holder_file) == 0); });
+  f.Task("opener", 1, [](PrivFixture&) {
+    SetCurrentTty(kTty1);
+    vfs::File* filp = OpenPriv(O_RDWR);
+    // The device's quantum (4) was set before it was listed: a write stops
+    // at the quantum's end.
+    UserBuffer ub(std::string("abcdef"));
+    filp->f_pos = 0;
+    KMC_ASSERT(vfs::write(filp, ub.ptr(), ub.size()) == 4);
+    KMC_ASSERT(vfs::close(filp) == 0);
   });
-  f.Task("opener", 1, [](PrivFixture &x) {
-    inode ino = scullpriv_inode(&x.mod);
-    file filp = make_file(O_RDONLY);
-    filp.f_owner_key = &x.tty1;
-    KMC_ASSERT(scull_c_open(&ino, &filp) == 0);
-    auto *dev = static_cast<kmc::drivers::scull::scull_dev *>(filp.private_data);
-    KMC_ASSERT(dev->quantum.get() == 4);  // initialized before it was listed
-    KMC_ASSERT(scull_c_release(&ino, &filp) == 0);
-  });
-  f.Check([](PrivFixture &x) {
-    KMC_ASSERT(list_empty(&x.mod.scull_c_list));  // the last user freed it
-    scullpriv_cleanup(&x.mod);
+  f.Check([](PrivFixture&) {
+    // The last user freed the tty's device: a new open gets a fresh, empty
+    // one (a device kept alive would still hold "x" or "abcd").
+    SetCurrentTty(kTty1);
+    vfs::File* filp = OpenPriv(O_RDONLY);
+    UserBuffer ub(4);
+    KMC_ASSERT(vfs::read(filp, ub.ptr(), ub.size()) == 0);
+    KMC_ASSERT(vfs::close(filp) == 0);
   });
 }
 

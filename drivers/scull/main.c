@@ -465,6 +465,7 @@ static void scull_cleanup_module(void)
 
 	/* and call the cleanup functions for friend devices */
 	scull_access_cleanup();
+	scull_priv_rcu_cleanup();
 }
 
 /* Set up the char_dev structure for this device. */
@@ -528,6 +529,7 @@ static int __init scull_init_module(void)
 	/* The pipes and the access devices follow the bare ones. */
 	devno = MKDEV(scull_major, scull_minor + scull_nr_devs);
 	devno += scull_access_init(devno);
+	devno += scull_priv_rcu_init(devno);
 
 	return 0;	/* succeed */
 

@@ -105,6 +105,9 @@ int scull_p_init(dev_t dev);
 void scull_p_cleanup(void);
 int scull_access_init(dev_t dev);
 void scull_access_cleanup(void);
+/* kmc's addition: scullpriv on RCU (priv_rcu.c), after the access devices. */
+int scull_priv_rcu_init(dev_t dev);
+void scull_priv_rcu_cleanup(void);
 
 /* Shared by the devices of main.c and access.c. */
 int scull_trim(struct scull_dev *dev);
