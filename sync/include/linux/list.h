@@ -38,4 +38,5 @@ static inline int list_empty(const struct list_head *h) { return h->next == h; }
   for (pos = list_first_entry(head, __typeof__(*pos), member),       \
       n = list_next_entry(pos, member);                              \
        &pos->member != (head); pos = n, n = list_next_entry(n, member))
+#define list_last_entry(ptr, type, member) list_entry((ptr)->prev, type, member)
 #endif
