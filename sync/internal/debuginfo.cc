@@ -248,6 +248,84 @@ class DebugInfo {
 
   std::vector<Dwarf*> dbgs_;
   std::map<std::string, TypeInfo> types_;
+
+ public:
+  // The leaves of C global `name` at `link_addr` (see GlobalMember()).
+  const TypeInfo& Global(std::string_view name, uint64_t link_addr, size_t* elem_size) {
+    const std::string key = std::string(name) + "@" + std::to_string(link_addr);
+    auto it = globals_.find(key);
+    if (it != globals_.end()) {
+      *elem_size = it->second.second;
+      return it->second.first;
+    }
+    TypeInfo info;
+    size_t elem = 0;
+    Dwarf_Die var;
+    if (FindGlobal(name, link_addr, &var)) {
+      Dwarf_Die type;
+      if (TypeOf(&var, &type)) {
+        if (dwarf_tag(&type) == DW_TAG_array_type) {
+          Dwarf_Die e;
+          if (TypeOf(&type, &e)) {
+            elem = SizeOf(&e);
+            if (IsStructTag(dwarf_tag(&e))) type = e;
+          }
+        }
+        info.found = true;
+        info.is_struct = IsStructTag(dwarf_tag(&type));
+        if (info.is_struct) Flatten(&type, 0, "", nullptr, 0, &info.leaves);
+      }
+    }
+    auto& slot = globals_[key];
+    slot = {std::move(info), elem};
+    *elem_size = elem;
+    return slot.first;
+  }
+
+ private:
+  bool FindGlobal(std::string_view name, uint64_t link_addr, Dwarf_Die* out) {
+    for (Dwarf* d : dbgs_) {
+      Dwarf_Off off = 0, next = 0;
+      size_t hsize = 0;
+      while (dwarf_nextcu(d, off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
+        Dwarf_Die cu;
+        if (dwarf_offdie(d, off + hsize, &cu) != nullptr) {
+          const char* n = dwarf_diename(&cu);
+          const std::string_view cu_name = n ? n : "";
+          if (cu_name.size() > 2 && cu_name.substr(cu_name.size() - 2) == ".c" &&
+              FindVariable(&cu, name, link_addr, out)) {
+            return true;
+          }
+        }
+        off = next;
+      }
+    }
+    return false;
+  }
+
+  static bool FindVariable(Dwarf_Die* cu, std::string_view name, uint64_t link_addr,
+                           Dwarf_Die* out) {
+    Dwarf_Die child;
+    if (dwarf_child(cu, &child) != 0) return false;
+    do {
+      if (dwarf_tag(&child) != DW_TAG_variable) continue;
+      const char* n = dwarf_diename(&child);
+      if (n == nullptr || name != n) continue;
+      Dwarf_Attribute attr;
+      Dwarf_Op* expr = nullptr;
+      size_t len = 0;
+      if (dwarf_attr(&child, DW_AT_location, &attr) == nullptr ||
+          dwarf_getlocation(&attr, &expr, &len) != 0 || len != 1 || expr[0].atom != DW_OP_addr ||
+          expr[0].number != link_addr) {
+        continue;
+      }
+      *out = child;
+      return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+  }
+
+  std::map<std::string, std::pair<TypeInfo, size_t>> globals_;
 };
 
 }  // namespace
@@ -274,6 +352,25 @@ std::string ConventionalName(std::string_view qualified) {
 bool IsStructType(std::string_view qualified, std::string_view cu_file) {
   const TypeInfo& t = DebugInfo::Get().Type(qualified, cu_file);
   return t.found && t.is_struct && !t.leaves.empty();
+}
+
+std::string GlobalMember(std::string_view name, uint64_t link_addr, size_t offset) {
+  size_t elem = 0;
+  const TypeInfo& t = DebugInfo::Get().Global(name, link_addr, &elem);
+  if (!t.found) return "";
+  std::string index;
+  if (elem != 0) {
+    index = "[" + std::to_string(offset / elem) + "]";
+    offset %= elem;
+  }
+  if (!t.is_struct) return index;
+  for (const Leaf& l : t.leaves) {
+    if (offset < l.offset || offset >= l.offset + l.size) continue;
+    std::string path = l.rest.empty() ? l.top : l.top + "." + l.rest;
+    if (l.elem_size != 0) path += "[" + std::to_string((offset - l.offset) / l.elem_size) + "]";
+    return index.empty() ? path : index + "." + path;
+  }
+  return index;
 }
 
 MemberName FindMember(std::string_view qualified, std::string_view cu_file, size_t offset) {

@@ -16,6 +16,7 @@
 #define KMC_SYNC_INTERNAL_DEBUGINFO_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,13 @@ MemberName FindMember(std::string_view qualified_type, std::string_view cu_file,
 
 // True when `qualified_type` is a struct or class with named members.
 bool IsStructType(std::string_view qualified_type, std::string_view cu_file);
+
+// The member of the C global variable `name`, defined at link-time address
+// `link_addr` (its symbol's value in the object file that defines it), that
+// holds byte `offset`: "cb_count", "cdev.dev", "[3]", "[1].size"; "" when
+// the variable is a scalar or has no debug information. Only compilation
+// units of C files are searched.
+std::string GlobalMember(std::string_view name, uint64_t link_addr, size_t offset);
 
 // The demangled name of a mangled C++ type name (typeid(T).name()).
 std::string Demangle(const char* mangled);

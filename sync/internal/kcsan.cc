@@ -17,6 +17,7 @@
 // resolved in-process with libdw (elfutils) and cached per address.
 
 #include <cxxabi.h>
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -31,9 +32,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "sync/internal/c_loc.h"
+#include "sync/internal/debuginfo.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/runtime.h"
 #include "sync/internal/symbolize.h"
@@ -77,6 +80,8 @@ struct Symbolizer {
   Dwfl* dwfl = nullptr;
   bool tried = false;
   std::unordered_map<uintptr_t, const LocRecord*> code;
+  std::unordered_map<uintptr_t, std::vector<const LocRecord*>> inline_callers;
+  std::unordered_set<uintptr_t> cxx;  // pcs in mangled (C++) functions
   std::unordered_map<uintptr_t, std::string> data;
   std::deque<std::string> strings;  // storage for file and function names
   std::deque<LocRecord> records;
@@ -117,26 +122,109 @@ struct Symbolizer {
 
   void ResolveCode(uintptr_t pc) {
     LocRecord rec{"?", "(unknown)", 0, 0};
+    std::vector<const LocRecord*> callers;
     if (Init()) {
       Dwfl_Module* mod = dwfl_addrmodule(dwfl, pc);
       if (mod != nullptr) {
         if (const char* fn = dwfl_module_addrname(mod, pc)) {
           rec.function = Intern(ChainFunctionName(fn).c_str());
+          if (std::strncmp(fn, "_Z", 2) == 0) cxx.insert(pc);
         }
         if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc)) {
           int lineno = 0;
           const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
           if (file != nullptr) {
-            std::string f = file;
-            while (f.rfind("./", 0) == 0) f = f.substr(2);
-            rec.file = Intern(f.c_str());
+            rec.file = Intern(Relative(file).c_str());
             rec.line = static_cast<unsigned>(lineno);
           }
         }
+        Inlined(mod, pc, &rec, &callers);
       }
     }
     records.push_back(rec);
     code.emplace(pc, &records.back());
+    inline_callers.emplace(pc, std::move(callers));
+  }
+
+  static std::string Relative(const char* file) {
+    std::string f = file;
+    while (f.rfind("./", 0) == 0) f = f.substr(2);
+    return f;
+  }
+
+  // When the instruction at `pc` belongs to a function inlined into
+  // another (a driver's static helper, an inline of a kernel header), the
+  // innermost one is the function of `rec`, and `callers` gets the call
+  // sites of the inlining chain, innermost first, up to the function that
+  // was compiled (its name from the symbol table).
+  void Inlined(Dwfl_Module* mod, uintptr_t pc, LocRecord* rec,
+               std::vector<const LocRecord*>* callers) {
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
+    if (cu == nullptr) return;
+    Dwarf_Die* scopes = nullptr;
+    const int n = dwarf_getscopes(cu, pc - bias, &scopes);
+    if (n <= 0) return;
+    Dwarf_Files* files = nullptr;
+    dwarf_getsrcfiles(cu, &files, nullptr);
+    bool innermost = true;
+    const char* outer_name = rec->function;
+    for (int i = 0; i < n; ++i) {
+      const int tag = dwarf_tag(&scopes[i]);
+      if (tag == DW_TAG_subprogram) break;
+      if (tag != DW_TAG_inlined_subroutine) continue;
+      Dwarf_Attribute attr;
+      const char* name = nullptr;
+      if (dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr) != nullptr) {
+        name = dwarf_formstring(&attr);
+      }
+      if (name == nullptr) break;
+      if (innermost) {
+        rec->function = Intern(name);
+        innermost = false;
+      }
+      // The call site of this inlined function, in the function around it:
+      // the next inlined scope, or the compiled function itself.
+      Dwarf_Word call_file = 0, call_line = 0;
+      if (dwarf_attr(&scopes[i], DW_AT_call_file, &attr) != nullptr) {
+        dwarf_formudata(&attr, &call_file);
+      }
+      if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) != nullptr) {
+        dwarf_formudata(&attr, &call_line);
+      }
+      const char* around = outer_name;
+      for (int j = i + 1; j < n; ++j) {
+        const int t = dwarf_tag(&scopes[j]);
+        if (t == DW_TAG_subprogram) break;
+        if (t == DW_TAG_inlined_subroutine &&
+            dwarf_attr_integrate(&scopes[j], DW_AT_name, &attr) != nullptr) {
+          if (const char* a = dwarf_formstring(&attr)) around = a;
+          break;
+        }
+      }
+      LocRecord site{"?", Intern(around), static_cast<unsigned>(call_line), 0};
+      if (files != nullptr) {
+        if (const char* f = dwarf_filesrc(files, call_file, nullptr, nullptr)) {
+          site.file = Intern(Relative(f).c_str());
+        }
+      }
+      records.push_back(site);
+      callers->push_back(&records.back());
+    }
+    std::free(scopes);
+  }
+
+  // The call sites through which the function of `pc` was inlined (see
+  // Inlined()); empty when it was not.
+  const std::vector<const LocRecord*>& InlineCallers(uintptr_t pc) {
+    Code(pc);
+    return inline_callers.at(pc);
+  }
+
+  // True when `pc` is in kmc's own C++ code (the end of a driver's chain).
+  bool InCxx(uintptr_t pc) {
+    Code(pc);
+    return cxx.count(pc) != 0;
   }
 
   // The symbol (global or static variable) that holds `addr`, "name+off".
@@ -176,8 +264,16 @@ struct Symbolizer {
               dwfl_module_getsym_info(mod, i, &sym, &value, nullptr, nullptr, nullptr);
           if (s == nullptr || GELF_ST_TYPE(sym.st_info) != STT_OBJECT) continue;
           if (addr < value || addr >= value + std::max<GElf_Xword>(sym.st_size, 1)) continue;
+          // A member of a C global named like the driver names it
+          // ("asgn2_device.cb_count", "devices[1].size").
+          const size_t off = static_cast<size_t>(addr - value);
+          const std::string member = GlobalMember(s, sym.st_value, off);
           name = s;
-          if (addr != value) name += "+" + std::to_string(addr - value);
+          if (!member.empty()) {
+            name += (member[0] == '[' ? "" : ".") + member;
+          } else if (off != 0) {
+            name += "+" + std::to_string(off);
+          }
         }
         if (!name.empty()) break;
       }
@@ -235,11 +331,29 @@ uint32_t CurrentChain() {
 std::string FormatChain(uint32_t id) {
   if (id == 0 || id >= g_chains.size()) return "";
   std::string s = " call chain:\n";
+  bool first = true;
   for (uintptr_t pc : *g_chains[id]) {
-    const LocRecord* r = Sym().Code(pc - 1);
+    // The chain is the driver's, and the kmc code that called into it (the
+    // VFS's vfs_read, the softirq that ran a tasklet): it ends at the first
+    // C++ frame, which is shown when it is kmc's own source.
+    const uintptr_t at = pc - 1;
+    const LocRecord* r = Sym().Code(at);
+    if (!first && Sym().InCxx(at)) {
+      if (r->line != 0 && r->file[0] != '/') {
+        s += "  " + std::string(r->function) + "() at " + r->file + ":" +
+             std::to_string(r->line) + "\n";
+      }
+      break;
+    }
+    first = false;
     if (r->line == 0) continue;
     s += "  " + std::string(r->function) + "() at " + r->file + ":" + std::to_string(r->line) +
          "\n";
+    for (const LocRecord* c : Sym().InlineCallers(at)) {
+      if (c->line == 0) continue;
+      s += "  " + std::string(c->function) + "() at " + c->file + ":" + std::to_string(c->line) +
+           "\n";
+    }
   }
   return s;
 }
