@@ -1,26 +1,26 @@
-// Models of asgn2, the interrupt-driven GPIO reader (drivers/asgn2;
-// docs/DRIVERS.md, asgn2).
+// Models of asgn2, the interrupt-driven GPIO reader (drivers/asgn2/asgn2.c;
+// docs/DRIVERS.md, asgn2), loaded per execution with insmod and read
+// through its file_operations.
 //
-// Every model loads the dummy GPIO with a short stream of files, each ended
-// by '\0', and declares one interrupt source that fires once per half-byte
-// (gpio_dummy_fire latches the next half-byte and runs the driver's handler).
-// A reader task opens the device, reads until read() returns 0 (the end of
-// its file), and closes it; the ghost records what it got. The final check
-// runs once the stream is exhausted and every task has finished: invariants
-// of docs/DRIVERS.md, asgn2 invariants (byte integrity and framing, page-queue accounting, no
-// drops), then module exit in the order of asgn2 behaviour (kmemleak then checks that
-// every page was freed).
+// Every model gives the dummy GPIO device a short stream of files, each
+// ended by '\0', and declares one interrupt source that fires once per
+// half-byte (Rig::Fire latches the next half-byte on the port and delivers
+// the interrupt to the driver's handler). A reader task opens the device,
+// reads until read() returns 0 (the end of its file), and closes it; the
+// ghost records what it got. The final check runs once the stream is
+// exhausted and every task has finished: byte integrity and framing
+// (docs/DRIVERS.md, asgn2 invariants), then rmmod, whose module exit checks
+// the driver's own invariants (drained circular buffer, page-queue
+// accounting, every open released) before kmemleak checks that every page
+// was freed.
 
-#include "drivers/asgn2/asgn2.h"
 #include "models/asgn2_rig.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
 
 namespace kmc::models {
 namespace {
-
-using namespace kmc::kernel;          // NOLINT: kernel spelling
-using namespace kmc::drivers::asgn2;  // NOLINT: driver spelling
 
 using asgn2_rig::Rig;
 
@@ -32,17 +32,17 @@ using asgn2_rig::Rig;
 // byte, and the tasklet's cb_lock/pq_lock/wake_up at irq exit), so the
 // exhaustive search of either clean model does not finish (two_files_two_opens
 // ran 4,000,000 executions in 248 s without finishing). They use a
-// context-bounded search: asgn2/one_file with 5 preemptions, 251,534
-// executions (7 s; 4 preemptions would be 47,698), asgn2/two_files_two_opens
-// with 6, 264,640 (9 s; 5 would be 101,603).
+// context-bounded search: asgn2/one_file with 5 preemptions, 252,398
+// executions, asgn2/two_files_two_opens with 6, 265,400.
 // With the reader on the interrupt's CPU the handler can only come in at
 // the reader's scheduling points and runs to completion, so the one-file
-// scenario is small enough to be exhausted: asgn2/one_file_same_cpu, 36,692
-// executions (3 s). (Its 2-file version did not finish in 4 minutes; the
-// cross-CPU version with a 1-byte file needs 2.8 million executions, 210 s.)
+// scenario is small enough to be exhausted: asgn2/one_file_same_cpu, 37,047
+// executions. (Its 2-file version did not finish in 4 minutes; the
+// cross-CPU version with a 1-byte file needs 2.8 million executions.)
+// Seconds for each: docs/DRIVERS.md, asgn2 seeded bugs.
 // Every bug below is found within 3 preemptions.
 
-struct OneFile : Rig<0> {
+struct OneFile : Rig {
   OneFile() : Rig("ab", 3) {}  // "ab" and its '\0'
 };
 
@@ -54,7 +54,7 @@ KMC_MODEL("asgn2/one_file") {
   m.Expect(Verdict::kClean);
   m.DefaultSearch(SearchMode::kBounded, 5);  // see kSearchNote above
   f.Task("reader", 1, [](OneFile& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](OneFile& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](OneFile& r) { r.Fire(); });
   f.Check([](OneFile& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
@@ -68,14 +68,14 @@ KMC_MODEL("asgn2/one_file_same_cpu") {
              "exit or at the reader's spin_unlock_bh); the reader gets exactly \"ab\"");
   m.Expect(Verdict::kClean);  // exhaustive: see kSearchNote above
   f.Task("reader", 0, [](OneFile& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](OneFile& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](OneFile& r) { r.Fire(); });
   f.Check([](OneFile& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
   });
 }
 
-struct TwoFiles : Rig<0> {
+struct TwoFiles : Rig {
   TwoFiles() : Rig("a\0b", 4) {}  // "a\0" then "b\0"
 };
 
@@ -91,7 +91,7 @@ KMC_MODEL("asgn2/two_files_two_opens") {
     r.ReadOneFile();
     r.ReadOneFile();
   });
-  f.Irq("gpio", 0, 8, [](TwoFiles& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 8, [](TwoFiles& r) { r.Fire(); });
   f.Check([](TwoFiles& r) {
     r.ExpectFile(0, "a");
     r.ExpectFile(1, "b");
@@ -102,8 +102,8 @@ KMC_MODEL("asgn2/two_files_two_opens") {
 // ---------------------------------------------------------------------------
 // Seeded bugs.
 
-struct UnlockedCb : Rig<ASGN2_BUG_UNLOCKED_CB> {
-  UnlockedCb() : Rig("ab", 3) {}
+struct UnlockedCb : Rig {
+  UnlockedCb() : Rig("ab", 3, "bugs=0x1") {}  // ASGN2_BUG_UNLOCKED_CB
 };
 
 // A2-B1. In kmc, contexts that take turns on one CPU are ordered (an
@@ -123,8 +123,8 @@ struct UnlockedCb : Rig<ASGN2_BUG_UNLOCKED_CB> {
 // already pushed on CPU#1 concurrently with the pop on CPU#0, which is the
 // race reported. (The fixed driver in this scenario needs ksoftirqd to stay
 // live: test Asgn2Fixed.LockedCircularBufferWithInterruptsOnEitherCpu.)
-// Search: bounded(3) finds the race after 732 executions; bounded(2) after
-// 9,621; the exhaustive search after 13,938 (1.2 s).
+// Search: iterative context bounding finds the race in its pass with 2
+// preemptions (execution 9,621).
 KMC_MODEL("asgn2/unlocked_circular_buffer") {
   auto f = m.Fixture<UnlockedCb>();
   m.Describe("A2-B1: the handler and the tasklet share the circular buffer without cb_lock; "
@@ -133,15 +133,15 @@ KMC_MODEL("asgn2/unlocked_circular_buffer") {
   m.Expect({Verdict::kDataRace, Verdict::kAssertionFailed});
   m.DefaultSearch(SearchMode::kBounded, 3);
   f.Task("reader", 0, [](UnlockedCb& r) { r.ReadOneFile(); });
-  f.Irq("gpio", Model::kAnyCpu, 6, [](UnlockedCb& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", Model::kAnyCpu, 6, [](UnlockedCb& r) { r.Fire(); });
   f.Check([](UnlockedCb& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
   });
 }
 
-struct OneBytePerTasklet : Rig<ASGN2_BUG_ONE_BYTE_PER_TASKLET> {
-  OneBytePerTasklet() : Rig("ab", 3) {}
+struct OneBytePerTasklet : Rig {
+  OneBytePerTasklet() : Rig("ab", 3, "bugs=0x2") {}  // ASGN2_BUG_ONE_BYTE_PER_TASKLET
 };
 
 // A2-B6. Two bytes arrive while the reader holds pq_lock with bottom halves
@@ -153,31 +153,31 @@ KMC_MODEL("asgn2/one_byte_per_tasklet") {
   m.Describe("A2-B6: the tasklet moves one byte per run; coalesced schedules strand the "
              "file's '\\0' in the circular buffer and the reader sleeps forever");
   m.Expect(Verdict::kDeadlock);
-  // Exhaustive: found after 1,342 executions; bounded(3): 622.
+  // Found after 218 executions (the pass with 2 preemptions).
   m.DefaultSearch(SearchMode::kBounded, 3);
   f.Task("reader", 0, [](OneBytePerTasklet& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](OneBytePerTasklet& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](OneBytePerTasklet& r) { r.Fire(); });
   f.Check([](OneBytePerTasklet& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
   });
 }
 
-struct TaskletPlainCbLock : Rig<ASGN2_BUG_TASKLET_PLAIN_CB_LOCK> {
-  TaskletPlainCbLock() : Rig("ab", 3) {}
+struct TaskletPlainCbLock : Rig {
+  TaskletPlainCbLock() : Rig("ab", 3, "bugs=0x8") {}  // ASGN2_BUG_TASKLET_PLAIN_CB_LOCK
 };
 
 // A2-B2, bottom-half form: asgn2/one_file_same_cpu with the tasklet taking
 // cb_lock with plain spin_lock(). The next half-byte interrupts the tasklet
 // (run at the reader's spin_unlock_bh() or at irq exit) while it holds
-// cb_lock. Exhaustive: found after ~1,000 executions.
+// cb_lock. Exhaustive: found after 1,381 executions.
 KMC_MODEL("asgn2/tasklet_cb_lock_without_irqsave") {
   auto f = m.Fixture<TaskletPlainCbLock>();
   m.Describe("A2-B2 in the tasklet: cb_lock taken with plain spin_lock() in softirq context; "
              "the top half interrupts the tasklet on its CPU and spins on cb_lock forever");
   m.Expect(Verdict::kDeadlock);
   f.Task("reader", 0, [](TaskletPlainCbLock& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { r.Fire(); });
   f.Check([](TaskletPlainCbLock& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
@@ -195,30 +195,30 @@ KMC_MODEL("asgn2/tasklet_cb_lock_at_irq_exit") {
   m.IrqExitPreemption();
   m.DefaultSearch(SearchMode::kBounded, 1);
   f.Task("reader", 1, [](TaskletPlainCbLock& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](TaskletPlainCbLock& r) { r.Fire(); });
   f.Check([](TaskletPlainCbLock& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
   });
 }
 
-struct TeardownOrder : Rig<ASGN2_BUG_TEARDOWN_ORDER> {
-  TeardownOrder() : Rig("a", 2) {}
+struct TeardownOrder : Rig {
+  TeardownOrder() : Rig("a", 2, "bugs=0x4") {}  // ASGN2_BUG_TEARDOWN_ORDER
 };
 
 // A2-B12. rmmod runs while the generator still sends: exit frees the
 // circular buffer and the pages, then calls free_irq(); an interrupt that
 // arrives in between pushes its byte into the freed buffer. rmmod runs on
-// the line's CPU (kmc's free_irq() requires it; see asgn2.h). Exhaustive:
-// found after 47 executions.
+// the line's CPU (kmc's free_irq() does not wait for a handler running on
+// another CPU; docs/DRIVERS.md, asgn2). Found within the first executions.
 KMC_MODEL("asgn2/teardown_order") {
   auto f = m.Fixture<TeardownOrder>();
   m.Describe("A2-B12: module exit frees the circular buffer and the page queue before "
              "free_irq() (and never kills the tasklet); a late interrupt writes into the "
              "freed buffer");
   m.Expect(Verdict::kUseAfterFree);
-  f.Task("rmmod", 0, [](TeardownOrder& r) { asgn2_exit_module(&r.dev); });
-  f.Irq("gpio", 0, 4, [](TeardownOrder& r) { gpio_dummy_fire(&r.gpio); });
+  f.Task("rmmod", 0, [](TeardownOrder&) { KMC_ASSERT(rmmod("asgn2") == 0); });
+  f.Irq("gpio", 0, 4, [](TeardownOrder& r) { r.Fire(); });
 }
 
 }  // namespace

@@ -1,71 +1,102 @@
 // The asgn2 test rig shared by the registered models (asgn2_models.cc) and
-// the throwaway scenarios of tests/asgn2_test.cc: the module and its dummy
-// GPIO, a reader that records what it got (the ghost), and the final
-// asgn2 invariants of docs/DRIVERS.md followed by module exit.
+// the throwaway scenarios of tests/asgn2_test.cc: the dummy GPIO device
+// (the data generator) that drives drivers/asgn2/gpio_dummy.c's port, the
+// module loaded with insmod, a reader that reaches it through the VFS and
+// records what it got (the ghost), and the final checks.
+//
+// The device's stream is fixed by the scenario; when its interrupts arrive
+// and what they interrupt is the checker's choice (the model's interrupt
+// source calls Fire() once per half-byte). The module checks its own
+// invariants at module exit (docs/DRIVERS.md, asgn2 invariants): the
+// circular buffer is drained, the page queue's accounting adds up, every
+// open was released; kmemleak then checks that every page was freed.
 
 #ifndef KMC_MODELS_ASGN2_RIG_H_
 #define KMC_MODELS_ASGN2_RIG_H_
 
-#include <cstring>
+#include <fcntl.h>
 
-#include "drivers/asgn2/asgn2.h"
+#include <cstring>
+#include <string>
+
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
+#include "sync/vfs.h"
+
+// drivers/asgn2/gpio_dummy.c: the device's interrupt line and data pins.
+extern "C" {
+extern const int gpio_dummy_irq;
+extern volatile unsigned char gpio_dummy_pins;
+}
 
 namespace kmc::models::asgn2_rig {
 
-using namespace kmc::kernel;          // NOLINT: kernel spelling
-using namespace kmc::drivers::asgn2;  // NOLINT: driver spelling
-
 constexpr int kMaxFiles = 4;
 constexpr int kMaxFileBytes = 8;
+constexpr int kMaxNibbles = 64;
 
-// The module and its hardware, with the reader's ghost.
-template <unsigned Bugs>
+// The device, the module and the reader's ghost.
 struct Rig {
-  gpio_dummy gpio;
-  asgn2_dev_t dev;
-  int nibbles = 0;  // interrupts the stream needs
+  // The device: the generator's stream as half-bytes, most significant
+  // first. Only the interrupt source touches these.
+  unsigned char nibbles[kMaxNibbles] = {};
+  int nr_nibbles = 0;
+  int next = 0;       // the next half-byte the device presents
+  int unhandled = 0;  // interrupts that found no handler (IRQ_NONE)
   // Ghost: the files the reader got, in order.
   char got[kMaxFiles][kMaxFileBytes] = {};
   int got_len[kMaxFiles] = {};
   int files = 0;
 
   // `stream` holds `n` bytes: the files, each ended by '\0'. The circular
-  // buffer holds 4 bytes and a page 2, so a 3-byte file crosses a page.
-  Rig(const char* stream, int n, int cb_size = 4, size_t page_bytes = 2) {
-    gpio_dummy_load(&gpio, stream, n);
-    nibbles = 2 * n;
-    dev.cb_size = cb_size;
-    dev.page_bytes = page_bytes;
-    dev.bugs = Bugs;
-    BUG_ON(asgn2_init_module(&dev, &gpio) != 0);
+  // buffer holds 4 bytes and a page 2 by default, so a 3-byte file crosses
+  // a page. `params` adds module parameters ("bugs=0x1").
+  Rig(const char* stream, int n, const std::string& params = "", int cb_size = 4,
+      int page_bytes = 2) {
+    for (int i = 0; i < n; ++i) {
+      KMC_ASSERT(nr_nibbles + 2 <= kMaxNibbles);
+      const unsigned char c = static_cast<unsigned char>(stream[i]);
+      nibbles[nr_nibbles++] = c >> 4;  // most significant first
+      nibbles[nr_nibbles++] = c & 0xf;
+    }
+    const std::string args = "cb_size=" + std::to_string(cb_size) +
+                             " page_bytes=" + std::to_string(page_bytes) +
+                             (params.empty() ? "" : " " + params);
+    KMC_ASSERT(insmod("asgn2", args) == 0);
+  }
+
+  // The device presents its next half-byte on the pins and raises its
+  // interrupt: call from an interrupt source (hardirq context).
+  void Fire() {
+    if (next >= nr_nibbles) return;  // the generator has stopped
+    gpio_dummy_pins = nibbles[next++];
+    if (GenerateIrq(static_cast<unsigned>(gpio_dummy_irq)) == 0) ++unhandled;
   }
 
   // open(2), read(2) of `chunk` bytes at a time until it returns 0,
   // close(2): one file.
   void ReadOneFile(size_t chunk = kMaxFileBytes) {
     KMC_ASSERT(files < kMaxFiles);
-    inode ino = asgn2_inode(&dev);
-    file filp = make_file(O_RDONLY);
-    KMC_ASSERT(asgn2_open(&ino, &filp) == 0);
+    vfs::File* filp = vfs::open(vfs::DeviceNumber("asgn2"), O_RDONLY);
+    KMC_ASSERT(filp != nullptr);
     UserBuffer ub(kMaxFileBytes);
     int len = 0;
     for (;;) {
-      const ssize_t r = asgn2_read(&filp, ub.ptr(), chunk, &filp.f_pos);
-      KMC_ASSERT(r >= 0 && r <= static_cast<ssize_t>(chunk));
+      const long r = vfs::read(filp, ub.ptr(), chunk);
+      KMC_ASSERT(r >= 0 && r <= static_cast<long>(chunk));
       if (r == 0) break;
-      for (ssize_t i = 0; i < r; ++i) {
+      for (long i = 0; i < r; ++i) {
         KMC_ASSERT(len < kMaxFileBytes);
         KMC_ASSERT(ub[i] != '\0');  // inv 4: the '\0' is never returned
         got[files][len++] = ub[i];
       }
     }
-    KMC_ASSERT(filp.f_pos == len);
+    KMC_ASSERT(filp->f_pos == len);
     // inv 4: after the end of its file, the open reads nothing more.
-    KMC_ASSERT(asgn2_read(&filp, ub.ptr(), ub.size(), &filp.f_pos) == 0);
+    KMC_ASSERT(vfs::read(filp, ub.ptr(), ub.size()) == 0);
     got_len[files++] = len;
-    KMC_ASSERT(asgn2_release(&ino, &filp) == 0);
+    KMC_ASSERT(vfs::close(filp) == 0);
   }
 
   // inv 1 and 4: file i of the ghost is exactly `want`.
@@ -76,28 +107,13 @@ struct Rig {
     for (int k = 0; k < n; ++k) KMC_ASSERT(got[i][k] == want[k]);
   }
 
-  // inv 2, 3 and 5, then module exit.
+  // The whole stream was sent and handled; then module exit (with the
+  // module's own checks) and no handler left on the line.
   void CheckAndUnload() {
-    KMC_ASSERT(gpio.next == gpio.nr_nibbles);  // the whole stream was sent
-    KMC_ASSERT(gpio.unhandled.get() == 0);
-    KMC_ASSERT(dev.cb_count.get() == 0);  // drained: the tasklet ran after the last byte
-    KMC_ASSERT(dev.cb_dropped.get() == 0 && dev.pq_dropped.get() == 0);
-    KMC_ASSERT(dev.msb_phase.get());  // no half byte left over
-    // inv 3: data_size == sum of (tail_off - head_off) over the pages.
-    size_t bytes = 0;
-    int pages = 0;
-    for (page_node* p = dev.pq_head.get(); p != nullptr; p = p->next.get()) {
-      const size_t from = p == dev.pq_head.get() ? dev.head_off.get() : 0;
-      const size_t to = p == dev.pq_tail.get() ? dev.tail_off.get() : dev.page_bytes;
-      KMC_ASSERT(from <= to && to <= dev.page_bytes);
-      bytes += to - from;
-      pages += 1;
-    }
-    KMC_ASSERT(bytes == dev.data_size.get());
-    KMC_ASSERT(pages == dev.num_pages.get());
-    KMC_ASSERT(atomic_read(&dev.nprocs) == 0);  // inv 5: every open was released
-    asgn2_exit_module(&dev);
-    KMC_ASSERT(gpio.action.get() == nullptr);
+    KMC_ASSERT(next == nr_nibbles);
+    KMC_ASSERT(unhandled == 0);
+    KMC_ASSERT(rmmod("asgn2") == 0);
+    KMC_ASSERT(GenerateIrq(static_cast<unsigned>(gpio_dummy_irq)) == 0);
   }
 };
 

@@ -11,24 +11,26 @@
 //     files, reads that cross pages, the circular buffer's drop policy),
 //     each a throwaway model that is not registered.
 
+#include <fcntl.h>
+
 #include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
 
-#include "drivers/asgn2/asgn2.h"
 #include "gtest/gtest.h"
 #include "models/asgn2_rig.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
 #include "sync/runner.h"
+#include "sync/vfs.h"
 #include "tests/model_test_util.h"
 
 namespace kmc {
 namespace {
 
-using namespace kmc::kernel;          // NOLINT: kernel spelling
-using namespace kmc::drivers::asgn2;  // NOLINT: driver spelling
+using namespace kmc::kernel;  // NOLINT: kernel spelling
 using ::kmc::testing::Bounded;
 using ::kmc::testing::Contains;
 using ::kmc::testing::ExpectCleanAndComplete;
@@ -119,7 +121,7 @@ using ::kmc::models::asgn2_rig::Rig;
 // asgn2/tasklet_cb_lock_at_irq_exit with the bug bit cleared: the tasklet's
 // spin_lock_irqsave() keeps the line's next interrupt out while it holds
 // cb_lock, so nothing deadlocks however the interrupts land.
-struct AtIrqExit : Rig<0> {
+struct AtIrqExit : Rig {
   AtIrqExit() : Rig("ab", 3) {}
 };
 
@@ -128,7 +130,7 @@ TEST(Asgn2Fixed, TaskletAtIrqExitInterruptedBySameLine) {
   auto f = m.Fixture<AtIrqExit>();
   m.IrqExitPreemption();
   f.Task("reader", 1, [](AtIrqExit& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](AtIrqExit& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](AtIrqExit& r) { r.Fire(); });
   f.Check([](AtIrqExit& r) {
     r.ExpectFile(0, "ab");
     r.CheckAndUnload();
@@ -138,7 +140,7 @@ TEST(Asgn2Fixed, TaskletAtIrqExitInterruptedBySameLine) {
   EXPECT_GT(r.executions, 1000u);
 }
 
-struct LockedCbAnyCpu : Rig<0> {
+struct LockedCbAnyCpu : Rig {
   LockedCbAnyCpu() : Rig("ab", 3) {}
 };
 
@@ -153,11 +155,10 @@ TEST(Asgn2Fixed, LockedCircularBufferWithInterruptsOnEitherCpu) {  // A2-B1 clea
   // end of the execution).
   m.SoftirqDaemons();
   f.Task("reader", 0, [](LockedCbAnyCpu& r) { r.ReadOneFile(); });
-  f.Irq("gpio", Model::kAnyCpu, 6, [](LockedCbAnyCpu& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", Model::kAnyCpu, 6, [](LockedCbAnyCpu& r) { r.Fire(); });
   f.Check([](LockedCbAnyCpu& r) {
-    r.ExpectFile(0, "ab");
-    KMC_ASSERT(r.dev.cb_dropped.get() == 0);
-    asgn2_exit_module(&r.dev);
+    r.ExpectFile(0, "ab");  // nothing dropped
+    r.CheckAndUnload();
   });
   // With ksoftirqd on both CPUs (four engine threads) the bounded(2) search
   // did not finish in 11 CPU-minutes; a seeded random search of 20,000
@@ -170,7 +171,7 @@ TEST(Asgn2Fixed, LockedCircularBufferWithInterruptsOnEitherCpu) {  // A2-B1 clea
   EXPECT_EQ(r.executions, 20000u);
 }
 
-struct DrainAll : Rig<0> {
+struct DrainAll : Rig {
   DrainAll() : Rig("ab", 3) {}
 };
 
@@ -178,29 +179,28 @@ TEST(Asgn2Fixed, TaskletThatDrainsAllNeverStrandsTheEnd) {  // A2-B6 cleared
   Model m("fixed/drain_all");
   auto f = m.Fixture<DrainAll>();
   f.Task("reader", 0, [](DrainAll& r) { r.ReadOneFile(); });
-  f.Irq("gpio", 0, 6, [](DrainAll& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 6, [](DrainAll& r) { r.Fire(); });
   f.Check([](DrainAll& r) {
     r.ExpectFile(0, "ab");
-    KMC_ASSERT(r.dev.cb_count.get() == 0);
-    asgn2_exit_module(&r.dev);
+    r.CheckAndUnload();  // module exit: WARN_ON(cb_count != 0)
   });
   EXPECT_CLEAN(CheckModel(m, Bounded(3)));
 }
 
-struct Teardown : Rig<0> {
+struct Teardown : Rig {
   Teardown() : Rig("a", 2) {}
 };
 
 TEST(Asgn2Fixed, TeardownInTheSpecifiedOrder) {  // A2-B12 cleared
   Model m("fixed/teardown");
   auto f = m.Fixture<Teardown>();
-  f.Task("rmmod", 0, [](Teardown& t) { asgn2_exit_module(&t.dev); });
-  f.Irq("gpio", 0, 4, [](Teardown& t) { gpio_dummy_fire(&t.gpio); });
+  f.Task("rmmod", 0, [](Teardown&) { KMC_ASSERT(rmmod("asgn2") == 0); });
+  f.Irq("gpio", 0, 4, [](Teardown& t) { t.Fire(); });
   f.Check([](Teardown& t) {
     // Every interrupt either reached the handler before free_irq() or was
     // lost after it; nothing is left allocated (kmemleak would report it).
-    KMC_ASSERT(t.gpio.action.get() == nullptr);
-    KMC_ASSERT(t.dev.cb_buf == nullptr);
+    KMC_ASSERT(GenerateIrq(static_cast<unsigned>(gpio_dummy_irq)) == 0);
+    KMC_ASSERT(t.next == t.nr_nibbles);
   });
   const Result r = CheckModel(m, RunOptions{});
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
@@ -209,79 +209,79 @@ TEST(Asgn2Fixed, TeardownInTheSpecifiedOrder) {  // A2-B12 cleared
 
 // --- unit tests of the driver logic ----------------------------------------------
 
-struct Idle : Rig<0> {
+struct Idle : Rig {
   Idle() : Rig("", 0) {}
 };
 
 TEST(Asgn2Unit, OpenIsReadOnlyAndSingle) {
   Model m("unit/asgn2_open");
   auto f = m.Fixture<Idle>();
-  f.Task("opener", 0, [](Idle& r) {
-    inode ino = asgn2_inode(&r.dev);
-    file wr = make_file(O_WRONLY);
-    KMC_ASSERT(asgn2_open(&ino, &wr) == -EACCES);
-    file rw = make_file(O_RDWR);
-    KMC_ASSERT(asgn2_open(&ino, &rw) == -EACCES);
-    file a = make_file(O_RDONLY);
-    file b = make_file(O_RDONLY);
-    KMC_ASSERT(asgn2_open(&ino, &a) == 0);
-    KMC_ASSERT(asgn2_open(&ino, &b) == -EBUSY);  // max_nprocs == 1
-    KMC_ASSERT(asgn2_release(&ino, &a) == 0);
-    KMC_ASSERT(asgn2_open(&ino, &b) == 0);
-    KMC_ASSERT(asgn2_release(&ino, &b) == 0);
-    KMC_ASSERT(atomic_read(&r.dev.nprocs) == 0);
+  f.Task("opener", 0, [](Idle&) {
+    const unsigned dev = vfs::DeviceNumber("asgn2");
+    int err = 0;
+    KMC_ASSERT(vfs::open(dev, O_WRONLY, &err) == nullptr && err == -EACCES);
+    KMC_ASSERT(vfs::open(dev, O_RDWR, &err) == nullptr && err == -EACCES);
+    vfs::File* a = vfs::open(dev, O_RDONLY);
+    KMC_ASSERT(a != nullptr);
+    KMC_ASSERT(vfs::open(dev, O_RDONLY, &err) == nullptr && err == -EBUSY);  // max_nprocs 1
+    KMC_ASSERT(vfs::close(a) == 0);
+    vfs::File* b = vfs::open(dev, O_RDONLY);
+    KMC_ASSERT(b != nullptr);
+    KMC_ASSERT(vfs::close(b) == 0);
   });
-  f.Check([](Idle& r) { asgn2_exit_module(&r.dev); });
+  // Module exit: WARN_ON(atomic_read(&dev->nprocs) != 0).
+  f.Check([](Idle&) { KMC_ASSERT(rmmod("asgn2") == 0); });
   const Result r = CheckModel(m, RunOptions{});
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
   EXPECT_TRUE(r.complete);
 }
 
-struct Framing : Rig<0> {
+struct Framing : Rig {
   // An empty file, then "xyz" (crosses two 2-byte pages), then "w".
-  Framing() : Rig("\0xyz\0w", 7, /*cb_size=*/8) {}
+  Framing() : Rig("\0xyz\0w", 7, "", /*cb_size=*/8) {}
 };
 
 TEST(Asgn2Unit, FramingEmptyFilesAndPageCrossingReads) {
   Model m("unit/asgn2_framing");
   auto f = m.Fixture<Framing>();
   f.Task("reader", 0, [](Framing& r) {
-    r.ReadOneFile();      // the empty file: read() returns 0 at once
-    r.ReadOneFile(1);     // "xyz", one byte per read
-    r.ReadOneFile();      // "w"
+    r.ReadOneFile();   // the empty file: read() returns 0 at once
+    r.ReadOneFile(1);  // "xyz", one byte per read
+    r.ReadOneFile();   // "w"
   });
-  f.Irq("gpio", 0, 14, [](Framing& r) { gpio_dummy_fire(&r.gpio); });
+  f.Irq("gpio", 0, 14, [](Framing& r) { r.Fire(); });
   f.Check([](Framing& r) {
     r.ExpectFile(0, "");
     r.ExpectFile(1, "xyz");
     r.ExpectFile(2, "w");
-    KMC_ASSERT(r.dev.data_size.get() == 0 && r.dev.file_ends.get() == 0);
-    // Every page read to its end was freed; at most the tail page is left.
-    KMC_ASSERT(r.dev.num_pages.get() <= 1);
-    asgn2_exit_module(&r.dev);
+    r.CheckAndUnload();  // module exit checks the page queue's accounting
   });
   EXPECT_CLEAN(CheckModel(m, Bounded(1)));
 }
 
-struct Full : Rig<0> {
-  Full() : Rig("abc", 3, /*cb_size=*/2) {}  // 3 bytes (no '\0') into a 2-byte buffer
+struct Full : Rig {
+  // "abc" and its '\0' into a 2-byte buffer.
+  Full() : Rig("abc", 4, "", /*cb_size=*/2) {}
 };
 
-TEST(Asgn2Unit, FullCircularBufferDropsAndCounts) {
+TEST(Asgn2Unit, FullCircularBufferDropsTheNewByte) {
   // The handler runs directly from process context here (no interrupt
   // source), with bottom halves off so the tasklet cannot drain in between.
   Model m("unit/asgn2_cb_full");
   auto f = m.Fixture<Full>();
   f.Task("gpio", 0, [](Full& r) {
     local_bh_disable();
-    for (int i = 0; i < 6; ++i) gpio_dummy_fire(&r.gpio);
-    KMC_ASSERT(r.dev.cb_count.get() == 2);
-    KMC_ASSERT(r.dev.cb_dropped.get() == 1);  // 'c' found the buffer full
-    local_bh_enable();                        // the tasklet runs here
-    KMC_ASSERT(r.dev.cb_count.get() == 0);
-    KMC_ASSERT(r.dev.data_size.get() == 2 && r.dev.num_pages.get() == 1);
+    for (int i = 0; i < 6; ++i) r.Fire();  // 'c' finds "ab" filling the buffer
+    local_bh_enable();                     // the tasklet runs here
+    local_bh_disable();
+    for (int i = 0; i < 2; ++i) r.Fire();  // the '\0'
+    local_bh_enable();
+    r.ReadOneFile();
   });
-  f.Check([](Full& r) { asgn2_exit_module(&r.dev); });
+  f.Check([](Full& r) {
+    r.ExpectFile(0, "ab");  // the new byte was dropped, not the oldest
+    r.CheckAndUnload();
+  });
   const Result r = CheckModel(m, RunOptions{});
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
   EXPECT_TRUE(r.complete);
