@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sync/internal/runtime.h"
+#include "sync/internal/symbolize.h"
 #include "sync/shared.h"
 #include "sync/slab.h"
 #include "sync/uaccess.h"
@@ -167,6 +168,11 @@ bool UserAccessFaults(const void* user_ptr, size_t size, const char* op, const L
 
 void DataRaceBegin() { Runtime::Get().SuppressRaces(1); }
 void DataRaceEnd() { Runtime::Get().SuppressRaces(-1); }
+
+std::source_location CallerLine(const void* return_address) {
+  if (!internal::InSimulation() || return_address == nullptr) return std::source_location();
+  return internal::CodeLocation(reinterpret_cast<uintptr_t>(return_address) - 1);
+}
 
 void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write,
                   const std::source_location* loc) {

@@ -33,6 +33,11 @@ namespace kmc::kernel {
 namespace detail {
 void SharedAccess(const void* addr, size_t size, internal::Handle& h, bool write,
                   const std::source_location* loc);
+// The driver line that called an operator which cannot take a
+// std::source_location argument (an implicit read, ++, --): the source line
+// of `return_address` - 1 from the binary's debug information. line() is 0
+// without it (the report then uses the task's last kernel call).
+std::source_location CallerLine(const void* return_address);
 // Marked accesses (READ_ONCE & co). order: 0 relaxed, 1 acquire, 2 release.
 int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int order,
                  const char* op, const std::source_location& loc);
@@ -156,37 +161,61 @@ class Shared {
     }
   }
 
-  operator T() const {  // NOLINT: reads like a plain C field
-    detail::SharedAccess(this, sizeof(T), h_, false, nullptr);
-    return value_;
+  // The operators below cannot take a std::source_location: they are never
+  // inlined, and name the driver line that called them from their return
+  // address (detail::CallerLine), so a report points at the driver, not at
+  // this header.
+  [[gnu::noinline]] operator T() const {  // NOLINT: reads like a plain C field
+    return read_at(__builtin_return_address(0));
   }
   Shared& operator=(Sourced<T> v) {
     set(v.value, v.loc);
     return *this;
   }
-  Shared& operator=(const Shared& o) {
-    set(static_cast<T>(o));
+  [[gnu::noinline]] Shared& operator=(const Shared& o) {
+    const std::source_location loc = detail::CallerLine(__builtin_return_address(0));
+    set(o.read_at(__builtin_return_address(0)), loc);
     return *this;
   }
   Shared& operator+=(Sourced<T> v) { set(get(v.loc) + v.value, v.loc); return *this; }
   Shared& operator-=(Sourced<T> v) { set(get(v.loc) - v.value, v.loc); return *this; }
   Shared& operator|=(Sourced<T> v) { set(get(v.loc) | v.value, v.loc); return *this; }
   Shared& operator&=(Sourced<T> v) { set(get(v.loc) & v.value, v.loc); return *this; }
-  T operator++() { T v = static_cast<T>(*this); set(v + 1); return v + 1; }
-  T operator--() { T v = static_cast<T>(*this); set(v - 1); return v - 1; }
-  T operator++(int) { T v = static_cast<T>(*this); set(v + 1); return v; }
-  T operator--(int) { T v = static_cast<T>(*this); set(v - 1); return v; }
+  [[gnu::noinline]] T operator++() { return add_at(1, __builtin_return_address(0)) + 1; }
+  [[gnu::noinline]] T operator--() { return add_at(-1, __builtin_return_address(0)) - 1; }
+  [[gnu::noinline]] T operator++(int) { return add_at(1, __builtin_return_address(0)); }
+  [[gnu::noinline]] T operator--(int) { return add_at(-1, __builtin_return_address(0)); }
 
   // For pointer fields: dev->data->next reads dev->data.
-  T operator->() const requires std::is_pointer_v<T> { return static_cast<T>(*this); }
-  auto& operator[](size_t i) const requires std::is_pointer_v<T> {
-    return static_cast<T>(*this)[i];
+  [[gnu::noinline]] T operator->() const requires std::is_pointer_v<T> {
+    return read_at(__builtin_return_address(0));
+  }
+  [[gnu::noinline]] auto& operator[](size_t i) const requires std::is_pointer_v<T> {
+    return read_at(__builtin_return_address(0))[i];
   }
 
   // Unchecked access for the engine and for single-threaded setup code.
   T raw() const { return value_; }
 
  private:
+  // A checked read for the caller at `return_address`.
+  T read_at(const void* return_address) const {
+    const std::source_location loc = detail::CallerLine(return_address);
+    detail::SharedAccess(this, sizeof(T), h_, false, loc.line() != 0 ? &loc : nullptr);
+    return value_;
+  }
+  // ++/--: read, then write `old + delta`, both at the caller's line; returns
+  // the value read.
+  T add_at(int delta, const void* return_address) {
+    const std::source_location loc = detail::CallerLine(return_address);
+    const T v = loc.line() != 0 ? get(loc) : read_at(return_address);
+    if (loc.line() != 0) {
+      set(v + delta, loc);
+    } else {
+      set(v + delta);
+    }
+    return v;
+  }
   static constexpr bool kObjectPointer =
       std::is_pointer_v<T> && std::is_object_v<std::remove_pointer_t<T>>;
   static constexpr bool kMarkable =

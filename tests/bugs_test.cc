@@ -166,5 +166,29 @@ TEST(RaceReportTest, NamesThePairThatConflicts) {
   EXPECT_GE(b.hits, 2u) << r.report;
 }
 
+// Shared<T>'s ++, implicit read and field-to-field copy name the line of
+// the model that used them, never a line of sync/shared.h.
+TEST(RaceReportTest, OperatorsNameTheCallersLine) {
+  const Result inc = testing::Check("bugs_test/operator_increment_race", AllBugs());
+  ASSERT_FALSE(inc.bugs.empty()) << inc.report;
+  for (const BugFound& b : inc.bugs) {
+    EXPECT_TRUE(HasLocation(b, "bump")) << inc.report;
+    for (const std::string& l : b.locations) EXPECT_EQ(l.find("shared.h"), std::string::npos) << l;
+  }
+  const Result rd = testing::Check("bugs_test/operator_implicit_read_race", AllBugs());
+  ASSERT_FALSE(rd.bugs.empty()) << rd.report;
+  bool implicit = false;
+  bool copy = false;
+  for (const BugFound& b : rd.bugs) {
+    EXPECT_TRUE(HasLocation(b, "bump")) << rd.report;
+    implicit = implicit || HasLocation(b, "peek_implicit");
+    copy = copy || HasLocation(b, "copy_field");
+    for (const std::string& l : b.locations) EXPECT_EQ(l.find("shared.h"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(implicit) << rd.report;
+  EXPECT_TRUE(copy) << rd.report;
+  EXPECT_EQ(rd.report.find("sync/shared.h"), std::string::npos) << rd.report;
+}
+
 }  // namespace
 }  // namespace kmc

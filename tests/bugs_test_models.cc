@@ -145,5 +145,38 @@ KMC_MODEL("bugs_test/unannotated_racy_read") {
   f.Task("peeker", 1, [](Stats& s) { (void)peek_hits(s); });
 }
 
+// Shared<T>'s operators that cannot take a source location (implicit read,
+// ++, copy from another field, ->) must still name the driver line.
+struct Counters {
+  Shared<int> n;
+  Shared<int> copy;
+};
+// Driver-like functions (a driver's file operation is not inlined into
+// the model's task): when GCC inlines a one-line function into the task's
+// std::function thunk, the call's return address may map to the thunk's
+// line instead.
+[[gnu::noinline]] void bump(Counters& c) { c.n++; }
+[[gnu::noinline]] int peek_implicit(Counters& c) { return c.n + 0; }
+[[gnu::noinline]] void copy_field(Counters& c) { c.copy = c.n; }
+
+KMC_MODEL("bugs_test/operator_increment_race") {
+  auto f = m.Fixture<Counters>();
+  m.Describe("two tasks n++ a shared field without a lock");
+  m.Expect(Verdict::kDataRace);
+  f.Task("bump0", 0, [](Counters& c) { bump(c); });
+  f.Task("bump1", 1, [](Counters& c) { bump(c); });
+}
+
+KMC_MODEL("bugs_test/operator_implicit_read_race") {
+  auto f = m.Fixture<Counters>();
+  m.Describe("n++ against an implicit read and a copy into another field");
+  m.Expect(Verdict::kDataRace);
+  f.Task("bump", 0, [](Counters& c) { bump(c); });
+  f.Task("reader", 1, [](Counters& c) {
+    (void)peek_implicit(c);
+    copy_field(c);
+  });
+}
+
 }  // namespace
 }  // namespace kmc::bugs_test_models

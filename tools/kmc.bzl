@@ -139,7 +139,9 @@ def kmc_models(name, srcs, deps = [], copts = [], visibility = None):
     cc_library(
         name = name + "_lib",
         srcs = srcs,
-        copts = copts,
+        # -g and no sibling calls: reports name the models' lines, also for
+        # Shared<T> operators that find their caller from the return address.
+        copts = ["-g", "-fno-optimize-sibling-calls"] + copts,
         visibility = visibility,
         deps = deps + [
             "//sync:kernel",
