@@ -413,6 +413,9 @@ void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& l
   if (!InSimulation()) return;
   Block* b = FindKernelBlock(addr);
   if (b == nullptr) return;
+  // The reduced search must see the access, as it sees a Shared<T> one:
+  // two steps that touch the same plain driver memory do not commute.
+  PorTouchRange(b, addr, size, write);
   if (b->freed) ReportUseAfterFree(*b, addr, size, write, loc);
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
   if (a + size > b->base + b->size) {
