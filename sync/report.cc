@@ -59,6 +59,7 @@ struct Granule {
   bool any_access = false;
   std::vector<std::string> common_locks;  // held by every access
   bool unlocked_use = false;  // touched by something other than an access or allocation
+  bool written = false;       // some access wrote it
 };
 
 std::vector<uintptr_t> Granules(const TraceEvent& e) {
@@ -71,21 +72,25 @@ std::vector<uintptr_t> Granules(const TraceEvent& e) {
 }
 
 // Steps a short trace shows. Folded are steps that touch nothing another
-// task touches, and plain accesses to memory that every access touches
-// under one common lock (they cannot race and do not decide the
-// interleaving). Always shown: the failing step, the steps on both sides
+// task touches, plain accesses to memory that every access touches under
+// one common lock, and plain reads of memory that no step writes (a module
+// parameter): they cannot race and do not decide the interleaving. Always shown: the failing step, the steps on both sides
 // of a preemption, lock changes, interrupt entries and exits, and explored
 // outcomes. Linear in the steps and the granules they touch.
 std::vector<bool> Kept(const std::vector<TraceEvent>& trace, const std::vector<std::string>& after) {
   const size_t n = trace.size();
   std::map<uintptr_t, Granule> granules;
   for (const TraceEvent& e : trace) {
-    const bool alloc = e.text.rfind("kmalloc(", 0) == 0 || e.text.rfind("alloc_page", 0) == 0;
+    // Allocations, and insmod restoring a module's globals, happen before
+    // any access to that memory.
+    const bool alloc = e.text.rfind("kmalloc(", 0) == 0 || e.text.rfind("alloc_page", 0) == 0 ||
+                       e.text.rfind("insmod ", 0) == 0;
     const std::vector<std::string> locks = SplitLocks(e.locks);
     for (uintptr_t g : Granules(e)) {
       Granule& gr = granules[g];
       gr.tasks.insert(e.task);
       if (e.access) {
+        if (e.text.rfind("write", 0) == 0) gr.written = true;
         if (!gr.any_access) {
           gr.common_locks = locks;
         } else {
@@ -116,12 +121,14 @@ std::vector<bool> Kept(const std::vector<TraceEvent>& trace, const std::vector<s
       keep[i] = true;  // context changes and explored outcomes
     }
     if (keep[i] || e.lo == e.hi) continue;
-    bool shared = false, guarded = e.access;
+    bool shared = false, guarded = e.access, read_only = e.access;
     for (uintptr_t g : Granules(e)) {
       const Granule& gr = granules[g];
       if (gr.tasks.size() > 1) shared = true;
       if (gr.common_locks.empty() || gr.unlocked_use) guarded = false;
+      if (gr.written || gr.unlocked_use) read_only = false;
     }
+    guarded = guarded || read_only;
     keep[i] = shared && !guarded;
   }
   return keep;

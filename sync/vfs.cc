@@ -143,9 +143,11 @@ File* OpenInode(cabi::inode* inode, const cabi::file_operations* fops, unsigned 
   filp->f_op = fops;
   filp->f_flags = flags;
   const unsigned acc = flags & O_ACCMODE;
+  // OPEN_FMODE(): access mode 3 gives neither FMODE_READ nor FMODE_WRITE.
   filp->f_mode = (acc == O_RDONLY   ? kFmodeRead
                   : acc == O_WRONLY ? kFmodeWrite
-                                    : kFmodeRead | kFmodeWrite) |
+                  : acc == O_RDWR   ? kFmodeRead | kFmodeWrite
+                                    : 0u) |
                  kFmodeLseek | kFmodePread | kFmodePwrite;
   filp->f_pos = 0;
   filp->__owner_key = nullptr;

@@ -98,6 +98,7 @@ void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool
   t.wait_loc = loc;
   internal::Fence(internal::MemOrder::kSeqCst, loc);  // set_current_state(): smp_store_mb
   internal::SyncRelease(s, loc);
+  t.in_wait_condition = true;  // until the next kernel call (Runtime::Step)
 }
 
 enum class WakeResult { kWoken, kSignal, kTimeout };

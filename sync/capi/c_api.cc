@@ -25,6 +25,8 @@ namespace {
 namespace k = ::kmc::kernel;
 using internal::Runtime;
 
+constexpr unsigned FASYNC_FLAG = 020000;  // FASYNC of <linux/fcntl.h>
+
 static_assert(sizeof(kmc_loc) == sizeof(internal::LocRecord));
 static_assert(sizeof(kmc_handle) == sizeof(internal::Handle));
 
@@ -689,6 +691,58 @@ void kmc_c_seq_printf(seq_file* m, const char* fmt, ...) {
 
 void kmc_c_seq_write(seq_file* m, const void* data, size_t len) {
   SeqAppend(m, static_cast<const char*>(data), len);
+}
+
+// ---- fasync (fs/fcntl.c) ------------------------------------------------------
+//
+// The list of files that asked for SIGIO, as fasync_helper() keeps it: one
+// kmalloc'd entry per file (so an entry the driver never removes is a leak
+// at module exit). The kernel guards the list with spinlocks and RCU; here
+// each call is one indivisible step of the calling task (it has no
+// scheduling point), so it needs neither. The head *fapp is driver memory;
+// this code writes it as the kernel's rcu_assign_pointer() does, a marked
+// store, so the driver's plain lockless test of the head is not a race.
+
+int kmc_c_fasync_helper(int fd, file* filp, int on, fasync_struct** fapp, kmc_loc_t loc) {
+  constexpr int kFasyncMagic = 0x4601;
+  Runtime& rt = Runtime::Get();
+  fasync_struct* fresh = nullptr;
+  if (on) {  // allocated first, as fasync_add_entry() does (it may sleep or fail)
+    fresh = static_cast<fasync_struct*>(
+        k::kmalloc(sizeof(fasync_struct), k::GFP_KERNEL, L(loc)).get());
+    if (fresh == nullptr) return -12;  // -ENOMEM
+  }
+  for (fasync_struct** fp = fapp; *fp != nullptr; fp = &(*fp)->fa_next) {
+    fasync_struct* fa = *fp;
+    if (fa->fa_file != filp) continue;
+    if (on) {  // already on the list: only the descriptor changes
+      fa->fa_fd = fd;
+      k::kfree(fresh, L(loc));
+      return 0;
+    }
+    *fp = fa->fa_next;
+    if (filp != nullptr) filp->f_flags &= ~FASYNC_FLAG;
+    rt.Note("fasync_helper: file removed", L(loc));
+    k::kfree(fa, L(loc));
+    return 1;
+  }
+  if (!on) return 0;
+  fresh->magic = kFasyncMagic;
+  fresh->fa_fd = fd;
+  fresh->fa_file = filp;
+  fresh->fa_next = *fapp;
+  *fapp = fresh;
+  if (filp != nullptr) filp->f_flags |= FASYNC_FLAG;
+  rt.Note("fasync_helper: file added", L(loc));
+  return 1;
+}
+
+void kmc_c_kill_fasync(fasync_struct** fp, int sig, int band, kmc_loc_t loc) {
+  for (fasync_struct* fa = *fp; fa != nullptr; fa = fa->fa_next) {
+    Runtime::Get().Note("kill_fasync: signal " + std::to_string(sig) + " (band " +
+                            std::to_string(band) + ") to fd " + std::to_string(fa->fa_fd),
+                        L(loc));
+  }
 }
 
 // ---- RCU ---------------------------------------------------------------------

@@ -27,6 +27,8 @@ struct Leaf {
   std::string top;       // top-level member name
   std::string top_type;  // its struct type when it is not the leaf
   std::string rest;      // path below `top`
+  std::string pointee;   // a pointer member: the struct it points to ("" if none)
+  size_t pointee_size = 0;  // a pointer member: the size of what it points to
 };
 
 struct TypeInfo {
@@ -122,6 +124,14 @@ void Flatten(Dwarf_Die* type, size_t base, const std::string& prefix, const Leaf
     Leaf l;
     l.offset = at;
     l.size = SizeOf(&mtype);
+    if (mtag == DW_TAG_pointer_type) {
+      Dwarf_Die target;
+      if (TypeOf(&mtype, &target)) {
+        const char* pn = dwarf_diename(&target);
+        if (IsStructTag(dwarf_tag(&target)) && pn != nullptr) l.pointee = pn;
+        l.pointee_size = SizeOf(&target);
+      }
+    }
     if (mtag == DW_TAG_array_type) {
       Dwarf_Die elem;
       if (TypeOf(&mtype, &elem)) l.elem_size = SizeOf(&elem);
@@ -191,7 +201,107 @@ class DebugInfo {
     return types_.emplace(key, std::move(info)).first->second;
   }
 
+  // The struct the global pointer `variable` points to (C drivers).
+  const std::pair<std::string, size_t>& Pointee(std::string_view variable,
+                                                std::string_view cu_file) {
+    const std::string key = std::string(cu_file) + ":" + std::string(variable);
+    auto it = pointees_.find(key);
+    if (it != pointees_.end()) return it->second;
+    std::pair<std::string, size_t> found;
+    ForEachCu(cu_file, [&](Dwarf_Die* cu) {
+      Dwarf_Die child;
+      if (dwarf_child(cu, &child) != 0) return false;
+      do {
+        if (dwarf_tag(&child) != DW_TAG_variable) continue;
+        const char* n = dwarf_diename(&child);
+        if (n == nullptr || variable != n) continue;
+        Dwarf_Die ptr, target;
+        if (!TypeOf(&child, &ptr) || dwarf_tag(&ptr) != DW_TAG_pointer_type) continue;
+        if (!TypeOf(&ptr, &target) || !IsStructTag(dwarf_tag(&target))) continue;
+        const char* tn = dwarf_diename(&target);
+        if (tn == nullptr) continue;
+        found = {tn, SizeOf(&target)};
+        if (found.second == 0) {  // a declaration: the definition has the size
+          Dwarf_Die def;
+          if (FindStruct(cu, "", tn, 0, &def)) found.second = SizeOf(&def);
+        }
+        return true;
+      } while (dwarf_siblingof(&child, &child) == 0);
+      return false;
+    });
+    return pointees_.emplace(key, std::move(found)).first->second;
+  }
+
+  // The name the functions of the hinted compilation unit give their
+  // parameters and locals of type `struct type *` most often ("dev").
+  const std::string& PointerName(std::string_view type, std::string_view cu_file) {
+    const std::string key = std::string(cu_file) + ":" + std::string(type);
+    auto it = pointer_names_.find(key);
+    if (it != pointer_names_.end()) return it->second;
+    std::map<std::string, int> counts;
+    ForEachCu(cu_file, [&](Dwarf_Die* cu) {
+      CountPointerNames(cu, type, 0, &counts);
+      return !counts.empty();
+    }, /*hinted_only=*/true);
+    std::string best;
+    int most = 0;
+    for (const auto& [name, n] : counts) {
+      if (n > most) {
+        best = name;
+        most = n;
+      }
+    }
+    return pointer_names_.emplace(key, std::move(best)).first->second;
+  }
+
  private:
+  static void CountPointerNames(Dwarf_Die* die, std::string_view type, int depth,
+                                std::map<std::string, int>* counts) {
+    if (depth > 6) return;
+    Dwarf_Die child;
+    if (dwarf_child(die, &child) != 0) return;
+    do {
+      const int tag = dwarf_tag(&child);
+      if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
+          tag == DW_TAG_inlined_subroutine) {
+        CountPointerNames(&child, type, depth + 1, counts);
+        continue;
+      }
+      if (depth == 0 || (tag != DW_TAG_formal_parameter && tag != DW_TAG_variable)) continue;
+      const char* n = dwarf_diename(&child);
+      Dwarf_Die ptr, target;
+      if (n == nullptr || !TypeOf(&child, &ptr) || dwarf_tag(&ptr) != DW_TAG_pointer_type ||
+          !TypeOf(&ptr, &target)) {
+        continue;
+      }
+      const char* tn = dwarf_diename(&target);
+      if (tn != nullptr && type == tn) ++(*counts)[n];
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+
+  // Calls fn on the compilation unit whose file name ends with cu_file, then
+  // (unless hinted_only) on every other one, until fn returns true.
+  template <class F>
+  void ForEachCu(std::string_view cu_file, F&& fn, bool hinted_only = false) {
+    for (Dwarf* d : dbgs_) {
+      for (int pass = 0; pass < (hinted_only ? 1 : 2); ++pass) {
+        Dwarf_Off off = 0, next = 0;
+        size_t hsize = 0;
+        while (dwarf_nextcu(d, off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
+          Dwarf_Die cu;
+          if (dwarf_offdie(d, off + hsize, &cu) != nullptr) {
+            const char* n = dwarf_diename(&cu);
+            const std::string_view name = n ? n : "";
+            const bool hinted = !cu_file.empty() && name.size() >= cu_file.size() &&
+                                name.substr(name.size() - cu_file.size()) == cu_file;
+            if ((pass == 0) == hinted && fn(&cu)) return;
+          }
+          off = next;
+        }
+      }
+    }
+  }
+
   // The executable and the shared objects it loaded (tests link kmc's
   // libraries dynamically), leaving out the system's own libraries.
   DebugInfo() {
@@ -326,6 +436,9 @@ class DebugInfo {
   }
 
   std::map<std::string, std::pair<TypeInfo, size_t>> globals_;
+
+  std::map<std::string, std::pair<std::string, size_t>> pointees_;
+  std::map<std::string, std::string> pointer_names_;
 };
 
 }  // namespace
@@ -347,6 +460,20 @@ std::string ConventionalName(std::string_view qualified) {
   std::string s(n);
   if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
   return s;
+}
+
+bool PointeeStruct(std::string_view variable, std::string_view cu_file, std::string* type,
+                   size_t* size) {
+  const auto& p = DebugInfo::Get().Pointee(variable, cu_file);
+  if (p.first.empty() || p.second == 0) return false;
+  *type = p.first;
+  *size = p.second;
+  return true;
+}
+
+std::string PointerName(std::string_view type, std::string_view cu_file) {
+  const std::string& n = DebugInfo::Get().PointerName(type, cu_file);
+  return n.empty() ? ConventionalName(type) : n;
 }
 
 bool IsStructType(std::string_view qualified, std::string_view cu_file) {
@@ -382,6 +509,8 @@ MemberName FindMember(std::string_view qualified, std::string_view cu_file, size
     std::string index;
     if (l.elem_size != 0) index = "[" + std::to_string((offset - l.offset) / l.elem_size) + "]";
     m.found = true;
+    m.pointee = l.pointee;
+    m.pointee_size = l.pointee_size;
     m.top = l.top;
     m.top_member_type = l.top_type;
     m.top_member_is_leaf = l.rest.empty();

@@ -35,6 +35,10 @@ struct MemberName {
   bool top_member_is_leaf = true;
   std::string rest;  // path below the top-level member ("scull_quantum")
   std::string top;   // the top-level member ("mod")
+  // A pointer member: the struct it points to ("" when it points to
+  // something else) and the size of what it points to (0: unknown).
+  std::string pointee;
+  size_t pointee_size = 0;
 };
 
 // Looks up `offset` in the struct `qualified_type` (as the C++ demangler
@@ -52,6 +56,18 @@ bool IsStructType(std::string_view qualified_type, std::string_view cu_file);
 // the variable is a scalar or has no debug information. Only compilation
 // units of C files are searched.
 std::string GlobalMember(std::string_view name, uint64_t link_addr, size_t offset);
+
+// The struct that the global pointer `variable` of a C file points to
+// (`static struct scull_pipe *scull_p_devices;` -> "scull_pipe" and its
+// size), looked up in the compilation unit of `cu_file` first. False when
+// it is not a pointer to a struct, or unknown.
+bool PointeeStruct(std::string_view variable, std::string_view cu_file, std::string* type,
+                   size_t* size);
+
+// The name the functions of `cu_file` give a `struct type *` parameter or
+// local most often ("dev" for scull_pipe in pipe.c); ConventionalName(type)
+// when none does.
+std::string PointerName(std::string_view type, std::string_view cu_file);
 
 // The demangled name of a mangled C++ type name (typeid(T).name()).
 std::string Demangle(const char* mangled);

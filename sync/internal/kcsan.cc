@@ -429,6 +429,11 @@ void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& l
          loc);
   }
   if (CurrentThread() < 0) return;
+  // The test of an open-coded wait (prepare_to_wait(); if (!cond)
+  // schedule();) reads its condition as a wait_event() does: marked.
+  if (!write) {
+    if (const TaskState* t = CurrentOrNull(); t != nullptr && t->in_wait_condition) return;
+  }
   VarState& v = plain_[a];
   if (write && v.marked != nullptr) v.plain_written = true;
   const Where where{b, a - b->base, size, nullptr, addr};

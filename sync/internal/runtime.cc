@@ -529,6 +529,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
                    Access access, const Loc& loc) {
   TaskState* t = CurrentOrNull();
   if (t != nullptr) {
+    t->in_wait_condition = false;
     t->last_loc = loc;
     t->has_last_loc = true;
     CheckKernelStackLimit();
@@ -1267,14 +1268,70 @@ void Runtime::NotePointerStore(const void* field, const void* value) {
   b->ref_name = NameOf(field, 1);
 }
 
+void Runtime::InferCBlock(Block& b) {
+  if (b.is_module || !b.type_name.empty() || !b.ref_name.empty()) return;
+  const std::string_view file = b.alloc_loc.file_name();
+  if (file.size() < 2 || file.substr(file.size() - 2) != ".c") return;
+  auto holds = [&b](uintptr_t word) {
+    uintptr_t v = 0;
+    std::memcpy(&v, reinterpret_cast<const void*>(word), sizeof v);
+    return v == b.base;
+  };
+  // A global of a module: its DWARF type says which struct it points to.
+  for (const auto& [base, m] : modules_) {
+    for (uintptr_t w = (m.base + 7) & ~uintptr_t{7}; w + 8 <= m.base + m.size; w += 8) {
+      if (!holds(w)) continue;
+      const std::string sym = data_symbol_ ? data_symbol_(w) : std::string();
+      if (sym.empty() || sym.find('+') != std::string::npos) continue;
+      std::string type;
+      size_t size = 0;
+      if (PointeeStruct(sym, file, &type, &size)) {
+        b.type_name = type;
+        b.type_size = size;
+        b.c_type = true;
+      } else {
+        b.ref_name = sym;
+      }
+      return;
+    }
+  }
+  // A field of another live block: its DWARF type says what it points to
+  // (a struct: name the block like one; else "dev->buffer[i]").
+  for (auto& [base, o] : heap_) {
+    if (&o == &b || o.freed) continue;
+    for (uintptr_t w = (o.base + 7) & ~uintptr_t{7}; w + 8 <= o.base + o.size; w += 8) {
+      if (!holds(w)) continue;
+      if (!o.type_name.empty() && o.type_size > 0) {
+        const MemberName m =
+            FindMember(o.type_name, o.alloc_loc.file_name(), (w - o.base) % o.type_size);
+        if (m.found && !m.pointee.empty() && m.pointee_size > 0) {
+          b.type_name = m.pointee;
+          b.type_size = m.pointee_size;
+          b.c_type = true;
+          return;
+        }
+        if (m.found) b.type_size = m.pointee_size;  // the elements' size
+      }
+      const std::string name = NameOf(reinterpret_cast<const void*>(w), 8);
+      if (name.empty()) continue;
+      b.ref_name = name;
+      return;
+    }
+  }
+}
+
 std::string Runtime::NameOf(const void* addr, size_t size) const {
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
   if (size == 0) size = 1;
+  if (Block* mb = const_cast<Runtime*>(this)->FindBlock(addr); mb != nullptr) {
+    const_cast<Runtime*>(this)->InferCBlock(*mb);
+  }
   if (const Block* b = const_cast<Runtime*>(this)->FindBlock(addr); b != nullptr) {
     const size_t off = a - b->base;
     const char* file = b->alloc_loc.file_name();
     if (!b->type_name.empty() && b->type_size > 0 && IsStructType(b->type_name, file)) {
-      const std::string base = ConventionalName(b->type_name);
+      const std::string base =
+          b->c_type ? PointerName(b->type_name, file) : ConventionalName(b->type_name);
       const bool array = b->size >= 2 * b->type_size;
       if (size >= b->type_size || (off == 0 && size >= b->size)) {
         // A whole object (memset, kfree): name the object itself.

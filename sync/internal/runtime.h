@@ -90,6 +90,10 @@ struct TaskState {
   std::string interrupted;             // kIrq: what the handler interrupted
   // What the task sleeps on, for deadlock reports.
   const void* wait_object = nullptr;
+  // Between prepare_to_wait() and this task's next kernel call (schedule(),
+  // finish_wait(), ...): the task is testing the condition of an open-coded
+  // wait, and its plain reads are marked, as a wait_event() condition's are.
+  bool in_wait_condition = false;
   std::string wait_what;
   Loc wait_loc;
   Loc last_loc;
@@ -190,6 +194,9 @@ struct Block {
   std::string type_name;
   size_t type_size = 0;
   std::string ref_name;
+  // type_name came from a C driver's DWARF (the global pointer that holds
+  // the block): name it as the driver's functions name such a pointer.
+  bool c_type = false;
 };
 
 struct TraceEvent {
@@ -413,6 +420,10 @@ class Runtime {
   // The driver's name for the memory at addr ("dev->size", "qset->data[3]",
   // "gp"), or "" when none is known. `size` > 1 for a byte range.
   std::string NameOf(const void* addr, size_t size) const;
+  // A block a C driver kmalloc'd has no C++ type: takes one from the global
+  // pointer that holds its address (DWARF), or the name of the field that
+  // holds it (ref_name). Reports only.
+  void InferCBlock(Block& b);
   // Preemptions in the recorded trace.
   int preemptions() const { return preemptions_; }
   // Scheduling steps and preemptions of the current (or last) execution,

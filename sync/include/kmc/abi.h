@@ -464,6 +464,17 @@ void kmc_c_rcu_read_lock(kmc_loc_t loc);
 void kmc_c_rcu_read_unlock(kmc_loc_t loc);
 void kmc_c_synchronize_rcu(kmc_loc_t loc);
 
+/* fasync (sync/capi/c_api.cc): the list of files that asked for SIGIO. */
+struct fasync_struct {
+  int magic;
+  int fa_fd;
+  struct fasync_struct *fa_next;
+  struct file *fa_file;
+};
+int kmc_c_fasync_helper(int fd, struct file *filp, int on, struct fasync_struct **fapp,
+                        kmc_loc_t loc);
+void kmc_c_kill_fasync(struct fasync_struct **fp, int sig, int band, kmc_loc_t loc);
+
 #ifdef __cplusplus
 }  // extern "C"
 }  // namespace kmc::cabi

@@ -47,11 +47,12 @@ static inline loff_t noop_llseek(struct file *f, loff_t off, int whence) {
   return f->f_pos;
 }
 
-struct fasync_struct;
-int fasync_helper(int fd, struct file *filp, int on, struct fasync_struct **fapp)
-    __attribute__((error("kmc: fasync_helper is not modelled (no signals to user space); see docs/CHECK_YOUR_DRIVER.md")));
-void kill_fasync(struct fasync_struct **fp, int sig, int band)
-    __attribute__((error("kmc: kill_fasync is not modelled (no signals to user space); see docs/CHECK_YOUR_DRIVER.md")));
+/* fasync: fasync_helper() adds a file to (on != 0) or removes it from the
+ * list *fapp (returns 1 when it changed the list, 0 when not, -ENOMEM);
+ * kill_fasync() sends the signal to every file on the list (kmc records it
+ * in the trace: there is no user space to deliver it to). */
+#define fasync_helper(fd, filp, on, fapp) kmc_c_fasync_helper((fd), (filp), (on), (fapp), KMC_LOC)
+#define kill_fasync(fp, sig, band) kmc_c_kill_fasync((fp), (sig), (band), KMC_LOC)
 #define SIGIO 29
 #define POLL_IN 1
 #define POLL_OUT 2
