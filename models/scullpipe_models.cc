@@ -1,48 +1,54 @@
-// Models of scullpipe, LDD3's blocking FIFO (drivers/scullpipe, spec:
-// docs/DRIVERS.md, scullpipe): four clean scenarios and one per
-// seeded bug (PB2, PB3, PB4, PB5, PB7, "scullpipe seeded bugs"), plus SEED-002's
-// scull_p_read.
+// Models of scullpipe, LDD3's blocking FIFO (drivers/scull/pipe.c, a file of
+// the C module scull; spec: docs/DRIVERS.md, scullpipe): four clean
+// scenarios and one per seeded bug (PB2, PB3, PB4, PB5, PB7, "scullpipe
+// seeded bugs"), plus the reading notes' scull_p_read.
 //
-// Every model loads one pipe device with a 4-byte buffer (scull_p_buffer=4:
-// three usable bytes, one slot always kept free), so a 4-byte stream already
+// Every model loads the module with one pipe device and a 4-byte buffer
+// (insmod("scull", "... scull_p_nr_devs=1 scull_p_buffer=4 pipe_bugs=...")):
+// three usable bytes, one slot always kept free, so a 4-byte stream already
 // fills the pipe, blocks the writer and wraps both pointers. The fixture
-// constructor is `insmod` plus the open(2)s: the files are opened before the
+// constructor is insmod plus the open(2)s: the files are opened before the
 // tasks start, so the documented discard of buffered data on open
-// (docs/DRIVERS.md, scullpipe behaviour, PB9) never drops bytes a model counts. Tasks
-// read and write; the final check checks the lock, the FIFO and the pipe,
-// closes every file as the processes exit (the counters go back to 0 and the
-// last release frees the buffer) and unloads the module (everything
-// kmalloc'd must be freed by then, or kmemleak reports it). Closing in the
-// tasks would be more realistic but adds four scheduling points per model,
-// which would put the clean models out of reach of an exhaustive search;
-// the release paths are unit-tested in tests/scullpipe_test.cc.
+// (docs/DRIVERS.md, scullpipe behaviour, PB9) never drops bytes a model
+// counts. Tasks read and write through the VFS (sync/vfs.h); the final
+// check checks the lock, the FIFO and the pipe, closes every file as the
+// processes exit (the counters go back to 0 and the last release frees the
+// buffer); module exit follows, and everything kmalloc'd must be freed by
+// then, or kmemleak reports it. Closing in the tasks would be more realistic
+// but adds four scheduling points per model, which would put the clean
+// models out of reach of an exhaustive search; the release paths are
+// unit-tested in tests/scullpipe_test.cc. The final check reads the device
+// through models/scullpipe_view.h.
 //
 // The FIFO ghost (docs/DRIVERS.md, scullpipe invariants (3)). Writer w writes a prefix of
 // its own alphabet kStream[w] ("abcdefgh" or "ABCDEFGH"), so every byte
 // names its writer and its position in that writer's stream. Each reader
 // records what its reads returned: on the spot, every byte must come from a
-// writer (nothing invented: kmalloc poison is 'Z', freed memory 'k', neither
-// in an alphabet) and, per writer, must come later in that writer's stream
-// than the reader's previous byte from it (order kept, no duplicate). The
-// final check adds that, over all readers, each writer's accepted bytes were
-// read exactly once (nothing lost or duplicated). The ghost is plain model
-// state: it has no scheduling points and each field is written by one task.
+// writer (nothing invented: kmalloc poison is 0x5a 'Z', neither alphabet has
+// it) and, per writer, must come later in that writer's stream than the
+// reader's previous byte from it (order kept, no duplicate). The final check
+// adds that, over all readers, each writer's accepted bytes were read
+// exactly once (nothing lost or duplicated). The ghost is plain model state:
+// it has no scheduling points and each field is written by one task.
+
+#include <fcntl.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
-#include "drivers/scull/scull_cxx.h"
-#include "drivers/scullpipe/scullpipe.h"
+#include "models/scullpipe_view.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
+#include "sync/vfs.h"
 
 namespace kmc::models {
 namespace {
 
-using namespace kmc::kernel;              // NOLINT: kernel spelling
-using namespace kmc::drivers::scullpipe;  // NOLINT: driver spelling
-using kmc::drivers::scull::scull_module;
+using namespace kmc::kernel;  // NOLINT: kernel spelling
+using vfs::File;
 
 constexpr int kBuffer = 4;  // scull_p_buffer: 3 usable bytes
 constexpr int kWriters = 2;
@@ -103,56 +109,56 @@ void CheckFifo(const Ghost& g) {
   }
 }
 
-// scullpipe loaded with one device and `Bugs` seeded in it.
-template <unsigned Bugs = 0>
+// Seeded bugs: pipe_bugs bit n seeds PBn (drivers/scull/pipe.c).
+constexpr unsigned kPB2 = 1u << 2, kPB3 = 1u << 3, kPB4 = 1u << 4, kPB5 = 1u << 5,
+                   kPB7 = 1u << 7;
+
+// The module's parameters for one pipe device with `bugs` seeded.
+std::string PipeParams(unsigned bugs, bool seed_read = false) {
+  std::string p = "scull_nr_devs=1 scull_p_nr_devs=1 scull_p_buffer=" + std::to_string(kBuffer) +
+                  " pipe_bugs=" + std::to_string(bugs);
+  if (seed_read) p += " pipe_seed_read=1";
+  return p;
+}
+
+// scull loaded with one pipe device and `Bugs` seeded in it.
+template <unsigned Bugs = 0, bool SeedRead = false>
 struct Pipe {
-  scull_module mod;  // main.c's globals: scull_p_buffer
-  scull_p_module pmod;
-  scull_pipe* dev = nullptr;
   Ghost g;
 
-  Pipe() {
-    mod.scull_p_buffer = kBuffer;
-    pmod.scull = &mod;
-    pmod.scull_p_nr_devs = 1;
-    pmod.scull_p_bugs = Bugs;
-    BUG_ON(scull_p_init(&pmod, 0) != 1);
-    dev = &pmod.scull_p_devices[0];
-  }
+  Pipe() { KMC_ASSERT(insmod("scull", PipeParams(Bugs, SeedRead)) == 0); }
 
   // open(2) of scullpipe0, at setup (before the tasks start).
-  file& Open(unsigned flags) {
+  File* Open(unsigned flags) {
     BUG_ON(nfiles == kMaxFiles);
-    inode ino = scull_p_inode(&pmod, 0);
-    file& filp = files[nfiles++];
-    filp = make_file(flags);
-    BUG_ON(scull_p_open(&ino, &filp) != 0);
+    File* filp = vfs::open(vfs::DeviceNumber("scullp"), flags);
+    BUG_ON(filp == nullptr);
+    files[nfiles++] = filp;
     return filp;
   }
 
+  // The device (struct scull_pipe), through the first file.
+  ScullPipeView* dev() { return ScullPipeOf(files[0]); }
+
   // close(2) of every file, as the processes exit (in the final check).
   void CloseAll() {
-    inode ino = scull_p_inode(&pmod, 0);
-    for (int i = 0; i < nfiles; ++i) KMC_ASSERT(scull_p_release(&ino, &files[i]) == 0);
+    for (int i = 0; i < nfiles; ++i) KMC_ASSERT(vfs::close(files[i]) == 0);
     nfiles = 0;
   }
 
   static constexpr int kMaxFiles = 3;
-  file files[kMaxFiles];
+  File* files[kMaxFiles] = {};
   int nfiles = 0;
-
-  // Module exit: frees the buffers and the device array.
-  void Unload() { scull_p_cleanup(&pmod); }
 };
 
 // write(2) of the next `chunk` bytes (at most) of writer w's stream, up to
 // `len` bytes in all. Returns what scull_p_write returned.
 template <class P>
-ssize_t WriteOnce(P& p, file& filp, int w, size_t len, size_t chunk) {
+ssize_t WriteOnce(P& p, File* filp, int w, size_t len, size_t chunk) {
   const size_t done = p.g.accepted[w];
   const size_t n = min(chunk, len - done);
   UserBuffer ub(std::string(kStream[w] + done, n));
-  const ssize_t r = scull_p_write(&filp, ub.ptr(), n, &filp.f_pos);
+  const ssize_t r = vfs::write(filp, ub.ptr(), n);
   const bool write_result_in_range = r == -EAGAIN || r == -ERESTARTSYS ||
                                      (r >= 1 && r <= static_cast<ssize_t>(n));
   KMC_ASSERT(write_result_in_range);  // inv 7: n >= 1 unless it fails
@@ -164,21 +170,19 @@ ssize_t WriteOnce(P& p, file& filp, int w, size_t len, size_t chunk) {
 // call. A call interrupted by a signal (-ERESTARTSYS) is restarted, as the
 // kernel restarts the system call.
 template <class P>
-void WriteStream(P& p, file& filp, int w, size_t len, size_t chunk) {
+void WriteStream(P& p, File* filp, int w, size_t len, size_t chunk) {
   while (p.g.accepted[w] < len) {
     const ssize_t r = WriteOnce(p, filp, w, len, chunk);
     KMC_ASSERT(r != -EAGAIN);  // a blocking write sleeps instead
   }
 }
 
-using ReadFn = ssize_t (*)(struct file*, char __user*, size_t, loff_t*);
-
 // read(2) of at most `count` bytes by reader r. Returns what the read
 // returned.
 template <class P>
-ssize_t ReadOnce(P& p, file& filp, int r, size_t count, ReadFn fn = scull_p_read) {
+ssize_t ReadOnce(P& p, File* filp, int r, size_t count) {
   UserBuffer ub(count, '.');
-  const ssize_t n = fn(&filp, ub.ptr(), count, &filp.f_pos);
+  const ssize_t n = vfs::read(filp, ub.ptr(), count);
   const bool read_result_in_range = n == -EAGAIN || n == -ERESTARTSYS ||
                                     (n >= 1 && n <= static_cast<ssize_t>(count));
   KMC_ASSERT(read_result_in_range);  // inv 7: n >= 1 unless it fails
@@ -192,9 +196,9 @@ ssize_t ReadOnce(P& p, file& filp, int r, size_t count, ReadFn fn = scull_p_read
 // A blocking reader that reads until it has `total` bytes, `count` per call;
 // interrupted calls are restarted.
 template <class P>
-void ReadStream(P& p, file& filp, int r, size_t total, size_t count, ReadFn fn = scull_p_read) {
+void ReadStream(P& p, File* filp, int r, size_t total, size_t count) {
   while (p.g.got[r].size() < total) {
-    const ssize_t n = ReadOnce(p, filp, r, count, fn);
+    const ssize_t n = ReadOnce(p, filp, r, count);
     KMC_ASSERT(n != -EAGAIN);  // a blocking read sleeps instead
   }
 }
@@ -202,30 +206,31 @@ void ReadStream(P& p, file& filp, int r, size_t total, size_t count, ReadFn fn =
 // The lock is free and its count is exactly 1 (inv 5: lock balance).
 template <class P>
 void CheckLockBalance(P& p) {
-  const bool sem_free = down_trylock(&p.dev->sem) == 0;
+  semaphore* sem = p.dev()->lock();
+  const bool sem_free = down_trylock(sem) == 0;
   KMC_ASSERT(sem_free);
-  const bool sem_count_was_exactly_one = down_trylock(&p.dev->sem) == 1;
+  const bool sem_count_was_exactly_one = down_trylock(sem) == 1;
   KMC_ASSERT(sem_count_was_exactly_one);
-  up(&p.dev->sem);
+  up(sem);
 }
 
 // Drains the pipe through `rd` with non-blocking reads (in the final check:
 // no task runs any more, so a sleep could never end; kmc would report it).
 template <class P>
-void Drain(P& p, file& rd) {
-  const unsigned flags = rd.f_flags;
-  rd.f_flags |= O_NONBLOCK;
+void Drain(P& p, File* rd) {
+  const unsigned flags = rd->f_flags;
+  rd->f_flags |= O_NONBLOCK;  // fcntl(F_SETFL)
   while (ReadOnce(p, rd, kDrain, kBuffer) > 0) {
   }
-  rd.f_flags = flags;
+  rd->f_flags = flags;
 }
 
 // The final check: the lock is free, the FIFO holds (after draining through
 // `drain` when the readers may have left bytes behind), the pipe is empty;
 // then the processes exit (every file is closed: the counters go back to 0
-// and the last release frees the buffer) and the module is unloaded.
+// and the last release frees the buffer); module exit follows the check.
 template <class P>
-void CheckAndUnload(P& p, file* drain = nullptr) {
+void CheckAndUnload(P& p, File* drain = nullptr) {
   // What the readers got, and in which pieces: the reduced search must see
   // every outcome the unreduced one sees (tests/por_test.cc).
   for (int r = 0; r < kDrain; ++r) {
@@ -235,21 +240,21 @@ void CheckAndUnload(P& p, file* drain = nullptr) {
     Observe(r == 0 ? "reader0_reads" : "reader1_reads", p.g.sizes[r]);
   }
   CheckLockBalance(p);
-  if (drain != nullptr) Drain(p, *drain);
+  if (drain != nullptr) Drain(p, drain);
   CheckFifo(p.g);
-  KMC_ASSERT(p.dev->rp.get() == p.dev->wp.get());  // everything accepted was read
+  ScullPipeView* dev = p.dev();
+  KMC_ASSERT(dev->rp == dev->wp);  // everything accepted was read
   p.CloseAll();
-  KMC_ASSERT(p.dev->nreaders.get() == 0 && p.dev->nwriters.get() == 0);
-  KMC_ASSERT(p.dev->buffer.get() == nullptr);  // inv 4: freed on the last release
-  p.Unload();
+  KMC_ASSERT(dev->nreaders == 0 && dev->nwriters == 0);
+  KMC_ASSERT(dev->buffer == nullptr);  // inv 4: freed on the last release
 }
 
 // ---------------------------------------------------------------------------
 // Clean scenarios.
 
 struct OneWriterOneReader : Pipe<> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/one_writer_one_reader") {
@@ -263,9 +268,9 @@ KMC_MODEL("scullpipe/one_writer_one_reader") {
 }
 
 struct TwoWritersOneReader : Pipe<> {
-  file& wr0 = Open(O_WRONLY);
-  file& wr1 = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+  File* wr0 = Open(O_WRONLY);
+  File* wr1 = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/two_writers_one_reader") {
@@ -286,8 +291,8 @@ KMC_MODEL("scullpipe/two_writers_one_reader") {
 }
 
 struct NonBlocking : Pipe<> {
-  file& wr = Open(O_WRONLY | O_NONBLOCK);
-  file& rd = Open(O_RDONLY | O_NONBLOCK);
+  File* wr = Open(O_WRONLY | O_NONBLOCK);
+  File* rd = Open(O_RDONLY | O_NONBLOCK);
 };
 
 KMC_MODEL("scullpipe/nonblocking") {
@@ -311,24 +316,24 @@ KMC_MODEL("scullpipe/nonblocking") {
     // No task runs any more, so a sleep could never end (kmc would report
     // it): O_NONBLOCK must get -EAGAIN. Empty pipe: reads fail, poll says
     // writable only.
-    poll_table pt;
-    KMC_ASSERT(scull_p_poll(&p.rd, &pt) == (POLLOUT | POLLWRNORM) && pt.queued == 2);
+    int queued = 0;
+    KMC_ASSERT(vfs::poll(p.rd, &queued) == (POLLOUT | POLLWRNORM) && queued == 2);
     UserBuffer one(1);
-    KMC_ASSERT(scull_p_read(&p.rd, one.ptr(), 1, &p.rd.f_pos) == -EAGAIN);
+    KMC_ASSERT(vfs::read(p.rd, one.ptr(), 1) == -EAGAIN);
     // Fill it (3 bytes, in one or two writes depending on where wp is):
     // writes fail, poll says readable only.
     const size_t before = p.g.accepted[0];
     while (WriteOnce(p, p.wr, 0, 8, 8) > 0) {
     }
     KMC_ASSERT(p.g.accepted[0] == before + kBuffer - 1);
-    KMC_ASSERT(scull_p_poll(&p.wr, &pt) == (POLLIN | POLLRDNORM));
-    CheckAndUnload(p, &p.rd);
+    KMC_ASSERT(vfs::poll(p.wr) == (POLLIN | POLLRDNORM));
+    CheckAndUnload(p, p.rd);
   });
 }
 
 struct SignalWhileBlocked : Pipe<> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
   int interrupted_reads = 0;
 };
 
@@ -364,10 +369,10 @@ KMC_MODEL("scullpipe/signal_while_blocked") {
 // ---------------------------------------------------------------------------
 // PB2: `if` instead of `while` in scull_p_read.
 
-struct IfNotWhile : Pipe<SCULL_P_BUG_IF_NOT_WHILE> {
-  file& wr = Open(O_WRONLY);
-  file& rd0 = Open(O_RDONLY);
-  file& rd1 = Open(O_RDONLY);
+struct IfNotWhile : Pipe<kPB2> {
+  File* wr = Open(O_WRONLY);
+  File* rd0 = Open(O_RDONLY);
+  File* rd1 = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/if_not_while") {
@@ -390,9 +395,9 @@ KMC_MODEL("scullpipe/if_not_while") {
 // ---------------------------------------------------------------------------
 // PB3: scull_getwritespace sleeps without re-checking after prepare_to_wait.
 
-struct LostWakeup : Pipe<SCULL_P_BUG_LOST_WAKEUP> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+struct LostWakeup : Pipe<kPB3> {
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/lost_wakeup") {
@@ -412,9 +417,9 @@ KMC_MODEL("scullpipe/lost_wakeup") {
 // ---------------------------------------------------------------------------
 // PB4: scull_p_write wakes the readers before it publishes the data.
 
-struct WakeBeforePublish : Pipe<SCULL_P_BUG_WAKE_BEFORE_PUBLISH> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+struct WakeBeforePublish : Pipe<kPB4> {
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/wake_before_publish") {
@@ -434,9 +439,9 @@ KMC_MODEL("scullpipe/wake_before_publish") {
 // ---------------------------------------------------------------------------
 // PB5: scull_p_read sleeps holding dev->sem.
 
-struct SleepHoldingLock : Pipe<SCULL_P_BUG_SLEEP_HOLDING_LOCK> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+struct SleepHoldingLock : Pipe<kPB5> {
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/sleep_holding_lock") {
@@ -460,9 +465,9 @@ KMC_MODEL("scullpipe/sleep_holding_lock") {
 // misuse" cannot come from it; the bug shows as broken mutual exclusion
 // (a data race) or as the lock-balance assertion of the final check.
 
-struct DoubleUnlock : Pipe<SCULL_P_BUG_DOUBLE_UNLOCK> {
-  file& wr = Open(O_WRONLY | O_NONBLOCK);
-  file& rd = Open(O_RDONLY);
+struct DoubleUnlock : Pipe<kPB7> {
+  File* wr = Open(O_WRONLY | O_NONBLOCK);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/double_unlock") {
@@ -476,7 +481,7 @@ KMC_MODEL("scullpipe/double_unlock") {
     }
   });
   f.Task("reader", 1, [](DoubleUnlock& p) { ReadStream(p, p.rd, 0, 3, 4); });
-  f.Check([](DoubleUnlock& p) { CheckAndUnload(p, &p.rd); });
+  f.Check([](DoubleUnlock& p) { CheckAndUnload(p, p.rd); });
 }
 
 // ---------------------------------------------------------------------------
@@ -491,9 +496,9 @@ KMC_MODEL("scullpipe/double_unlock") {
 // count left at 2 (assertion sem_count_was_exactly_one). The exhaustive
 // search meets the assertion first; random searches find both.
 
-struct SeedRead : Pipe<> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+struct SeedRead : Pipe<0, /*SeedRead=*/true> {
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 KMC_MODEL("scullpipe/seed_read") {
@@ -505,7 +510,7 @@ KMC_MODEL("scullpipe/seed_read") {
     WriteStream(p, p.wr, 0, 2, 1);
   });
   f.Task("reader", 1, [](SeedRead& p) {
-    ReadStream(p, p.rd, 0, 2, 2, scull_p_read_seed002);
+    ReadStream(p, p.rd, 0, 2, 2);  // pipe_seed_read=1: scull_p_read_seed002
   });
   f.Check([](SeedRead& p) { CheckAndUnload(p); });
 }

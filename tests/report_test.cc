@@ -56,40 +56,36 @@ void ExpectReplaySame(const Result& r, TraceMode mode) {
 TEST(ReportTest, RaceNamesTheAllocationAndBothAccesses) {
   const Result r = CheckWith("scull/unlocked_write", TraceMode::kShort);
   ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
-  EXPECT_TRUE(Contains(r.report, "read of the field at offset 0 of object #1 (112 bytes from "
-                                 "kmalloc at drivers/scull/main.c:"))
-      << r.report;
   EXPECT_TRUE(Contains(r.report, "(scull_follow)\n call chain:\n  scull_follow() at "
                                  "drivers/scull/main.c:"))
       << r.report;
   EXPECT_TRUE(Contains(r.report, "\nprevious write by writer0/101")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "read obj#1+8 ")) << r.report;  // dev->quantum
-  EXPECT_TRUE(Contains(r.report, "write obj#1+0 ")) << r.report;  // dev->data
   EXPECT_TRUE(Contains(r.report, "\npreemptions: 0\n")) << r.report;
   ExpectReplaySame(r, TraceMode::kShort);
 }
 
-// scull is kernel C now (drivers/scull/main.c): a C kmalloc() hands kmc no
-// type, so the fields and arrays of its objects print as obj#N+offset. These
-// two held for the C++ re-modelling of scull (typed kmalloc, Shared<T>
-// fields). Re-enable them when kmc names the fields of C heap objects.
-TEST(ReportTest, DISABLED_RaceNamesTheFieldsOfCHeapObjects) {
+// scull is kernel C (drivers/scull/main.c): a C kmalloc() hands kmc no type.
+// The report takes it from DWARF: the global pointer that holds the block
+// (scull_devices: struct scull_dev *) or the pointer field that does
+// (dev->data: struct scull_qset *), and names the struct's pointer as the
+// driver's functions name it most often (dev, dptr).
+TEST(ReportTest, RaceNamesTheFieldsOfCHeapObjects) {
   const Result r = CheckWith("scull/unlocked_write", TraceMode::kShort);
   ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
   EXPECT_TRUE(Contains(r.report, "read of dev->data (offset 0 of object #1, struct scull_dev, "
                                  "112 bytes from kmalloc at drivers/scull/main.c:"))
       << r.report;
-  EXPECT_TRUE(Contains(r.report, "read dev->quantum")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "read dev->data ")) << r.report;
   EXPECT_TRUE(Contains(r.report, "write dev->data")) << r.report;
   EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
 }
 
-TEST(ReportTest, DISABLED_ArraysAreNamedAfterThePointerTheyWereStoredIn) {
+TEST(ReportTest, ArraysAreNamedAfterThePointerTheyWereStoredIn) {
   const Result r = CheckWith("scull/unlocked_write", TraceMode::kFull);
   ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
-  EXPECT_TRUE(Contains(r.report, "write qset->data[0] ")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "write copy_from_user qset->data[0][0..3]")) << r.report;
-  EXPECT_TRUE(Contains(r.report, "write memset qset->data[0..1]")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write dptr->data[0] ")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write copy_from_user dptr->data[0][0..3]")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "write memset dptr->data[0..1]")) << r.report;
   ExpectReplaySame(r, TraceMode::kFull);
 }
 
@@ -105,11 +101,11 @@ TEST(ReportTest, ShortTraceFoldsPrivateStepsFullTraceShowsAll) {
     if (l.size() > 4 && l[3] >= '0' && l[3] <= '9') ++short_steps;
     if (l.rfind("   ...  writer0/101", 0) == 0) ++folds;
   }
-  EXPECT_EQ(full_steps, 41u) << full.report;
+  EXPECT_EQ(full_steps, 46u) << full.report;
   EXPECT_LT(short_steps, full_steps) << brief.report;
   EXPECT_GE(folds, 1u) << brief.report;
   // The racing accesses and the failing step are never folded.
-  EXPECT_TRUE(Contains(brief.report, "write obj#1+0 ")) << brief.report;
+  EXPECT_TRUE(Contains(brief.report, "write dev->data ")) << brief.report;
   EXPECT_TRUE(Contains(brief.report, "*** BUG: KCSAN: data-race in scull_follow")) << brief.report;
 }
 
@@ -180,11 +176,7 @@ TEST(ReportTest, TheFourShowcaseModelsFitOneScreen) {
     EXPECT_TRUE(r.match) << r.report;
     EXPECT_LE(Interleaving(r.report).size(), 60u) << name << "\n" << r.report;
     EXPECT_TRUE(Contains(r.report, "\npreemptions: ")) << r.report;
-    // scull is kernel C: its kmalloc'd objects have no type yet (see
-    // DISABLED_RaceNamesTheFieldsOfCHeapObjects), so only it may print obj#1+.
-    if (std::string(name) != "scull/unlocked_write") {
-      EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
-    }
+    EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
     if (std::string(name) != "scull/unlocked_write") {
       EXPECT_TRUE(Contains(r.report, "  {")) << name << ": no locks held shown\n" << r.report;
     }

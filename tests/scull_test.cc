@@ -293,10 +293,11 @@ TEST(ScullUnit, IoctlValidationOrder) {
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQUANTUM, p) == 0 && v == kQuantum);
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQSET, p) == 0 && v == kQset);
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCGQSET, 0) == -EFAULT);  // NULL
-    // SCULL_P_IOCTSIZE/SCULL_P_IOCQSIZE (B7: no privilege check) are pipe.c's
-    // cases of this ioctl; until pipe.c is part of the module they are -ENOTTY.
-    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCTSIZE, 64) == -ENOTTY);
-    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCQSIZE, 0) == -ENOTTY);
+    // SCULL_P_IOCTSIZE/SCULL_P_IOCQSIZE, the pipe devices' cases of this
+    // ioctl (B7: no privilege check): the size of the next pipe buffer.
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCQSIZE, 0) == SCULL_P_BUFFER);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCTSIZE, 64) == 0);
+    KMC_ASSERT(vfs::ioctl(filp, SCULL_P_IOCQSIZE, 0) == 64);
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCRESET, 0) == 0);        // B7: no check
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQUANTUM, 0) == SCULL_QUANTUM);
     KMC_ASSERT(vfs::ioctl(filp, SCULL_IOCQQSET, 0) == SCULL_QSET);

@@ -1,5 +1,5 @@
-// Tests of the scullpipe driver (drivers/scullpipe) and its models
-// (models/scullpipe_models.cc).
+// Tests of scullpipe, the pipe devices of the C module scull
+// (drivers/scull/pipe.c), and its models (models/scullpipe_models.cc).
 //
 //   * one test per registered scullpipe model: its verdict, the search it
 //     ran (clean models: exhaustive and complete, except the bounded
@@ -9,28 +9,34 @@
 //     seed's read replaced by LDD3's) must be clean, so each model fails
 //     because of its bug and nothing else;
 //   * unit tests of the driver logic (open/release counting, discard on
-//     open, wrap-around, poll, -EAGAIN, -EFAULT, -ENOMEM, signals), each run
-//     as a throwaway model that is not registered.
+//     open, wrap-around, poll, -EAGAIN, -EFAULT, -ENOMEM, signals, fasync,
+//     ioctl), each run as a throwaway model that is not registered. They
+//     load the module with insmod() and call it through the VFS
+//     (sync/vfs.h); models/scullpipe_view.h shows them the device.
+
+#include <fcntl.h>
 
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "drivers/scull/scull_cxx.h"
-#include "drivers/scullpipe/scullpipe.h"
 #include "gtest/gtest.h"
+#include "models/scullpipe_view.h"
 #include "sync/kernel.h"
 #include "sync/model.h"
+#include "sync/module.h"
 #include "sync/runner.h"
+#include "sync/vfs.h"
 #include "tests/model_test_util.h"
 
 namespace kmc {
 namespace {
 
-using namespace kmc::kernel;              // NOLINT: kernel spelling
-using namespace kmc::drivers::scullpipe;  // NOLINT: driver spelling
-using kmc::drivers::scull::scull_module;
+using namespace kmc::kernel;  // NOLINT: kernel spelling
+using kmc::models::ScullPipeOf;
+using kmc::models::ScullPipeView;
+using vfs::File;
 using ::kmc::testing::ExpectMatch;
 using ::kmc::testing::ExpectReplayReproduces;
 
@@ -67,7 +73,7 @@ TEST(ScullpipeModels, SignalWhileBlocked) {
 TEST(ScullpipeModels, IfNotWhile) {
   ExpectReplayReproduces("scullpipe/if_not_while");
   Result r = ExpectMatch("scullpipe/if_not_while");
-  EXPECT_TRUE(Contains(r.report, "drivers/scullpipe/scullpipe.cc")) << r.report;
+  EXPECT_TRUE(Contains(r.report, "drivers/scull/pipe.c")) << r.report;
 }
 
 TEST(ScullpipeModels, LostWakeup) {
@@ -107,67 +113,71 @@ TEST(ScullpipeModels, SeedRead) {
 
 constexpr int kBuffer = 4;
 
-template <unsigned Bugs = 0>
+// pipe_bugs bit n seeds PBn; scull's ioctl numbers for the pipe size.
+constexpr unsigned kPipeIoctlMagic = 'k';
+constexpr unsigned kScullPIocTSize = (kPipeIoctlMagic << 8) | 13;  // _IO('k', 13)
+constexpr unsigned kScullPIocQSize = (kPipeIoctlMagic << 8) | 14;  // _IO('k', 14)
+
+template <unsigned Bugs = 0, bool SeedRead = false>
 struct Pipe {
-  scull_module mod;
-  scull_p_module pmod;
-  scull_pipe* dev = nullptr;
-  file files[4];  // three opens, and the access-mode-3 open of one test
+  File* files[4] = {};  // three opens, and the access-mode-3 open of one test
   int nfiles = 0;
   std::string put[2];  // what each writer's writes accepted
   std::string got[2];  // what each reader's reads returned
   int results[4] = {0, 0, 0, 0};  // what a unit test wants the check to see
 
   Pipe() {
-    mod.scull_p_buffer = kBuffer;
-    pmod.scull = &mod;
-    pmod.scull_p_nr_devs = 1;
-    pmod.scull_p_bugs = Bugs;
-    BUG_ON(scull_p_init(&pmod, 0) != 1);
-    dev = &pmod.scull_p_devices[0];
+    std::string params = "scull_nr_devs=1 scull_p_nr_devs=1 scull_p_buffer=" +
+                         std::to_string(kBuffer) + " pipe_bugs=" + std::to_string(Bugs);
+    if (SeedRead) params += " pipe_seed_read=1";
+    KMC_ASSERT(insmod("scull", params) == 0);
   }
-
-  inode Inode() { return scull_p_inode(&pmod, 0); }
 
   // Opens a file the test keeps in files[]; returns what open returned.
-  int OpenFile(unsigned flags, file** out = nullptr) {
-    inode ino = Inode();
-    file& filp = files[nfiles++];
-    filp = make_file(flags);
-    if (out != nullptr) *out = &filp;
-    return scull_p_open(&ino, &filp);
+  int OpenFile(unsigned flags, File** out = nullptr) {
+    int error = 0;
+    File* filp = vfs::open(vfs::DeviceNumber("scullp"), flags, &error);
+    files[nfiles++] = filp;
+    if (out != nullptr) *out = filp;
+    return filp != nullptr ? 0 : error;
   }
-  file& Open(unsigned flags) {
-    file* f = nullptr;
+  File* Open(unsigned flags) {
+    File* f = nullptr;
     BUG_ON(OpenFile(flags, &f) != 0);
-    return *f;
+    return f;
   }
-  void Close(file& filp) {
-    inode ino = Inode();
-    KMC_ASSERT(scull_p_release(&ino, &filp) == 0);
+  void Close(File*& filp) {
+    KMC_ASSERT(vfs::close(filp) == 0);
+    for (File*& f : files) {
+      if (f == filp) f = nullptr;
+    }
+    filp = nullptr;
   }
+  // The device, through any file still open, or as a test noted it (the
+  // array lives until module exit); nullptr when no open succeeded.
+  ScullPipeView* dev() {
+    for (File* f : files) {
+      if (f != nullptr) return ScullPipeOf(f);
+    }
+    return dev_;
+  }
+  ScullPipeView* dev_ = nullptr;
 };
 
-ssize_t Write(file& filp, const std::string& data) {
+ssize_t Write(File* filp, const std::string& data) {
   UserBuffer ub(data);
-  return scull_p_write(&filp, ub.ptr(), ub.size(), &filp.f_pos);
+  return vfs::write(filp, ub.ptr(), ub.size());
 }
 
-using ReadFn = ssize_t (*)(struct file*, char __user*, size_t, loff_t*);
-
-ssize_t ReadVia(ReadFn fn, file& filp, size_t count, std::string* out) {
+ssize_t Read(File* filp, size_t count, std::string* out = nullptr) {
   UserBuffer ub(count, '.');
-  const ssize_t n = fn(&filp, ub.ptr(), count, &filp.f_pos);
+  const ssize_t n = vfs::read(filp, ub.ptr(), count);
   if (n > 0 && out != nullptr) *out += ub.str(static_cast<size_t>(n));
   return n;
 }
 
-ssize_t Read(file& filp, size_t count, std::string* out = nullptr) {
-  return ReadVia(scull_p_read, filp, count, out);
-}
-
 // Blocking writer: puts all of `data`, `chunk` bytes per call.
-void WriteAll(file& filp, const std::string& data, size_t chunk, std::string* put) {
+void WriteAll(File* filp, const std::string& data, size_t chunk, std::string* put) {
   while (put->size() < data.size()) {
     const ssize_t n = Write(filp, data.substr(put->size(), chunk));
     if (n == -ERESTARTSYS) continue;  // the system call is restarted
@@ -177,9 +187,9 @@ void WriteAll(file& filp, const std::string& data, size_t chunk, std::string* pu
 }
 
 // Blocking reader: gets `total` bytes, `count` per call.
-void ReadAll(file& filp, size_t total, size_t count, std::string* got, ReadFn fn = scull_p_read) {
+void ReadAll(File* filp, size_t total, size_t count, std::string* got) {
   while (got->size() < total) {
-    const ssize_t n = ReadVia(fn, filp, count, got);
+    const ssize_t n = Read(filp, count, got);
     if (n == -ERESTARTSYS) continue;
     KMC_ASSERT(n >= 1);
   }
@@ -188,33 +198,32 @@ void ReadAll(file& filp, size_t total, size_t count, std::string* got, ReadFn fn
 // The lock is free, with a count of exactly 1.
 template <class P>
 void CheckLockBalance(P& p) {
-  KMC_ASSERT(down_trylock(&p.dev->sem) == 0);
-  KMC_ASSERT(down_trylock(&p.dev->sem) == 1);
-  up(&p.dev->sem);
+  if (p.dev() == nullptr) return;  // no open ever succeeded
+  semaphore* sem = p.dev()->lock();
+  KMC_ASSERT(down_trylock(sem) == 0);
+  KMC_ASSERT(down_trylock(sem) == 1);
+  up(sem);
 }
 
 // readable + spacefree == buffersize - 1 (docs/DRIVERS.md, scullpipe invariants (2)).
 template <class P>
-int Readable(P& p) {
-  const long d = p.dev->wp.get() - p.dev->rp.get();
-  return static_cast<int>((d + p.dev->buffersize.get()) % p.dev->buffersize.get());
-}
-template <class P>
 void CheckCounts(P& p) {
-  KMC_ASSERT(Readable(p) + spacefree(p.dev) == p.dev->buffersize.get() - 1);
+  ScullPipeView* d = p.dev();
+  KMC_ASSERT(d->readable() + d->spacefree() == d->buffersize - 1);
 }
 
-// Closes every file still open, checks the buffer went with the last one,
-// unloads the module.
+// Closes every file still open, checks the buffer went with the last one;
+// module exit follows.
 template <class P>
 void CloseAllAndUnload(P& p) {
   CheckLockBalance(p);
-  for (int i = 0; i < p.nfiles; ++i) {
-    if (p.files[i].private_data != nullptr) p.Close(p.files[i]);
+  ScullPipeView* d = p.dev();
+  if (d == nullptr) return;  // no open ever succeeded
+  for (File*& f : p.files) {
+    if (f != nullptr) p.Close(f);
   }
-  KMC_ASSERT(p.dev->nreaders.get() == 0 && p.dev->nwriters.get() == 0);
-  KMC_ASSERT(p.dev->buffer.get() == nullptr);
-  scull_p_cleanup(&p.pmod);
+  KMC_ASSERT(d->nreaders == 0 && d->nwriters == 0);
+  KMC_ASSERT(d->buffer == nullptr);
 }
 
 template <class F>
@@ -254,15 +263,15 @@ struct Scenario {
 // Two files open at load (a writer's and a reader's), one writer task, one
 // reader task: the shape of most bug models.
 struct WR : Pipe<> {
-  file& wr = Open(O_WRONLY);
-  file& rd = Open(O_RDONLY);
+  File* wr = Open(O_WRONLY);
+  File* rd = Open(O_RDONLY);
 };
 
 TEST(ScullpipeFixed, WhileRetestsAfterWaking) {  // PB2 cleared
   struct F : Pipe<> {
-    file& wr = Open(O_WRONLY);
-    file& rd0 = Open(O_RDONLY);
-    file& rd1 = Open(O_RDONLY);
+    File* wr = Open(O_WRONLY);
+    File* rd0 = Open(O_RDONLY);
+    File* rd1 = Open(O_RDONLY);
   };
   Scenario<F> s("fixed/while_not_if");
   s.Task("writer", [](F& p) { WriteAll(p.wr, "ab", 1, &p.put[0]); });
@@ -292,10 +301,18 @@ TEST(ScullpipeFixed, WakeAfterPublishAndSleepWithoutLock) {  // PB4 and PB5 clea
   }
 }
 
+TEST(ScullpipeFixed, RecheckAfterPrepareToWait) {  // PB3 cleared
+  Scenario<WR> s("fixed/recheck");
+  s.Task("writer", [](WR& p) { WriteAll(p.wr, "abcd", 4, &p.put[0]); });
+  s.Task("reader", [](WR& p) { ReadAll(p.rd, 4, 4, &p.got[0]); });
+  s.check = [](WR& p) { KMC_ASSERT(p.got[0] == "abcd"); };
+  EXPECT_CLEAN(s.Run());
+}
+
 TEST(ScullpipeFixed, NonblockingWriterUnlocksOnce) {  // PB7 cleared
   struct F : Pipe<> {
-    file& wr = Open(O_WRONLY | O_NONBLOCK);
-    file& rd = Open(O_RDONLY);
+    File* wr = Open(O_WRONLY | O_NONBLOCK);
+    File* rd = Open(O_RDONLY);
   };
   Scenario<F> s("fixed/single_unlock");
   s.Task("writer", [](F& p) {
@@ -309,7 +326,7 @@ TEST(ScullpipeFixed, NonblockingWriterUnlocksOnce) {  // PB7 cleared
   s.Task("reader", [](F& p) { ReadAll(p.rd, 3, 4, &p.got[0]); });
   s.check = [](F& p) {
     CheckLockBalance(p);
-    p.rd.f_flags |= O_NONBLOCK;
+    p.rd->f_flags |= O_NONBLOCK;
     while (Read(p.rd, 4, &p.got[0]) > 0) {
     }
     KMC_ASSERT(p.got[0] == p.put[0]);
@@ -320,7 +337,7 @@ TEST(ScullpipeFixed, NonblockingWriterUnlocksOnce) {  // PB7 cleared
 TEST(ScullpipeFixed, LddReadInSeedScenario) {  // scullpipe/seed_read with LDD3's read
   Scenario<WR> s("fixed/ldd3_read");
   s.Task("writer", [](WR& p) { WriteAll(p.wr, "ab", 1, &p.put[0]); });
-  s.Task("reader", [](WR& p) { ReadAll(p.rd, 2, 2, &p.got[0], scull_p_read); });
+  s.Task("reader", [](WR& p) { ReadAll(p.rd, 2, 2, &p.got[0]); });
   s.check = [](WR& p) { KMC_ASSERT(p.got[0] == "ab"); };
   EXPECT_CLEAN(s.Run());
 }
@@ -328,12 +345,16 @@ TEST(ScullpipeFixed, LddReadInSeedScenario) {  // scullpipe/seed_read with LDD3'
 TEST(ScullpipeFixed, SeedReadIsFineWhenThePipeIsNeverEmpty) {
   // The seed's two up()s only run on an empty pipe: with the data already
   // there, its read is LDD3's.
-  Scenario<WR> s("fixed/seed_read_nonempty");
-  s.Task("reader", [](WR& p) {
+  struct F : Pipe<0, /*SeedRead=*/true> {
+    File* wr = Open(O_WRONLY);
+    File* rd = Open(O_RDONLY);
+  };
+  Scenario<F> s("fixed/seed_read_nonempty");
+  s.Task("reader", [](F& p) {
     KMC_ASSERT(Write(p.wr, "abc") == 3);
-    ReadAll(p.rd, 3, 4, &p.got[0], scull_p_read_seed002);
+    ReadAll(p.rd, 3, 4, &p.got[0]);
   });
-  s.check = [](WR& p) { KMC_ASSERT(p.got[0] == "abc"); };
+  s.check = [](F& p) { KMC_ASSERT(p.got[0] == "abc"); };
   EXPECT_CLEAN(s.Run());
 }
 
@@ -343,40 +364,33 @@ TEST(ScullpipeFixed, SeedReadIsFineWhenThePipeIsNeverEmpty) {
 TEST(ScullpipeUnit, OpenReleaseCountsAndBuffer) {
   Scenario<Pipe<>> s("unit/open_release");
   s.Task("t", [](Pipe<>& p) {
-    file* r = nullptr;
-    file* w = nullptr;
-    file* rw = nullptr;
+    File* r = nullptr;
+    File* w = nullptr;
+    File* rw = nullptr;
     KMC_ASSERT(p.OpenFile(O_RDONLY, &r) == 0);
-    char* const buffer = p.dev->buffer.get();
+    ScullPipeView* d = p.dev_ = ScullPipeOf(r);
+    char* const buffer = d->buffer;
     KMC_ASSERT(buffer != nullptr);
-    KMC_ASSERT(p.dev->end.get() == buffer + kBuffer && p.dev->buffersize.get() == kBuffer);
+    KMC_ASSERT(d->end == buffer + kBuffer && d->buffersize == kBuffer);
     KMC_ASSERT(p.OpenFile(O_WRONLY, &w) == 0);
     KMC_ASSERT(p.OpenFile(O_RDWR, &rw) == 0);
-    KMC_ASSERT(p.dev->buffer.get() == buffer);  // allocated once
-    KMC_ASSERT(p.dev->nreaders.get() == 2 && p.dev->nwriters.get() == 2);  // f_mode, not f_flags
-    p.Close(*rw);
-    rw->private_data = nullptr;
-    KMC_ASSERT(p.dev->nreaders.get() == 1 && p.dev->nwriters.get() == 1);
-    p.Close(*r);
-    r->private_data = nullptr;
-    KMC_ASSERT(p.dev->buffer.get() == buffer);
-    p.Close(*w);
-    w->private_data = nullptr;
-    KMC_ASSERT(p.dev->buffer.get() == nullptr);  // the last release frees it
+    KMC_ASSERT(d->buffer == buffer);                       // allocated once
+    KMC_ASSERT(d->nreaders == 2 && d->nwriters == 2);       // f_mode, not f_flags
+    p.Close(rw);
+    KMC_ASSERT(d->nreaders == 1 && d->nwriters == 1);
+    p.Close(r);
+    KMC_ASSERT(d->buffer == buffer);
+    p.Close(w);
+    KMC_ASSERT(d->buffer == nullptr);  // the last release frees it
     // An open with access mode 3 has neither FMODE_READ nor FMODE_WRITE: it
     // allocates the buffer without counting (docs/DRIVERS.md, scullpipe invariants (4)), and its
     // release frees it.
-    file* odd = nullptr;
-    p.files[p.nfiles] = make_file(O_RDONLY);
-    p.files[p.nfiles].f_mode = 0;
-    odd = &p.files[p.nfiles++];
-    inode ino = p.Inode();
-    KMC_ASSERT(scull_p_open(&ino, odd) == 0);
-    KMC_ASSERT(p.dev->buffer.get() != nullptr);
-    KMC_ASSERT(p.dev->nreaders.get() == 0 && p.dev->nwriters.get() == 0);
-    p.Close(*odd);
-    odd->private_data = nullptr;
-    KMC_ASSERT(p.dev->buffer.get() == nullptr);
+    File* odd = nullptr;
+    KMC_ASSERT(p.OpenFile(O_ACCMODE, &odd) == 0);
+    KMC_ASSERT(d->buffer != nullptr);
+    KMC_ASSERT(d->nreaders == 0 && d->nwriters == 0);
+    p.Close(odd);
+    KMC_ASSERT(d->buffer == nullptr);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -385,10 +399,10 @@ TEST(ScullpipeUnit, OpenDiscardsBufferedData) {  // PB9: real behaviour
   Scenario<WR> s("unit/open_discards");
   s.Task("t", [](WR& p) {
     KMC_ASSERT(Write(p.wr, "ab") == 2);
-    KMC_ASSERT(Readable(p) == 2);
+    KMC_ASSERT(p.dev()->readable() == 2);
     p.Open(O_RDONLY | O_NONBLOCK);  // rp = wp = buffer
-    KMC_ASSERT(Readable(p) == 0);
-    p.rd.f_flags |= O_NONBLOCK;
+    KMC_ASSERT(p.dev()->readable() == 0);
+    p.rd->f_flags |= O_NONBLOCK;
     KMC_ASSERT(Read(p.rd, 4) == -EAGAIN);
   });
   EXPECT_CLEAN(s.Run());
@@ -397,31 +411,32 @@ TEST(ScullpipeUnit, OpenDiscardsBufferedData) {  // PB9: real behaviour
 TEST(ScullpipeUnit, WrapAroundAndContiguousChunks) {
   Scenario<WR> s("unit/wrap");
   s.Task("t", [](WR& p) {
-    char* const buffer = p.dev->buffer.get();
+    ScullPipeView* d = p.dev();
+    char* const buffer = d->buffer;
     std::string got;
     KMC_ASSERT(Write(p.wr, "abcd") == 3);  // spacefree is buffersize - 1
     CheckCounts(p);
-    KMC_ASSERT(spacefree(p.dev) == 0);
+    KMC_ASSERT(d->spacefree() == 0);
     KMC_ASSERT(Read(p.rd, 2, &got) == 2 && got == "ab");
     CheckCounts(p);
     // wp >= rp: a write goes up to the end of the buffer only.
     KMC_ASSERT(Write(p.wr, "de") == 1);
-    KMC_ASSERT(p.dev->wp.get() == buffer);  // wrapped
+    KMC_ASSERT(d->wp == buffer);  // wrapped
     CheckCounts(p);
     // wp < rp: a write fills up to rp - 1.
     KMC_ASSERT(Write(p.wr, "ef") == 1);
-    KMC_ASSERT(spacefree(p.dev) == 0);
+    KMC_ASSERT(d->spacefree() == 0);
     CheckCounts(p);
     // The data wraps: one read returns one contiguous chunk, up to end.
-    KMC_ASSERT(Readable(p) == 3);
+    KMC_ASSERT(d->readable() == 3);
     KMC_ASSERT(Read(p.rd, 4, &got) == 2 && got == "abcd");
-    KMC_ASSERT(p.dev->rp.get() == buffer);  // wrapped
+    KMC_ASSERT(d->rp == buffer);  // wrapped
     KMC_ASSERT(Read(p.rd, 4, &got) == 1 && got == "abcde");
-    KMC_ASSERT(p.dev->rp.get() == p.dev->wp.get());
+    KMC_ASSERT(d->rp == d->wp);
     // count == 0 returns 0 even with data present.
     KMC_ASSERT(Write(p.wr, "x") == 1);
     KMC_ASSERT(Read(p.rd, 0) == 0);
-    KMC_ASSERT(Readable(p) == 1);
+    KMC_ASSERT(d->readable() == 1);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -429,21 +444,21 @@ TEST(ScullpipeUnit, WrapAroundAndContiguousChunks) {
 TEST(ScullpipeUnit, PollMask) {
   Scenario<WR> s("unit/poll");
   s.Task("t", [](WR& p) {
-    poll_table pt;
-    KMC_ASSERT(scull_p_poll(&p.rd, &pt) == (POLLOUT | POLLWRNORM));
-    KMC_ASSERT(pt.queued == 2);  // inq and outq
+    int queued = 0;
+    KMC_ASSERT(vfs::poll(p.rd, &queued) == (POLLOUT | POLLWRNORM));
+    KMC_ASSERT(queued == 2);  // inq and outq
     KMC_ASSERT(Write(p.wr, "a") == 1);
-    KMC_ASSERT(scull_p_poll(&p.rd, nullptr) == (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
+    KMC_ASSERT(vfs::poll(p.rd) == (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
     KMC_ASSERT(Write(p.wr, "bc") == 2);
-    KMC_ASSERT(scull_p_poll(&p.rd, nullptr) == (POLLIN | POLLRDNORM));
+    KMC_ASSERT(vfs::poll(p.rd) == (POLLIN | POLLRDNORM));
   });
   EXPECT_CLEAN(s.Run());
 }
 
 TEST(ScullpipeUnit, NonblockingNeverSleeps) {
   struct F : Pipe<> {
-    file& wr = Open(O_WRONLY | O_NONBLOCK);
-    file& rd = Open(O_RDONLY | O_NONBLOCK);
+    File* wr = Open(O_WRONLY | O_NONBLOCK);
+    File* rd = Open(O_RDONLY | O_NONBLOCK);
   };
   Scenario<F> s("unit/nonblocking");
   s.Task("t", [](F& p) {
@@ -455,21 +470,28 @@ TEST(ScullpipeUnit, NonblockingNeverSleeps) {
   EXPECT_CLEAN(s.Run());
 }
 
+TEST(ScullpipeUnit, NoSeek) {
+  Scenario<WR> s("unit/llseek");
+  s.Task("t", [](WR& p) { KMC_ASSERT(vfs::llseek(p.rd, 0, 0) == -ESPIPE); });  // no_llseek
+  EXPECT_CLEAN(s.Run());
+}
+
 TEST(ScullpipeUnit, UserFaults) {
   Scenario<WR> s("unit/efault", kUserFault);
   s.Task("t", [](WR& p) {
-    char* const wp = p.dev->wp.get();
+    ScullPipeView* d = p.dev();
+    char* const wp = d->wp;
     const ssize_t w = Write(p.wr, "ab");
     KMC_ASSERT(w == 2 || w == -EFAULT);
     if (w == -EFAULT) {
-      KMC_ASSERT(p.dev->wp.get() == wp);  // nothing accepted
+      KMC_ASSERT(d->wp == wp);  // nothing accepted
       return;
     }
-    char* const rp = p.dev->rp.get();
+    char* const rp = d->rp;
     std::string got;
     const ssize_t r = Read(p.rd, 2, &got);
     KMC_ASSERT(r == 2 || r == -EFAULT);
-    if (r == -EFAULT) KMC_ASSERT(p.dev->rp.get() == rp);  // nothing consumed
+    if (r == -EFAULT) KMC_ASSERT(d->rp == rp);  // nothing consumed
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -477,13 +499,17 @@ TEST(ScullpipeUnit, UserFaults) {
 TEST(ScullpipeUnit, OpenAllocationFailure) {
   Scenario<Pipe<>> s("unit/enomem", kAllocFailure);
   s.Task("t", [](Pipe<>& p) {
-    file* f = nullptr;
+    File* f = nullptr;
     const int r = p.OpenFile(O_RDONLY, &f);
     KMC_ASSERT(r == 0 || r == -ENOMEM);
     if (r == -ENOMEM) {
-      KMC_ASSERT(p.dev->buffer.get() == nullptr && p.dev->nreaders.get() == 0);
-      f->private_data = nullptr;  // not open: nothing to release
+      KMC_ASSERT(f == nullptr);  // not open: nothing to release
+      // The failed open left no trace: the next one that succeeds is the
+      // only reader, with a fresh buffer.
+      if (p.OpenFile(O_RDONLY, &f) != 0) return;
     }
+    p.dev_ = ScullPipeOf(f);
+    KMC_ASSERT(p.dev_->buffer != nullptr && p.dev_->nreaders == 1);
   });
   EXPECT_CLEAN(s.Run());
 }
@@ -518,11 +544,50 @@ TEST(ScullpipeUnit, InterruptedWriteReturnsWithoutTheLock) {
   s.Task("reader", [](WR& p) { ReadAll(p.rd, 1, 1, &p.got[0]); });
   s.check = [](WR& p) {
     CheckLockBalance(p);
-    p.rd.f_flags |= O_NONBLOCK;
+    p.rd->f_flags |= O_NONBLOCK;
     while (Read(p.rd, 4, &p.got[0]) > 0) {
     }
     KMC_ASSERT(p.got[0] == p.put[0]);
   };
+  EXPECT_CLEAN(s.Run());
+}
+
+TEST(ScullpipeUnit, FasyncListFollowsTheFiles) {
+  // fcntl(F_SETFL, FASYNC) calls fops->fasync(fd, filp, 1): the file goes on
+  // dev->async_queue (a kmalloc'd entry), a write signals it, and release
+  // takes it off again (else kmemleak would report the entry at module
+  // exit).
+  Scenario<WR> s("unit/fasync");
+  s.Task("t", [](WR& p) {
+    ScullPipeView* d = p.dev_ = p.dev();
+    KMC_ASSERT(p.rd->f_op->fasync(3, p.rd, 1) == 1);
+    KMC_ASSERT(d->async_queue != nullptr && (p.rd->f_flags & FASYNC) != 0);
+    KMC_ASSERT(p.rd->f_op->fasync(4, p.rd, 1) == 0);  // already on the list
+    KMC_ASSERT(Write(p.wr, "a") == 1);                 // kill_fasync(SIGIO, POLL_IN)
+    p.Close(p.rd);
+    KMC_ASSERT(d->async_queue == nullptr);
+  });
+  EXPECT_CLEAN(s.Run());
+}
+
+TEST(ScullpipeUnit, ResizeIoctlAppliesToTheNextAllocation) {
+  // SCULL_P_IOCTSIZE sets scull_p_buffer (scull's ioctl, shared by the pipe
+  // devices); SCULL_P_IOCQSIZE reads it back. The open buffer keeps its
+  // allocation until the last release.
+  Scenario<Pipe<>> s("unit/ioctl_size");
+  s.Task("t", [](Pipe<>& p) {
+    File* f = p.Open(O_RDWR);
+    p.dev_ = ScullPipeOf(f);
+    KMC_ASSERT(vfs::ioctl(f, kScullPIocQSize, 0) == kBuffer);
+    KMC_ASSERT(vfs::ioctl(f, kScullPIocTSize, 8) == 0);
+    KMC_ASSERT(vfs::ioctl(f, kScullPIocQSize, 0) == 8);
+    p.Close(f);
+    f = p.Open(O_RDWR);
+    KMC_ASSERT(p.dev_->buffersize == 8);
+    KMC_ASSERT(Write(f, "abcdefgh") == 7);
+    std::string got;
+    KMC_ASSERT(Read(f, 8, &got) == 7 && got == "abcdefg");
+  });
   EXPECT_CLEAN(s.Run());
 }
 

@@ -390,9 +390,15 @@ long scull_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return tmp;
 
 	/*
-	 * pipe.c adds SCULL_P_IOCTSIZE and SCULL_P_IOCQSIZE here: the pipes
-	 * share this method.
+	 * The pipe devices (pipe.c) share this method: the size of the
+	 * buffer the next open allocates.
 	 */
+	case SCULL_P_IOCTSIZE:
+		scull_p_buffer = arg;
+		break;
+
+	case SCULL_P_IOCQSIZE:
+		return scull_p_buffer;
 
 	default:  /* redundant, as cmd was checked against MAXNR */
 		return -ENOTTY;
@@ -464,6 +470,7 @@ static void scull_cleanup_module(void)
 	unregister_chrdev_region(devno, scull_nr_devs);
 
 	/* and call the cleanup functions for friend devices */
+	scull_p_cleanup();
 	scull_access_cleanup();
 	scull_priv_rcu_cleanup();
 }
@@ -528,6 +535,7 @@ static int __init scull_init_module(void)
 
 	/* The pipes and the access devices follow the bare ones. */
 	devno = MKDEV(scull_major, scull_minor + scull_nr_devs);
+	devno += scull_p_init(devno);
 	devno += scull_access_init(devno);
 	devno += scull_priv_rcu_init(devno);
 
