@@ -110,10 +110,11 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
   if (!r.replay.empty()) {
     if (r.replay.size() > kMaxShellToken) {
       // One argument may not exceed 128 KiB (MAX_ARG_STRLEN) on Linux.
-      s += "replay:   save the token below to a file and run: bazel run //:kmc -- replay " +
-           model.name() + " --token_file=FILE\ntoken:    " + r.replay + "\n";
+      s += "replay:   save the token below to a file and run: bazel run " + ReplayCommand() +
+           " -- replay " + model.name() + " --token_file=FILE\ntoken:    " + r.replay + "\n";
     } else {
-      s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+      s += "replay:   bazel run " + ReplayCommand() + " -- replay " + model.name() + " " +
+           r.replay + "\n";
     }
   }
   s += kRule;
@@ -1155,6 +1156,16 @@ std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
                               const std::string& engine_state, bool icb_pass) {
   return EncodeToken(model.name(), mode, bound, engine_state, icb_pass);
 }
+
+namespace {
+std::string& ReplayCommandStorage() {
+  static std::string label = "//:kmc";
+  return label;
+}
+}  // namespace
+
+void SetReplayCommand(const char* label) { ReplayCommandStorage() = label; }
+const std::string& ReplayCommand() { return ReplayCommandStorage(); }
 
 std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdict,
                               const std::string& headline, const std::string& details,

@@ -189,6 +189,12 @@ std::string FormatDyingReport(const Model& model, const Result& r, Verdict verdi
                               const std::string& headline, const std::string& details,
                               uint64_t iteration);
 
+// The Bazel target whose `replay` a report's replay line names: "//:kmc"
+// (kmc's own models) unless the binary's models set another one, as every
+// kmc_models() package does for its own command line (tools/models_label.cc).
+void SetReplayCommand(const char* label);
+const std::string& ReplayCommand();
+
 // Host time a task may run without reaching a scheduling point before the
 // watchdog reports a soft lockup (default 5 s; 0 turns it off).
 void SetWatchdogSeconds(double seconds);

@@ -422,7 +422,8 @@ std::string FallbackReport(const Model& model, const Result& r, const std::strin
        model.expected().ToString() + ")\n";
   s += "(the worker process died before it could record the interleaving)\n";
   if (!r.replay.empty()) {
-    s += "replay:   bazel run //:kmc -- replay " + model.name() + " " + r.replay + "\n";
+    s += "replay:   bazel run " + ReplayCommand() + " -- replay " + model.name() + " " +
+         r.replay + "\n";
   }
   s += "==================================================================\n";
   return s;

@@ -138,7 +138,9 @@ def kmc_models(name, srcs, deps = [], copts = [], visibility = None):
     """
     cc_library(
         name = name + "_lib",
-        srcs = srcs,
+        # models_label.cc: reports' replay lines name :<name>, not //:kmc.
+        srcs = srcs + ["//tools:models_label.cc"],
+        local_defines = ['KMC_MODELS_LABEL=\\"//%s:%s\\"' % (native.package_name(), name)],
         # -g and no sibling calls: reports name the models' lines, also for
         # Shared<T> operators that find their caller from the return address.
         copts = ["-g", "-fno-optimize-sibling-calls"] + copts,
@@ -146,6 +148,7 @@ def kmc_models(name, srcs, deps = [], copts = [], visibility = None):
         deps = deps + [
             "//sync:kernel",
             "//sync:model",
+            "//sync:runner",
         ],
         alwayslink = True,
     )
