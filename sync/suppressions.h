@@ -4,7 +4,7 @@
 //
 //   # comments start with '#'; blank lines are ignored
 //   race:scull_follow          a data race one of whose accesses is in scull_follow
-//   race:drivers/scull/scull.cc:98   ... or at that source line
+//   race:drivers/scull/main.c:118    ... or at that source line
 //   deadlock:scullpipe_*       '*' matches any run of characters
 //   assertion_failed:models/scull_models.cc
 //
@@ -35,7 +35,7 @@ namespace kmc {
 
 // One location a finding involves.
 struct SuppressFrame {
-  std::string file;      // "drivers/scull/scull.cc"
+  std::string file;      // "drivers/scull/main.c"
   unsigned line = 0;
   std::string function;  // as the compiler spells it (may be qualified, with parameters)
 };

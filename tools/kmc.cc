@@ -120,7 +120,7 @@ constexpr const char* kUsage =
     "                with its own replay token, and a summary table\n"
     "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n"
     "  --sarif       write a SARIF 2.1.0 log of the failing models to FILE\n"
-    "  --suppressions  FILE of KIND:PATTERN lines (race:scull_read, race:scull.cc:98,\n"
+    "  --suppressions  FILE of KIND:PATTERN lines (race:scull_read, race:main.c:118,\n"
     "                deadlock:*, use_after_free:...; # comments): matching findings are\n"
     "                counted (suppressed: N) and the search goes on\n";
 
