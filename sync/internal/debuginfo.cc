@@ -329,31 +329,13 @@ class DebugInfo {
   }
 
   bool Lookup(std::string_view qualified, std::string_view cu_file, Dwarf_Die* out) {
-    for (Dwarf* d : dbgs_) {
-      if (LookupIn(d, qualified, cu_file, out)) return true;
-    }
-    return false;
-  }
-
-  bool LookupIn(Dwarf* dbg_, std::string_view qualified, std::string_view cu_file,
-                Dwarf_Die* out) {
     // The compilation unit of the hinted file first, then every other one.
-    for (int pass = 0; pass < 2; ++pass) {
-      Dwarf_Off off = 0, next = 0;
-      size_t hsize = 0;
-      while (dwarf_nextcu(dbg_, off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
-        Dwarf_Die cu;
-        if (dwarf_offdie(dbg_, off + hsize, &cu) != nullptr) {
-          const char* n = dwarf_diename(&cu);
-          const std::string_view name = n ? n : "";
-          const bool hinted = !cu_file.empty() && name.size() >= cu_file.size() &&
-                              name.substr(name.size() - cu_file.size()) == cu_file;
-          if ((pass == 0) == hinted && FindStruct(&cu, "", qualified, 0, out)) return true;
-        }
-        off = next;
-      }
-    }
-    return false;
+    bool found = false;
+    ForEachCu(cu_file, [&](Dwarf_Die* cu) {
+      found = FindStruct(cu, "", qualified, 0, out);
+      return found;
+    });
+    return found;
   }
 
   std::vector<Dwarf*> dbgs_;
