@@ -856,21 +856,8 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   EngineRequest req = BaseRequest(model, options, &r);
   const auto t0 = std::chrono::steady_clock::now();
   Runtime& rt = Runtime::Get();
-  if (model.tasks().empty() || !model.has_fixture()) {
-    r.verdict = Verdict::kModelError;
-    r.message = "kmc: model " + model.name() + " defines no fixture or no task";
-    r.report = r.message + "\n";
-    r.match = false;
-    return r;
-  }
-  constexpr uint64_t kMaxIteration = uint64_t{1} << 62;
-  if (req.search == SearchMode::kRandom &&
-      (req.first_iteration >= kMaxIteration || req.executions >= kMaxIteration - req.first_iteration)) {
-    r.verdict = Verdict::kModelError;
-    r.message = "kmc: --seed plus --executions must stay below 2^62";
-    r.report = r.message + "\n";
-    return r;
-  }
+  // The model and the request were checked by CheckModelSearch, the only
+  // caller.
   rt.StartRun(&model, options.progress);
   rt.set_progress_lines(options.progress_lines);
   rt.set_progress_every(options.progress_every);

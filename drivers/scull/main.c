@@ -46,7 +46,7 @@ module_param(scull_qset, int, S_IRUGO);
 module_param(scull_bugs, uint, S_IRUGO);
 MODULE_PARM_DESC(scull_bugs, "seeded bugs, SCULL_BUG_* bits (docs/DRIVERS.md)");
 
-MODULE_AUTHOR("kmc, after Alessandro Rubini and Jonathan Corbet");
+MODULE_AUTHOR("kmc");
 MODULE_LICENSE("Dual BSD/GPL");
 
 struct scull_dev *scull_devices;	/* allocated in scull_init_module */
