@@ -20,6 +20,7 @@ const char* SearchModeName(SearchMode m) {
     case SearchMode::kBounded: return "bounded";
     case SearchMode::kRandom: return "random";
     case SearchMode::kFull: return "full";
+    case SearchMode::kPct: return "pct";
   }
   return "?";
 }

@@ -37,8 +37,12 @@
 namespace kmc {
 
 // kExhaustive: every interleaving up to the reordering of independent steps
-// (partial-order reduction); kFull: every interleaving, unreduced.
-enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom, kFull };
+// (partial-order reduction); kFull: every interleaving, unreduced; kPct:
+// probabilistic concurrency testing (random priorities with d-1 priority
+// change points per execution; never a proof).
+enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom, kFull, kPct };
+// The bug depth --search=pct aims at when none is given.
+inline constexpr int kDefaultPctDepth = 3;
 const char* SearchModeName(SearchMode m);
 
 // Nondeterminism a model asks the engine to explore. Each is off by default.
@@ -72,7 +76,8 @@ class Model {
   Model& Describe(std::string text) { description_ = std::move(text); return *this; }
   Model& Expect(VerdictSet expected) { expected_ = expected; return *this; }
   // The search `kmc check` uses when none is given; `bound` is the context
-  // bound for kBounded, `executions` the count for kRandom.
+  // bound for kBounded (the bug depth for kPct), `executions` the count for
+  // kRandom and kPct.
   Model& DefaultSearch(SearchMode mode, int bound = 2, uint64_t executions = 10000) {
     search_ = mode; bound_ = bound; executions_ = executions; return *this;
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -62,6 +63,12 @@ std::string Pad(std::string s, size_t w) {
 // iterative context bounding the replayed execution belongs to.
 TraceMode g_trace_mode = TraceMode::kShort;
 int g_report_pass_bound = -1;
+// Of a replayed PCT execution: the scheduling choices its change points
+// were drawn from (the second number of its replay state).
+uint64_t g_report_pct_steps = 0;
+
+// The searches that sample executions from a seed (no tree to exhaust).
+bool Sampled(SearchMode m) { return m == SearchMode::kRandom || m == SearchMode::kPct; }
 
 // Executions lockdep's directed search may run before it gives up.
 constexpr uint64_t kDirectedBudget = 20000;
@@ -97,6 +104,17 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
          (r.search == SearchMode::kExhaustive ? "n " : " ") + SearchModeName(r.search) +
          " search";
     if (r.search == SearchMode::kBounded) s += " (context bound " + std::to_string(r.bound) + ")";
+    if (r.search == SearchMode::kPct) {
+      const int n = rt.ThreadCount();
+      s += " (depth " + std::to_string(r.depth) + ": " + std::to_string(n) +
+           (n == 1 ? " thread" : " threads") + " in random priority order";
+      if (r.depth > 1) {
+        s += ", " + std::to_string(r.depth - 1) + " priority change " +
+             (r.depth == 2 ? "point" : "points") + " among the first " +
+             std::to_string(g_report_pct_steps) + " scheduling choices";
+      }
+      s += "; not a proof)";
+    }
   }
   s += "\n";
   s += "preemptions: " + std::to_string(RecordedPreemptions()) + "\n";
@@ -182,9 +200,15 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
   req.executions = options.executions.value_or(model.default_executions());
   req.first_iteration = options.seed == 0 ? 1 : options.seed;
   req.depth_limit = model.depth_limit();
+  if (req.search == SearchMode::kPct) {
+    // The bound field carries PCT's depth (engine requests and tokens).
+    req.bound = options.depth.value_or(
+        model.default_search() == SearchMode::kPct ? model.default_bound() : kDefaultPctDepth);
+  }
   r->search = req.search;
   r->bound = req.search == SearchMode::kBounded ? req.bound : 0;
-  r->seed = req.search == SearchMode::kRandom ? req.first_iteration : 0;
+  r->depth = req.search == SearchMode::kPct ? req.bound : 0;
+  r->seed = Sampled(req.search) ? req.first_iteration : 0;
   return req;
 }
 
@@ -273,9 +297,10 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     RunOptions o;
     o.search = t.mode;
     o.bound = t.bound;
+    o.depth = t.bound;
     EngineRequest sreq = BaseRequest(*other, o, &scratch);
     sreq.initial_state = t.engine_state;
-    if (sreq.search == SearchMode::kRandom) {
+    if (Sampled(sreq.search)) {
       sreq.first_iteration = t.iteration;
       sreq.executions = 1;
     }
@@ -289,7 +314,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   for (const std::string& seed : seeds) {
     EngineRequest sreq = req;
     sreq.initial_state = seed;
-    if (sreq.search == SearchMode::kRandom) {
+    if (Sampled(sreq.search)) {
       std::istringstream in(seed);
       uint64_t it = 1;
       in >> it;
@@ -306,12 +331,14 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   g_report_pass_bound = r->preemption_bound;
   req.initial_state = state;
   req.collect_history = true;
-  if (req.search == SearchMode::kRandom) {
+  if (Sampled(req.search)) {
     std::istringstream in(state);
     uint64_t it = 1;
     in >> it;
     req.first_iteration = it;
     req.executions = 1;
+    g_report_pct_steps = 0;
+    in >> g_report_pct_steps;
   }
   const EngineOutcome o = internal::RunEngine(req);
   PendingReport rep;
@@ -344,6 +371,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
   }
   r->verdict = rep.verdict;
   r->message = rep.headline;
+  if (r->search == SearchMode::kPct) r->pct_threads = rt.ThreadCount();
   r->report = FormatReport(model, *r, rep, iteration, mode);
   Summarize(rep, r);
   if (!g_out_dir.empty()) {
@@ -372,9 +400,11 @@ EngineRequest ResumeAfter(const EngineRequest& req, const EngineOutcome& o) {
   next.save_resume = true;
   next.resume = true;
   next.first_iteration = o.stop_iteration + 1;
-  if (req.search == SearchMode::kRandom) {
+  if (Sampled(req.search)) {
     next.executions = req.first_iteration + req.executions - next.first_iteration;
     next.initial_state = std::to_string(next.first_iteration);
+    // PCT goes on with the most scheduling choices seen so far as its k.
+    if (req.search == SearchMode::kPct) next.initial_state += " " + std::to_string(o.pct_steps);
   }
   return next;
 }
@@ -686,6 +716,13 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
   for (const BugFound& b : r->bugs) r->report += "\n" + b.report;
 }
 
+// A PCT run's n and k (the most scheduling choices of an execution).
+void NotePct(const EngineOutcome& o, Result* r) {
+  if (r->search != SearchMode::kPct) return;
+  r->pct_threads = Runtime::Get().ThreadCount();
+  r->pct_steps = std::max(r->pct_steps, o.pct_steps);
+}
+
 // How one pass of a search ended.
 enum class PassEnd {
   kClean,     // no execution failed, the pass's space is exhausted
@@ -723,8 +760,8 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
     r->report = r->message + "\n";
     return PassEnd::kFinished;
   }
-  if (req.search != SearchMode::kRandom) rt.set_budget(budget);
-  if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
+  if (!Sampled(req.search)) rt.set_budget(budget);
+  if (Sampled(req.search)) req.initial_state = std::to_string(req.first_iteration);
   if (internal::FlightRecorder* fr = internal::GetFlightRecorder()) {
     fr->pass_bound = icb_pass ? req.bound : -1;
     fr->pass_start = fr->executions;
@@ -736,6 +773,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   EngineRequest run = req;
   run.save_resume = sup != nullptr;
   EngineOutcome o = internal::RunEngine(run);
+  NotePct(o, r);
   while (sup != nullptr && o.error.empty() && o.engine_verdict != Verdict::kClean &&
          !rt.budget_hit()) {
     const PendingReport rep = TakeReport(o);
@@ -748,6 +786,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
     }
     rt.AbandonExecution();
     o = internal::RunEngine(ResumeAfter(req, o));
+    NotePct(o, r);
   }
   TakeSuppressed(r);
   // --lockdep_scope=driver: the graph of the last pass (the widest one) goes
@@ -871,13 +910,14 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
     return r;
   }
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
-  if (req.search != SearchMode::kRandom) rt.set_budget(budget);
-  if (req.search == SearchMode::kRandom) req.initial_state = std::to_string(req.first_iteration);
+  if (!Sampled(req.search)) rt.set_budget(budget);
+  if (Sampled(req.search)) req.initial_state = std::to_string(req.first_iteration);
   r.all_bugs = options.all_bugs.value_or(model.all_bugs());
   const Suppressions* sup = rt.suppressions();
   EngineRequest search_req = req;
   search_req.save_resume = r.all_bugs || sup != nullptr;
   EngineOutcome o = internal::RunEngine(search_req);
+  NotePct(o, &r);
   // --all_bugs, --suppressions: a failing execution is recorded (or
   // suppressed) and the search goes on from the execution after it.
   std::vector<Hit> hits;
@@ -901,6 +941,7 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
     }
     rt.AbandonExecution();
     o = internal::RunEngine(ResumeAfter(req, o));
+    NotePct(o, &r);
   }
   if (options.export_lockdep_graph) {
     r.lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
@@ -1005,7 +1046,7 @@ Result CheckModelSearch(const Model& model, const RunOptions& options) {
     return r;
   }
   constexpr uint64_t kMaxIteration = uint64_t{1} << 62;
-  if (req.search == SearchMode::kRandom &&
+  if (Sampled(req.search) &&
       (req.first_iteration >= kMaxIteration || req.executions >= kMaxIteration - req.first_iteration)) {
     r.verdict = Verdict::kModelError;
     r.message = "kmc: --seed plus --executions must stay below 2^62";
@@ -1028,7 +1069,10 @@ Result CheckModelSearch(const Model& model, const RunOptions& options) {
     } else if (end == PassEnd::kClean) {
       r.verdict = Verdict::kClean;
       r.complete = req.search == SearchMode::kExhaustive || req.search == SearchMode::kFull;
-      r.message = "no bug found";
+      r.message = req.search == SearchMode::kPct
+                      ? "no bug found in " + std::to_string(r.executions) +
+                            " executions of a pct search (not a proof)"
+                      : "no bug found";
     }
     if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
     if (r.verdict == Verdict::kClean) WarnIfNothingChecked(checked, &r);
@@ -1109,6 +1153,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   RunOptions options;
   options.search = t->mode;
   options.bound = t->bound;
+  options.depth = t->bound;
   EngineRequest req = BaseRequest(model, options, &r);
   if (t->icb_pass) r.preemption_bound = t->bound;
   r.replay = std::string(token);
@@ -1120,6 +1165,10 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   Runtime::Get().set_suppressions(suppressions);
   ReplayInto(model, req, t->engine_state, t->iteration, nullptr, mode, &r, seeds, foreign);
   Runtime::Get().set_suppressions(nullptr);
+  if (r.search == SearchMode::kPct) {
+    // The replayed execution's own n and k.
+    r.pct_steps = g_report_pct_steps;
+  }
   g_directed_report = false;
   // A prediction: its directed search, as the check that found it ran it.
   if (!t->directed) DirectedSearch(model, mode, &r);
@@ -1230,6 +1279,34 @@ std::string ResultsToSarif(const std::vector<Result>& results) {
   return s;
 }
 
+double PctHitProbability(const Result& r) {
+  if (r.search != SearchMode::kPct || r.pct_threads <= 0) return 0;
+  const double k = static_cast<double>(std::max<uint64_t>(r.pct_steps, 1));
+  return 1.0 / (r.pct_threads * std::pow(k, std::max(r.depth - 1, 0)));
+}
+
+double PctMissProbability(const Result& r) {
+  const double p = PctHitProbability(r);
+  if (p <= 0) return 1;
+  if (p >= 1) return r.executions == 0 ? 1 : 0;
+  return std::exp(static_cast<double>(r.executions) * std::log1p(-p));
+}
+
+std::string PctGuarantee(const Result& r) {
+  if (r.search != SearchMode::kPct) return "";
+  const int d = r.depth;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "pct, depth %d (not a proof): n = %d threads, k = %llu scheduling choices (the "
+                "most of any execution of this run); a bug of depth %d is hit with probability "
+                "p >= 1/(n*k^%d) = %.3g per execution, and %llu executions miss it with "
+                "probability at most (1-p)^%llu = %.3g",
+                d, r.pct_threads, static_cast<unsigned long long>(r.pct_steps), d, d - 1,
+                PctHitProbability(r), static_cast<unsigned long long>(r.executions),
+                static_cast<unsigned long long>(r.executions), PctMissProbability(r));
+  return buf;
+}
+
 std::string ResultToJson(const Result& r) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
@@ -1240,7 +1317,15 @@ std::string ResultToJson(const Result& r) {
   s += std::string(", \"match\": ") + (r.match ? "true" : "false");
   s += ", \"search\": " + JsonString(SearchModeName(r.search));
   if (r.search == SearchMode::kBounded) s += ", \"bound\": " + std::to_string(r.bound);
-  if (r.search == SearchMode::kRandom) s += ", \"seed\": " + std::to_string(r.seed);
+  if (Sampled(r.search)) s += ", \"seed\": " + std::to_string(r.seed);
+  if (r.search == SearchMode::kPct) {
+    char p[32], miss[32];
+    std::snprintf(p, sizeof p, "%.6g", PctHitProbability(r));
+    std::snprintf(miss, sizeof miss, "%.6g", PctMissProbability(r));
+    s += ", \"depth\": " + std::to_string(r.depth) + ", \"pct\": {\"threads\": " +
+         std::to_string(r.pct_threads) + ", \"steps\": " + std::to_string(r.pct_steps) +
+         ", \"hit_probability\": " + p + ", \"miss_probability\": " + miss + "}";
+  }
   s += std::string(", \"complete\": ") + (r.complete ? "true" : "false");
   s += ", \"executions\": " + std::to_string(r.executions);
   if (!r.observations.empty()) s += ", \"observations\": " + std::to_string(r.observations.size());

@@ -21,8 +21,12 @@ namespace kmc {
 struct RunOptions {
   std::optional<SearchMode> search;    // default: the model's
   std::optional<int> bound;            // context bound for kBounded
-  std::optional<uint64_t> executions;  // executions for kRandom
-  uint64_t seed = 1;                   // first seed for kRandom
+  std::optional<uint64_t> executions;  // executions for kRandom and kPct
+  uint64_t seed = 1;                   // first seed for kRandom and kPct
+  // The bug depth of kPct (d-1 priority change points per execution).
+  // Default: the model's bound when its default search is kPct, else
+  // kDefaultPctDepth.
+  std::optional<int> depth;
   bool progress = false;               // progress lines on stderr
   bool progress_lines = false;         // as plain lines (stderr is not a terminal)
   uint64_t progress_every = 0;         // a line every N executions (0: by time)
@@ -99,6 +103,11 @@ struct Result {
   SearchMode search = SearchMode::kExhaustive;
   int bound = 0;
   uint64_t seed = 0;
+  // kPct: the bug depth d, the engine threads n and PCT's k (the most
+  // scheduling choices of an execution of the run); see PctGuarantee.
+  int depth = 0;
+  int pct_threads = 0;
+  uint64_t pct_steps = 0;
   bool complete = false;     // the whole search space was explored
   uint64_t executions = 0;   // executions explored (every pass of the search)
   double seconds = 0;
@@ -202,6 +211,14 @@ void SetWatchdogSeconds(double seconds);
 // A SARIF 2.1.0 log with one result per failing model (rule: the verdict),
 // located at the failing line, with the interleaving as a code flow.
 std::string ResultsToSarif(const std::vector<Result>& results);
+
+// What a PCT search guarantees: a bug of depth d is hit with probability
+// p >= 1/(n*k^(d-1)) per execution, and the run's N executions all miss it
+// with probability at most (1-p)^N. One line; "" for another search.
+std::string PctGuarantee(const Result& r);
+// p and (1-p)^N of PctGuarantee (0 and 1 when k or n is unknown).
+double PctHitProbability(const Result& r);
+double PctMissProbability(const Result& r);
 
 // One JSON object for a result (fields: model, expected, verdict, match,
 // search, complete, executions, preemptions and preemption_bound of a

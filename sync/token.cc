@@ -32,6 +32,7 @@ std::string ModeCode(SearchMode m, int bound, bool icb_pass) {
     case SearchMode::kBounded: return "b" + std::to_string(bound);
     case SearchMode::kRandom: return "r";
     case SearchMode::kFull: return "f";
+    case SearchMode::kPct: return "p" + std::to_string(bound);
   }
   return "x";
 }
@@ -72,7 +73,12 @@ std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
   std::string body = "kmc1." + (directed ? std::string("d") : ModeCode(mode, bound, icb_pass)) +
                      "." + Hex(Fnv1a(model_name), 8) + "." +
                      std::to_string(iteration);
-  if (mode != SearchMode::kRandom) {
+  if (mode == SearchMode::kPct) {
+    // The scheduling choices the execution's change points were drawn from.
+    uint64_t k = 0;
+    in >> k;
+    body += "." + std::to_string(k);
+  } else if (mode != SearchMode::kRandom) {
     size_t n = 0;
     in >> n;
     // Run-length encoded: a run of three or more equal decisions is written
@@ -139,6 +145,11 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
     t.directed = mode == "d";
   } else if (mode == "r") {
     t.mode = SearchMode::kRandom;
+  } else if (mode.size() > 1 && mode[0] == 'p') {
+    uint64_t d = 0;
+    if (!ParseU64(mode.substr(1), 64, &d) || d == 0) return fail("bad PCT depth");
+    t.mode = SearchMode::kPct;
+    t.bound = static_cast<int>(d);
   } else if (mode.size() > 1 && (mode[0] == 'b' || mode[0] == 'i')) {
     uint64_t k = 0;
     if (!ParseU64(mode.substr(1), 1000, &k)) return fail("bad context bound");
@@ -158,6 +169,14 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
   if (t.mode == SearchMode::kRandom) {
     if (parts.size() != 4) return fail("unexpected fields after a random-search execution");
     t.engine_state = std::to_string(t.iteration);
+    return t;
+  }
+  if (t.mode == SearchMode::kPct) {
+    uint64_t k = 0;
+    if (parts.size() != 5 || !ParseU64(parts[4], uint64_t{1} << 40, &k)) {
+      return fail("a PCT execution needs its number of scheduling choices");
+    }
+    t.engine_state = std::to_string(t.iteration) + " " + std::to_string(k);
     return t;
   }
   if (parts.size() != 5) return fail("missing or extra fields");

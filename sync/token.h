@@ -2,7 +2,9 @@
 //
 //   kmc1.<mode>.<model-hash>.<iteration>[.<choices>].<check>
 //
-// mode: x (exhaustive), f (full), b<K> (context bound K), r (random), i<K>
+// mode: x (exhaustive), f (full), b<K> (context bound K), r (random), p<D>
+// (PCT for bugs of depth D; its one extra field is the number of scheduling
+// choices the execution drew its priority change points from), i<K>
 // (the pass with at most K preemptions of iterative context bounding: the
 // same tree as b<K>, reported as such), d (an execution of lockdep's
 // directed search, a full search's path). choices: the
@@ -30,7 +32,7 @@ namespace kmc {
 
 struct Token {
   SearchMode mode = SearchMode::kExhaustive;
-  int bound = 0;
+  int bound = 0;  // the context bound (b, i), or the bug depth of a PCT token (p)
   // An i<K> token: mode is kBounded and bound K, and the execution belongs
   // to the K-th pass of iterative context bounding (sync/runner.h).
   bool icb_pass = false;
@@ -42,7 +44,8 @@ struct Token {
 };
 
 // engine_state: "<iteration> <n> (<count> <index> <type>)*", or
-// "<iteration>" for a random search.
+// "<iteration>" for a random search, or "<iteration> <k>" for a PCT one
+// (bound: its depth).
 // icb_pass (with mode kBounded): an i<bound> token.
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
                         const std::string& engine_state, bool icb_pass = false, bool directed = false);

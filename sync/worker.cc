@@ -78,6 +78,9 @@ std::string Serialize(const Result& r, char kind) {
   PutU64(&body, static_cast<uint64_t>(r.search));
   PutU64(&body, static_cast<uint64_t>(r.bound));
   PutU64(&body, r.seed);
+  PutU64(&body, static_cast<uint64_t>(r.depth));
+  PutU64(&body, static_cast<uint64_t>(r.pct_threads));
+  PutU64(&body, r.pct_steps);
   PutU64(&body, r.complete ? 1 : 0);
   PutU64(&body, r.executions);
   PutU64(&body, r.interrupted ? 1 : 0);
@@ -152,6 +155,9 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->search = static_cast<SearchMode>(in.U64());
   r->bound = static_cast<int>(in.U64());
   r->seed = in.U64();
+  r->depth = static_cast<int>(in.U64());
+  r->pct_threads = static_cast<int>(in.U64());
+  r->pct_steps = in.U64();
   r->complete = in.U64() != 0;
   r->executions = in.U64();
   r->interrupted = in.U64() != 0;
@@ -274,6 +280,7 @@ struct Outcome {
   uint64_t executions = 0;
   int pass_bound = -1;      // FlightRecorder::pass_bound
   uint64_t pass_start = 0;  // FlightRecorder::pass_start
+  uint64_t pct_steps = 0;   // FlightRecorder::pct_steps
   std::string path;  // "<n> (<count> <index> <type>)*", empty when it did not fit
 };
 
@@ -383,6 +390,7 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   out.executions = rec->executions;
   out.pass_bound = rec->pass_bound;
   out.pass_start = rec->pass_start;
+  out.pct_steps = rec->pct_steps;
   if (!rec->overflow) {
     const uint32_t depth = rec->depth;
     out.path = std::to_string(depth);
@@ -460,7 +468,13 @@ Result BaseResult(const Model& model, const RunOptions& options) {
   r.expected = model.expected();
   r.search = options.search.value_or(model.default_search());
   r.bound = r.search == SearchMode::kBounded ? options.bound.value_or(model.default_bound()) : 0;
-  r.seed = r.search == SearchMode::kRandom ? (options.seed == 0 ? 1 : options.seed) : 0;
+  const bool sampled = r.search == SearchMode::kRandom || r.search == SearchMode::kPct;
+  r.seed = sampled ? (options.seed == 0 ? 1 : options.seed) : 0;
+  if (r.search == SearchMode::kPct) {
+    r.depth = options.depth.value_or(model.default_search() == SearchMode::kPct
+                                         ? model.default_bound()
+                                         : kDefaultPctDepth);
+  }
   return r;
 }
 
@@ -567,24 +581,29 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
     }
     r.executions = o.executions;
     r.complete = false;
+    const bool sampled = r.search == SearchMode::kRandom || r.search == SearchMode::kPct;
     if (o.interrupted && !o.got) {
       r.verdict = Verdict::kClean;
       r.interrupted = true;
       r.message = "no bug found in the first " + std::to_string(o.executions) +
                   " executions (interrupted; not a proof)";
-    } else if (!o.path.empty() || r.search == SearchMode::kRandom) {
+    } else if (!o.path.empty() || sampled) {
       // The execution's number within its pass (a search may run several:
       // iterative context bounding, then the exhaustive search).
-      const uint64_t iteration = r.search == SearchMode::kRandom
-                                     ? r.seed + o.executions - 1
-                                     : o.executions > o.pass_start ? o.executions - o.pass_start
-                                                                : o.executions;
+      const uint64_t iteration = sampled ? r.seed + o.executions - 1
+                                 : o.executions > o.pass_start ? o.executions - o.pass_start
+                                                               : o.executions;
       std::string state = std::to_string(iteration);
-      if (r.search != SearchMode::kRandom) state += " " + o.path;
+      if (r.search == SearchMode::kPct) {
+        state += " " + std::to_string(o.pct_steps);  // the execution's k
+      } else if (!sampled) {
+        state += " " + o.path;
+      }
       r.preemption_bound = o.pass_bound;
       r.replay = o.pass_bound >= 0
                      ? EncodeReplayToken(model, SearchMode::kBounded, o.pass_bound, state, true)
-                     : EncodeReplayToken(model, r.search, r.bound, state);
+                     : EncodeReplayToken(model, r.search,
+                                         r.search == SearchMode::kPct ? r.depth : r.bound, state);
       const Result replayed =
           ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir,
                          options.suppressions.get());
@@ -619,6 +638,7 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
   if (!ValidateReplayToken(model, token, &mode, &bound, error)) return std::nullopt;
   options.search = mode;
   options.bound = bound;
+  options.depth = bound;
   options.seed = TokenIteration(token);
   const auto t0 = std::chrono::steady_clock::now();
   Result base = BaseResult(model, options);

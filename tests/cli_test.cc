@@ -218,6 +218,35 @@ TEST(CliTest, CheckInOtherSearchModes) {
   EXPECT_NE(random.out.find("\"search\": \"random\""), std::string::npos) << random.out;
   EXPECT_NE(random.out.find("\"seed\": 7"), std::string::npos) << random.out;
   EXPECT_NE(random.out.find("\"complete\": false"), std::string::npos) << random.out;
+  CmdResult pct = Kmc({"check", "--search=pct", "--depth=2", "--executions=200", "--seed=3",
+                       "scullsingle/test_then_decrement"});
+  EXPECT_EQ(pct.exit_code, 0) << pct.out;
+  EXPECT_NE(pct.out.find("pct(2)"), std::string::npos) << pct.out;
+  EXPECT_NE(pct.out.find("scullsingle/test_then_decrement: pct, depth 2 (not a proof): n = 2 "
+                         "threads, k = "),
+            std::string::npos)
+      << pct.out;
+  EXPECT_NE(pct.out.find("of a pct search (depth 2: "), std::string::npos) << pct.out;
+}
+
+// Flags that do not apply to PCT, and PCT's own flag elsewhere, are usage
+// errors.
+TEST(CliTest, PctFlagsThatDoNotApplyExitTwo) {
+  const char* m = "scullsingle/test_then_decrement";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"check", "--search=pct", "--bound=2", m},
+           {"check", "--search=pct", "--max_executions=5", m},
+           {"check", "--search=pct", "--icb=1", m},
+           {"check", "--depth=2", m},
+           {"check", "--search=random", "--depth=2", m},
+           {"check", "--search=pct", "--depth=0", m},
+           {"check", "--search=pct", "--depth=65", m},
+       }) {
+    CmdResult r = Kmc(args, Capture::kStderr);
+    EXPECT_EQ(r.exit_code, 2) << args[1] << " " << args[2] << ": " << r.out;
+  }
+  CmdResult r = Kmc({"check", "--depth=2", m}, Capture::kStderr);
+  EXPECT_NE(r.out.find("--depth applies only to --search=pct"), std::string::npos) << r.out;
 }
 
 // --lockdep_scope=driver: the graph travels from one model's worker to the

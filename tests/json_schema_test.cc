@@ -156,7 +156,8 @@ TEST(JsonSchemaTest, TheSchemaIsValidJsonOfTheSupportedSubset) {
   EXPECT_EQ(modes, (std::set<std::string>{SearchModeName(SearchMode::kExhaustive),
                                            SearchModeName(SearchMode::kFull),
                                            SearchModeName(SearchMode::kBounded),
-                                           SearchModeName(SearchMode::kRandom)}));
+                                           SearchModeName(SearchMode::kRandom),
+                                           SearchModeName(SearchMode::kPct)}));
 }
 
 TEST(JsonSchemaTest, CheckOutputValidates) {
@@ -169,6 +170,15 @@ TEST(JsonSchemaTest, CheckOutputValidates) {
   std::vector<std::string> errors;
   // --all_bugs adds each bug's summary.
   Validate(schema, Parse(RunKmc("check scull/unlocked_write --all_bugs --json")), "$", &errors);
+  // A PCT run (a failing and a clean model) adds its depth and guarantee.
+  const JsonValue pct = Parse(RunKmc(
+      "check scullsingle/test_then_decrement seqlock/reader_writer --search=pct --depth=2 "
+      "--executions=100 --json"));
+  Validate(schema, pct, "$", &errors);
+  ASSERT_EQ(pct.array.size(), 2u);
+  EXPECT_EQ(pct.array[1]["depth"].number, 2);
+  EXPECT_GT(pct.array[1]["pct"]["steps"].number, 0);
+  EXPECT_GT(pct.array[1]["pct"]["hit_probability"].number, 0);
   Validate(schema, results, "$", &errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
   ASSERT_EQ(results.array.size(), 4u);

@@ -4,6 +4,7 @@
 // clean model still ends complete, and its execution count is the sum of
 // every pass.
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -116,6 +117,83 @@ TEST(IterativeContextBoundingTest, PredictionFromTheFirstPass) {
   EXPECT_EQ(r.preemption_bound, 0);
   EXPECT_EQ(r.replay.rfind("kmc1.i0.", 0), 0u) << r.replay;
   ExpectReplayReproduces("lockdep/ABBA_mutex");
+}
+
+
+// --- PCT (--search=pct) ------------------------------------------------------
+
+RunOptions Pct(int depth, uint64_t executions, uint64_t seed = 1) {
+  RunOptions o;
+  o.search = SearchMode::kPct;
+  o.depth = depth;
+  o.executions = executions;
+  o.seed = seed;
+  return o;
+}
+
+// PCT at depth 3 finds scullpipe/if_not_while (it needs two preemptions)
+// within a fixed budget, deterministically; the report, the token and the
+// result name the search and its depth, and it is never a proof.
+TEST(PctTest, FindsIfNotWhileDeterministically) {
+  const Result r = ExpectMatch("scullpipe/if_not_while", Pct(3, 2000));
+  ASSERT_NE(r.verdict, Verdict::kClean) << r.message;
+  EXPECT_EQ(r.search, SearchMode::kPct);
+  EXPECT_EQ(r.depth, 3);
+  EXPECT_FALSE(r.complete);
+  EXPECT_LT(r.executions, 2000u);
+  EXPECT_EQ(r.replay.rfind("kmc1.p3.", 0), 0u) << r.replay;
+  EXPECT_TRUE(Contains(r.report, "of a pct search (depth 3: 3 threads in random priority "
+                                 "order, 2 priority change points among the first "))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "; not a proof)\n")) << r.report;
+  EXPECT_TRUE(Contains(ResultToJson(r), "\"search\": \"pct\", \"seed\": 1, \"depth\": 3, "
+                                        "\"pct\": {\"threads\": 3, \"steps\": "))
+      << ResultToJson(r);
+  // The same seed finds the same execution.
+  const Result again = Check("scullpipe/if_not_while", Pct(3, 2000));
+  EXPECT_EQ(again.executions, r.executions);
+  EXPECT_EQ(again.replay, r.replay);
+  EXPECT_EQ(again.report, r.report);
+  // Its token replays byte for byte.
+  ExpectReplayReproduces("scullpipe/if_not_while", Pct(3, 2000));
+}
+
+// A check-then-act bug of depth 2 (both tasks test before either
+// decrements): depth 1 (priorities alone, no change point) never runs the
+// two tasks interleaved, depth 2 finds it within a few executions.
+TEST(PctTest, DepthTwoOrderingBug) {
+  const Result one = Check("scullsingle/test_then_decrement", Pct(1, 300));
+  EXPECT_EQ(one.verdict, Verdict::kClean) << one.report;
+  EXPECT_EQ(one.executions, 300u);
+  const Result two = ExpectMatch("scullsingle/test_then_decrement", Pct(2, 200));
+  EXPECT_EQ(two.verdict, Verdict::kAssertionFailed) << two.message;
+  EXPECT_LE(two.executions, 20u);
+  EXPECT_EQ(two.replay.rfind("kmc1.p2.", 0), 0u) << two.replay;
+  ExpectReplayReproduces("scullsingle/test_then_decrement", Pct(2, 200));
+}
+
+// The guarantee: p >= 1/(n*k^(d-1)) per execution and (1-p)^N for the run,
+// with n the engine threads and k the most scheduling choices of an
+// execution; a clean run says it is not a proof.
+TEST(PctTest, CleanRunPrintsItsGuarantee) {
+  const Result r = ExpectMatch("seqlock/reader_writer", Pct(2, 300));
+  EXPECT_EQ(r.verdict, Verdict::kClean);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.executions, 300u);
+  EXPECT_TRUE(Contains(r.message, "not a proof")) << r.message;
+  ASSERT_GT(r.pct_threads, 0);
+  ASSERT_GT(r.pct_steps, 0u);
+  const double p = 1.0 / (r.pct_threads * static_cast<double>(r.pct_steps));
+  EXPECT_DOUBLE_EQ(PctHitProbability(r), p);
+  EXPECT_NEAR(PctMissProbability(r), std::pow(1 - p, 300), 1e-12);
+  const std::string g = PctGuarantee(r);
+  EXPECT_TRUE(Contains(g, "pct, depth 2 (not a proof): n = " + std::to_string(r.pct_threads) +
+                              " threads, k = " + std::to_string(r.pct_steps) +
+                              " scheduling choices"))
+      << g;
+  EXPECT_TRUE(Contains(g, "probability p >= 1/(n*k^1) = ")) << g;
+  EXPECT_TRUE(Contains(g, "300 executions miss it with probability at most (1-p)^300 = ")) << g;
+  EXPECT_EQ(PctGuarantee(Check("seqlock/reader_writer")), "");
 }
 
 }  // namespace

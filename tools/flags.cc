@@ -30,7 +30,8 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",
                                            "out",            "sarif", "icb",
-                                           "lockdep_scope", "progress_every", "suppressions"};
+                                           "lockdep_scope", "progress_every", "suppressions",
+                                           "depth"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -77,8 +78,9 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
         return "bad value for --lockdep_scope: " + value + " (model or driver)";
       }
     } else if (name == "search") {
-      if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full") {
-        return "bad value for --search: " + value + " (exhaustive, full, bounded or random)";
+      if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full" &&
+          value != "pct") {
+        return "bad value for --search: " + value + " (exhaustive, full, bounded, random or pct)";
       }
     } else if (name == "icb") {
       uint64_t k = 0;
@@ -99,6 +101,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       constexpr uint64_t kBelow62 = (uint64_t{1} << 62) - 1;
       const uint64_t max = name == "jobs"         ? 64
                            : name == "bound"        ? 64
+                           : name == "depth"        ? 64
                            : name == "executions" ? kBelow62
                            : name == "seed"       ? kBelow62
                                                   : static_cast<uint64_t>(INT64_MAX);
@@ -108,11 +111,12 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       }
       if (v > max) {
         return "--" + name + " must be at most " + std::to_string(max) +
-              (name == "bound" || name == "jobs" ? ""
+              (name == "bound" || name == "jobs" || name == "depth" ? ""
                : name == "max_executions" ? " (2^63-1)"
                                           : " (2^62-1)");
       }
-      if ((name == "executions" || name == "max_executions" || name == "jobs") && v == 0) {
+      if ((name == "executions" || name == "max_executions" || name == "jobs" || name == "depth") &&
+          v == 0) {
         return "--" + name + " must be positive";
       }
     }

@@ -1,8 +1,8 @@
 // kmc: the command line.
 //
 //   kmc list
-//   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random]
-//             [--bound=K] [--executions=N] [--seed=S] [--json] [--verbose]
+//   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random|pct]
+//             [--bound=K] [--depth=D] [--executions=N] [--seed=S] [--json] [--verbose]
 //             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N] [--all_bugs]
 //             [--lockdep_scope=model|driver]
 //   kmc replay <model> <token> | --token_file=FILE
@@ -45,13 +45,14 @@
 #include "tools/litmus/litmus.h"
 
 ABSL_FLAG(bool, all, false, "check every model");
-ABSL_FLAG(std::string, search, "", "search mode: exhaustive (reduced), full (unreduced), bounded or random (default: the model's)");
+ABSL_FLAG(std::string, search, "", "search mode: exhaustive (reduced), full (unreduced), bounded, random or pct (default: the model's)");
 ABSL_FLAG(std::string, icb, "",
           "exhaustive search: first the context-bounded passes with at most 0..K preemptions "
           "(iterative context bounding; default 2), or off");
 ABSL_FLAG(int, bound, -1, "context bound for --search=bounded (default: the model's)");
-ABSL_FLAG(int64_t, executions, -1, "executions for --search=random (default: the model's)");
-ABSL_FLAG(int64_t, seed, 1, "first seed for --search=random");
+ABSL_FLAG(int64_t, executions, -1, "executions for --search=random or pct (default: the model's)");
+ABSL_FLAG(int64_t, seed, 1, "first seed for --search=random or pct");
+ABSL_FLAG(int, depth, -1, "bug depth for --search=pct (default 3): d-1 priority change points");
 ABSL_FLAG(int64_t, max_executions, -1,
           "stop an exhaustive/bounded search after this many executions (not a proof then)");
 ABSL_FLAG(bool, json, false, "print one JSON array of results");
@@ -91,8 +92,8 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  kmc list\n"
-    "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random] [--bound=K]\n"
-    "            [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
+    "  kmc check <model>... | --all [--search=exhaustive|full|bounded|random|pct] [--bound=K]\n"
+    "            [--depth=D] [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR] [--suppressions=FILE]\n"
     "            [--sarif=FILE] [--icb=K|off] [--progress_every=N]\n"
@@ -101,12 +102,15 @@ constexpr const char* kUsage =
     "             [--suppressions=FILE]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
     "flags:\n"
-    "  --search      exhaustive, bounded or random (default: each model's own)\n"
+    "  --search      exhaustive, full, bounded, random or pct (default: each model's own)\n"
     "  --bound       context bound of --search=bounded, 0..64 (passes 0..K, fewest\n"
     "                preemptions first)\n"
     "  --icb         exhaustive search: bounded passes 0..K first (default 2), or off\n"
-    "  --executions  executions of --search=random, 1..2^62-1\n"
-    "  --seed        first seed of --search=random, 0..2^62-1 (seed + executions < 2^62)\n"
+    "  --depth       bug depth of --search=pct, 1..64 (default 3): random thread priorities\n"
+    "                and depth-1 priority change points per execution (PCT); prints the\n"
+    "                probability it gives of hitting a bug of that depth\n"
+    "  --executions  executions of --search=random or pct, 1..2^62-1\n"
+    "  --seed        first seed of --search=random or pct, 0..2^62-1 (seed + executions < 2^62)\n"
     "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
     "  --json        one JSON array of results, printed as they complete\n"
@@ -148,6 +152,11 @@ void PrevalidateFlags(int argc, char** argv) {
   g_progress_negated = scan.progress_negated;
 }
 
+// The searches that sample N executions from a seed.
+bool Sampled(kmc::SearchMode m) {
+  return m == kmc::SearchMode::kRandom || m == kmc::SearchMode::kPct;
+}
+
 // A flag that does not apply to the search a model runs is a usage error.
 void CheckFlagsApply(const std::vector<const kmc::Model*>& models,
                      std::optional<kmc::SearchMode> search) {
@@ -158,11 +167,12 @@ void CheckFlagsApply(const std::vector<const kmc::Model*>& models,
   };
   const Rule rules[] = {
       {"bound", [](kmc::SearchMode m) { return m == kmc::SearchMode::kBounded; }, "--search=bounded"},
-      {"executions", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
-      {"seed", [](kmc::SearchMode m) { return m == kmc::SearchMode::kRandom; }, "--search=random"},
+      {"executions", [](kmc::SearchMode m) { return Sampled(m); }, "--search=random or --search=pct"},
+      {"seed", [](kmc::SearchMode m) { return Sampled(m); }, "--search=random or --search=pct"},
+      {"depth", [](kmc::SearchMode m) { return m == kmc::SearchMode::kPct; }, "--search=pct"},
       {"icb", [](kmc::SearchMode m) { return m == kmc::SearchMode::kExhaustive; },
        "--search=exhaustive"},
-      {"max_executions", [](kmc::SearchMode m) { return m != kmc::SearchMode::kRandom; },
+      {"max_executions", [](kmc::SearchMode m) { return !Sampled(m); },
        "--search=exhaustive or --search=bounded"},
   };
   for (const Rule& rule : rules) {
@@ -217,7 +227,9 @@ int List() {
               Pad("SEARCH", 12).c_str(), "DESCRIPTION");
   for (const kmc::Model* m : kmc::AllModels()) {
     std::string search = kmc::SearchModeName(m->default_search());
-    if (m->default_search() == kmc::SearchMode::kBounded) search += "(" + std::to_string(m->default_bound()) + ")";
+    if (m->default_search() == kmc::SearchMode::kBounded || m->default_search() == kmc::SearchMode::kPct) {
+      search += "(" + std::to_string(m->default_bound()) + ")";
+    }
     std::printf("%s %s %s %s\n", Pad(m->name(), 40).c_str(), Pad(m->expected().ToString(), 34).c_str(),
                 Pad(search, 12).c_str(), m->description().c_str());
   }
@@ -243,8 +255,10 @@ int Check(const std::vector<std::string>& names) {
   if (search == "bounded") options.search = kmc::SearchMode::kBounded;
   if (search == "random") options.search = kmc::SearchMode::kRandom;
   if (search == "full") options.search = kmc::SearchMode::kFull;
+  if (search == "pct") options.search = kmc::SearchMode::kPct;
   CheckFlagsApply(models, options.search);
   if (absl::GetFlag(FLAGS_bound) >= 0) options.bound = absl::GetFlag(FLAGS_bound);
+  if (absl::GetFlag(FLAGS_depth) > 0) options.depth = absl::GetFlag(FLAGS_depth);
   if (const std::string icb = absl::GetFlag(FLAGS_icb); !icb.empty()) {
     options.icb_bound = icb == "off" ? -1 : std::atoi(icb.c_str());
   }
@@ -254,7 +268,7 @@ int Check(const std::vector<std::string>& names) {
   }
   options.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   for (const kmc::Model* m : models) {
-    if (options.search.value_or(m->default_search()) != kmc::SearchMode::kRandom) continue;
+    if (!Sampled(options.search.value_or(m->default_search()))) continue;
     const uint64_t executions = options.executions.value_or(m->default_executions());
     if (options.seed >= (uint64_t{1} << 62) - executions) {
       Usage("--seed plus the executions (" + std::to_string(executions) + ") must stay below 2^62");
@@ -357,6 +371,7 @@ int Check(const std::vector<std::string>& names) {
     } else {
       std::string mode = kmc::SearchModeName(r.search);
       if (r.search == kmc::SearchMode::kBounded) mode += "(" + std::to_string(r.bound) + ")";
+      if (r.search == kmc::SearchMode::kPct) mode += "(" + std::to_string(r.depth) + ")";
       std::printf("%s %s %s %s %s %s %10llu %7.2f\n", Pad(r.model, 40).c_str(),
                   Pad(r.expected.ToString(), 30).c_str(),
                   Pad(std::string(kmc::VerdictName(r.verdict)), 22).c_str(),
@@ -379,6 +394,12 @@ int Check(const std::vector<std::string>& names) {
                   g_signal == SIGINT ? "SIGINT" : "SIGTERM", results.size(), models.size());
     }
     const bool single = results.size() == 1;
+    // PCT is never a proof: what it gives instead, per model.
+    for (const auto& r : results) {
+      if (r.search == kmc::SearchMode::kPct) {
+        std::printf("%s: %s\n", r.model.c_str(), kmc::PctGuarantee(r).c_str());
+      }
+    }
     for (const auto& r : results) {
       if (r.report.empty()) continue;
       if (!r.match || verbose || single) {

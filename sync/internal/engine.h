@@ -219,6 +219,9 @@ struct FlightRecorder {
   // pass is executions - pass_start).
   volatile int32_t pass_bound;
   volatile uint64_t pass_start;
+  // A PCT search: the scheduling choices the running execution draws its
+  // priority change points from (its replay state is "<iteration> <k>").
+  volatile uint64_t pct_steps;
   uint32_t capacity;             // nodes[] entries
   Node nodes[1];                 // really `capacity` entries
 };
@@ -230,9 +233,9 @@ FlightRecorder* GetFlightRecorder();
 
 struct EngineRequest {
   SearchMode search = SearchMode::kExhaustive;
-  int bound = 2;                  // context bound (kBounded)
-  uint64_t executions = 1;        // executions (kRandom)
-  uint64_t first_iteration = 1;   // first seed (kRandom)
+  int bound = 2;                  // context bound (kBounded), bug depth (kPct)
+  uint64_t executions = 1;        // executions (kRandom, kPct)
+  uint64_t first_iteration = 1;   // first seed (kRandom, kPct)
   std::string initial_state;      // engine replay state, "" for a fresh search
   bool collect_history = false;   // re-run of a failing execution
   unsigned depth_limit = 20000;   // steps before an execution is a livelock
@@ -263,6 +266,9 @@ struct EngineOutcome {
   // With save_resume, on a failure: the failing execution was the search's
   // last (nothing to resume).
   bool search_done = false;
+  // kPct: the most scheduling choices (points where two or more threads
+  // could run) of an execution of this run: PCT's k.
+  uint64_t pct_steps = 0;
 };
 
 EngineOutcome RunEngine(const EngineRequest& request);

@@ -724,10 +724,13 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
   return res;
 }
 
+#include "sync/internal/pct_scheduler.h"  // NOLINT: PctScheduler, in this namespace
+
 template <rl::thread_id_t N>
 rl::test_result_e RunN(rl::test_params& params, std::string* state) {
   g_clocks_of = &ClocksOfN<N>;
   g_var_race_with = &VarRaceWithN<N>;
+  if (g_pct.on) return RunWith<N, PctScheduler<N>>(params, state);
   switch (params.search_type) {
     case rl::sched_random:
       return RunWith<N, rl::random_scheduler<N>>(params, state);
@@ -1325,7 +1328,9 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   params.progress_stream = &null_out;
   params.collect_history = req.collect_history;
   params.execution_depth_limit = req.depth_limit;
+  const bool pct = PctBegin(req, &params);
   switch (req.search) {
+    case SearchMode::kPct: break;  // PctBegin
     case SearchMode::kExhaustive:
       params.search_type = rl::sched_full;
       // A replay follows its token's path; the reduction only prunes.
@@ -1347,7 +1352,7 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   g_engine.save_resume = req.save_resume;
   if (!req.resume) g_resume = ResumeTree{};
   std::string resume_state;
-  if (req.resume && req.search != SearchMode::kRandom) {
+  if (req.resume && req.search != SearchMode::kRandom && !pct) {
     if (!g_resume.valid || g_resume.done) {
       out.error = "internal: no search to resume";
       return out;
@@ -1373,13 +1378,14 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   out.engine_verdict = FromRelacy(res);
   out.stop_iteration = params.stop_iteration;
   if (req.save_resume && res != rl::test_result_success) {
-    if (req.search == SearchMode::kRandom) {
+    if (req.search == SearchMode::kRandom || pct) {
       out.search_done = params.stop_iteration >= params.iteration_count;
     } else {
       out.search_done = !g_resume.valid || g_resume.done;
     }
   }
   out.state = state;
+  out.pct_steps = g_pct.max_steps;
   if (g_engine.replaying && !g_engine.diverged && out.engine_verdict != Verdict::kClean &&
       g_engine.depth != g_engine.replay_nodes) {
     g_engine.diverged = true;
