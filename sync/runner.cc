@@ -75,14 +75,39 @@ constexpr uint64_t kDirectedBudget = 20000;
 // The report being formatted is an execution of lockdep's directed search.
 bool g_directed_report = false;
 
+// A deadlock's details end with lockdep's report when lockdep predicted it.
+// Its "other info" part draws lockdep's scenario; when the report above
+// already draws that same scenario, a short trace leaves the part out
+// (--trace=full keeps it).
+std::string ShortDetails(const std::string& details) {
+  const size_t addendum = details.find("\nlockdep predicted this deadlock before it happened:\n");
+  if (addendum == std::string::npos) return details;
+  const size_t info = details.find("\nother info that might help us debug this:\n", addendum);
+  if (info == std::string::npos) return details;
+  const char* kTable = " Possible unsafe locking scenario:\n";
+  const size_t table = details.find(kTable, info);
+  const size_t end = details.find(" *** DEADLOCK ***\n", table);
+  if (table == std::string::npos || end == std::string::npos) return details;
+  // The table's drawing: from its first line after the title to the
+  // DEADLOCK line.
+  const size_t body = details.find("       CPU", table);
+  if (body == std::string::npos || body > end) return details;
+  const std::string drawing = details.substr(body, end - body);
+  if (details.substr(0, addendum).find(drawing) == std::string::npos) return details;
+  return details.substr(0, info) +
+         "(other info: the same scenario as above; --trace=full shows the rest of lockdep's "
+         "report)\n";
+}
+
 std::string FormatReport(const Model& model, const Result& r, const PendingReport& rep,
                          uint64_t iteration, TraceMode mode) {
   const Runtime& rt = Runtime::Get();
   std::string s;
   s += kRule;
   s += "\n" + rep.headline + "\n" + kThinRule + "\n";
-  s += rep.details;
-  if (!rep.details.empty() && rep.details.back() != '\n') s += "\n";
+  const std::string details = mode == TraceMode::kShort ? ShortDetails(rep.details) : rep.details;
+  s += details;
+  if (!details.empty() && details.back() != '\n') s += "\n";
   s += "\nmodel:    " + model.name() + "\n";
   s += "verdict:  " + std::string(VerdictName(r.verdict)) + " (expected: " +
        model.expected().ToString() + ")\n";
@@ -225,7 +250,7 @@ void Summarize(const PendingReport& rep, Result* r) {
   }
   auto add = [r](const char* role, const internal::Loc& loc) {
     if (loc.line() == 0) return;
-    r->locations.push_back(SourceLocation{role, loc.file_name(), static_cast<int>(loc.line()),
+    r->locations.push_back(SourceLocation{role, internal::SourceFile(loc), static_cast<int>(loc.line()),
                                           internal::ShortFunction(loc)});
   };
   add("failure", rep.loc);
@@ -243,7 +268,7 @@ void Summarize(const PendingReport& rep, Result* r) {
                  : e.ctx == internal::Ctx::kSoftirq ? "softirq" : "hardirq");
     s.text = e.text;
     if (e.loc.line() != 0) {
-      s.file = e.loc.file_name();
+      s.file = internal::SourceFile(e.loc);
       s.line = static_cast<int>(e.loc.line());
       s.function = internal::ShortFunction(e.loc);
     }
@@ -385,7 +410,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
 std::vector<SuppressFrame> SuppressFrames(const PendingReport& rep) {
   std::vector<SuppressFrame> out;
   auto add = [&out](const internal::Loc& l) {
-    if (l.line() != 0) out.push_back(SuppressFrame{l.file_name(), l.line(), l.function_name()});
+    if (l.line() != 0) out.push_back(SuppressFrame{internal::SourceFile(l), l.line(), l.function_name()});
   };
   add(rep.loc);
   add(rep.other_loc);

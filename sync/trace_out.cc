@@ -287,7 +287,7 @@ std::string TraceJson(const std::string& model, const std::string& verdict) {
     const TraceEvent& e = trace[i];
     std::string args = "\"step\": " + N(i + 1) + ", \"cpu\": " + N(e.cpu) +
                        ", \"context\": " + JsonString(CtxShort(e.ctx)) +
-                       ", \"file\": " + JsonString(e.loc.line() ? e.loc.file_name() : "") +
+                       ", \"file\": " + JsonString(e.loc.line() ? internal::SourceFile(e.loc) : "") +
                        ", \"line\": " + N(static_cast<size_t>(e.loc.line())) +
                        ", \"function\": " +
                        JsonString(e.loc.line() ? internal::ShortFunction(e.loc) : "") +

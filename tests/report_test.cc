@@ -166,15 +166,16 @@ TEST(ReportTest, DeadlockSaysWhoHoldsWhatAndDrawsTheScenario) {
   ExpectReplaySame(r, TraceMode::kShort);
 }
 
-// Issue 14's four models: with --trace=short the interleaving fits one
-// screen (at most 60 lines), the report counts preemptions, names memory
-// (no bare obj#N+offset) and shows locks held where the model holds any.
+// Issue 14's four models: with --trace=short the whole report fits one
+// screen (at most 50 lines), counts preemptions, names memory (no bare
+// obj#N+offset) and shows locks held where the model holds any.
 TEST(ReportTest, TheFourShowcaseModelsFitOneScreen) {
   for (const char* name : {"scull/unlocked_write", "scullpipe/if_not_while",
                            "asgn2/tasklet_cb_lock_at_irq_exit", "rcu/free_without_grace_period"}) {
     const Result r = CheckWith(name, TraceMode::kShort);
     EXPECT_TRUE(r.match) << r.report;
-    EXPECT_LE(Interleaving(r.report).size(), 60u) << name << "\n" << r.report;
+    EXPECT_LE(Lines(r.report).size(), 50u) << name << "\n" << r.report;
+    EXPECT_LE(Interleaving(r.report).size(), 40u) << name << "\n" << r.report;
     EXPECT_TRUE(Contains(r.report, "\npreemptions: ")) << r.report;
     EXPECT_FALSE(Contains(r.report, "obj#1+")) << r.report;
     if (std::string(name) != "scull/unlocked_write") {
@@ -182,6 +183,87 @@ TEST(ReportTest, TheFourShowcaseModelsFitOneScreen) {
     }
     ExpectReplaySame(r, TraceMode::kShort);
   }
+}
+
+// asgn2's deadlock needs six interrupts, two tasklet runs and lockdep's
+// warning on the way: 121 steps. The short report folds the interrupts
+// that ran to their end (and the module's setup) and keeps, line by line,
+// what the deadlock is made of: the tasklet taking &dev->cb_lock, the
+// hardirq that interrupts it, the failing step, and the check that fired
+// on the way; lockdep's scenario is not drawn twice.
+TEST(ReportTest, ShortTraceFoldsInterruptsThatRanToTheirEnd) {
+  const Result brief = CheckWith("asgn2/tasklet_cb_lock_at_irq_exit", TraceMode::kShort);
+  const Result full = CheckWith("asgn2/tasklet_cb_lock_at_irq_exit", TraceMode::kFull);
+  ASSERT_EQ(brief.verdict, Verdict::kDeadlock) << brief.report;
+  ASSERT_EQ(brief.replay, full.replay);
+  EXPECT_LE(Lines(brief.report).size(), 50u) << brief.report;
+  EXPECT_GE(Lines(full.report).size(), 150u) << full.report;
+  const std::vector<std::string> lines = Interleaving(brief.report);
+  auto line_with = [&lines](const std::string& what) -> std::string {
+    for (const std::string& l : lines) {
+      if (Contains(l, what)) return l;
+    }
+    return "";
+  };
+  // The interrupts before the deadlock's fold into lines saying what ran
+  // and which locks they took and released.
+  EXPECT_TRUE(Contains(brief.report, "   ...  irq/gpio/301     CPU#0 irq     steps 11-38 (28): "
+                                     "hardirq gpio x2, tasklet asgn2_tasklet; locks taken or "
+                                     "released: &dev->cb_lock\n"))
+      << brief.report;
+  EXPECT_TRUE(Contains(brief.report, ": tasklet asgn2_tasklet (from step 36); locks taken or "
+                                     "released: &dev->cb_lock, &dev->pq_lock\n"))
+      << brief.report;
+  // Kept: lockdep's warning (with the lock it holds), the wake-up of the
+  // sleeping reader, the tasklet's lock, the hardirq over it, the failure.
+  EXPECT_TRUE(Contains(line_with("*** lockdep: WARNING: inconsistent lock state"),
+                       "asgn2_do_tasklet  {&dev->cb_lock}"))
+      << brief.report;
+  EXPECT_FALSE(line_with("wake_up_interruptible(&dev->read_wq)").empty()) << brief.report;
+  EXPECT_TRUE(Contains(line_with(" 105  irq/gpio/301"),
+                       "softirq spin_lock(&dev->cb_lock)")) << brief.report;
+  EXPECT_TRUE(Contains(line_with(" 105  irq/gpio/301"), "  {&dev->cb_lock}")) << brief.report;
+  EXPECT_TRUE(Contains(line_with(" 114  irq/gpio/301"),
+                       "interrupting irq/gpio/301 (softirq context) at drivers/asgn2/asgn2.c:319"))
+      << brief.report;
+  EXPECT_TRUE(Contains(line_with(" 121  irq/gpio/301"), "*** BUG: spinlock cpu recursion"))
+      << brief.report;
+  EXPECT_TRUE(Contains(brief.report, "\npreemptions: 0\n")) << brief.report;
+  // Lockdep's own drawing of the scenario the report already drew is left
+  // out; --trace=full keeps it, and every step.
+  EXPECT_TRUE(Contains(brief.report, "(other info: the same scenario as above")) << brief.report;
+  EXPECT_TRUE(Contains(full.report, "other info that might help us debug this:\n"))
+      << full.report;
+  EXPECT_FALSE(Contains(full.report, "   ...  ")) << full.report;
+  EXPECT_TRUE(Contains(full.report, " 100  irq/gpio/301     CPU#0 hardirq ")) << full.report;
+  // A header found through the include path "." is named without "./".
+  EXPECT_TRUE(Contains(full.report, " models/asgn2_rig.h:")) << full.report;
+  EXPECT_FALSE(Contains(full.report, "./models/")) << full.report;
+  ExpectReplaySame(brief, TraceMode::kShort);
+  ExpectReplaySame(full, TraceMode::kFull);
+}
+
+// The steps a short trace keeps name what they refer to: rcu's stale read
+// "reads the store of step 2", which is the module's setup, and step 2
+// stays shown.
+TEST(ReportTest, AStepAShownStepNamesStaysShown) {
+  const Result r = CheckWith("rcu/free_without_grace_period", TraceMode::kShort);
+  ASSERT_EQ(r.verdict, Verdict::kUseAfterFree) << r.report;
+  EXPECT_TRUE(Contains(r.report, "[stale: reads the store of step 2, not the store of step 7]"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "\n   2  insmod/100       CPU#0 proc    RCU_INIT_POINTER"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "\n   7  updater/101      CPU#0 proc    rcu_assign_pointer(gp)"))
+      << r.report;
+}
+
+// The module's setup (insmod before any task runs) folds into one line.
+TEST(ReportTest, ShortTraceFoldsTheModuleSetup) {
+  const Result r = CheckWith("scullpipe/if_not_while", TraceMode::kShort);
+  EXPECT_TRUE(Contains(r.report, "\n   ...  insmod/100       CPU#0 proc    steps 1-23 (23) module "
+                                 "setup in "))
+      << r.report;
+  ExpectReplaySame(r, TraceMode::kShort);
 }
 
 }  // namespace

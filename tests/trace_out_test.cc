@@ -200,6 +200,14 @@ TEST(TraceOutTest, LocksSleepsAndWakeUps) {
 TEST(TraceOutTest, InterruptsNestOnTheCpuTrack) {
   const Out out = CheckWithOut("asgn2/tasklet_cb_lock_at_irq_exit");
   ExpectStepsMatchReport(out);
+  // models/asgn2_rig.h is found through the include path ".": every file
+  // names it without the "./" its __FILE__ carries.
+  EXPECT_EQ(out.result.interleaving[0].file, "models/asgn2_rig.h");
+  EXPECT_FALSE(Contains(out.result.report, "./models/")) << out.result.report;
+  EXPECT_FALSE(Contains(ReadFile(OutRoot() + "/asgn2/tasklet_cb_lock_at_irq_exit/trace.json"),
+                        "./models/"));
+  EXPECT_FALSE(Contains(out.html, "./models/"));
+  for (const Result::Step& s : out.result.interleaving) EXPECT_NE(s.file.rfind("./", 0), 0u);
   // On CPU#0 (pid 1, tid 0) the last hardirq slice lies inside a softirq
   // slice: the interrupt came while the tasklet ran.
   const JsonValue* hard = nullptr;

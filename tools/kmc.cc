@@ -85,7 +85,8 @@ ABSL_FLAG(std::string, suppressions, "",
           "deadlock:..., any verdict) are counted, not reported");
 ABSL_FLAG(std::string, trace, "short",
           "interleaving in reports: short (fold steps that touch nothing another context "
-          "touches) or full (every step)");
+          "touches, the module's setup and interrupts that ran to their end) or full (every "
+          "step)");
 
 namespace {
 
@@ -117,7 +118,8 @@ constexpr const char* kUsage =
     "  --jobs        models checked at once, each in its own worker process (1..64)\n"
     "  --progress    progress lines on stderr, also when it is not a terminal (a log):\n"
     "                one every 10 s, or every N executions with --progress_every=N\n"
-    "  --trace       short (fold steps that touch nothing another task touches) or full\n"
+    "  --trace       short (fold steps that touch nothing another task touches, the module's\n"
+    "                setup, interrupts that ran to their end) or full (every step)\n"
     "  --lockdep_scope  model (default): one lockdep graph per model; driver: one graph across\n"
     "                the models of a driver, in the order checked\n"
     "  --all_bugs    go on after a failure: each distinct bug once (verdict + locations),\n"

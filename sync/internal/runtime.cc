@@ -83,9 +83,15 @@ std::string ShortTypeName(std::string_view qualified) {
   return std::string(colon == std::string_view::npos ? qualified : qualified.substr(colon + 2));
 }
 
+const char* SourceFile(const Loc& loc) {
+  const char* f = loc.file_name();
+  while (f[0] == '.' && f[1] == '/') f += 2;
+  return f;
+}
+
 std::string FormatLoc(const Loc& loc) {
   if (loc.line() == 0) return "?";
-  return std::string(loc.file_name()) + ":" + std::to_string(loc.line());
+  return std::string(SourceFile(loc)) + ":" + std::to_string(loc.line());
 }
 
 namespace {
@@ -851,10 +857,18 @@ void Runtime::MightSleep(const char* what, const Loc& loc) {
     // __might_sleep(): a blocking call between set_current_state() (or
     // prepare_to_wait()) and schedule() would reset the task state, and the
     // wake-up the task prepared for is lost.
+    // Like the kernel, name the function that set the state: the wait
+    // primitive (prepare_to_wait), or the driver function that called
+    // set_current_state() itself; never a model's macro-made body.
+    std::string setter = t.state_fn;
+    const std::string caller = ShortFunction(t.state_loc);
+    if ((setter == "set_current_state" || setter == "__set_current_state") &&
+        caller.rfind("KmcDefineModel", 0) != 0) {
+      setter = caller;
+    }
     Fail(Verdict::kInvalidContext,
          "WARNING: do not call blocking ops when !TASK_RUNNING; state=" +
-             std::to_string(t.state) + " set at " + ShortFunction(t.state_loc) + " " +
-             FormatLoc(t.state_loc),
+             std::to_string(t.state) + " set at " + setter + " " + FormatLoc(t.state_loc),
          std::string("WARNING: CPU: ") + std::to_string(t.cpu) + " PID: " +
              std::to_string(t.pid) + " at " + FormatLoc(loc) + " __might_sleep\n" + what +
              " by " + Who() + " while the task state is " +
@@ -993,7 +1007,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
     const Loc none;
     for (const Loc* l : {&here, static_cast<const Loc*>(has_loc ? &other_loc : &none)}) {
       if (l->line() != 0) {
-        frames.push_back(SuppressFrame{l->file_name(), l->line(), l->function_name()});
+        frames.push_back(SuppressFrame{SourceFile(*l), l->line(), l->function_name()});
       }
     }
     const int rule = suppressions_->Match(Verdict::kDataRace, frames);

@@ -580,6 +580,9 @@ class Runtime {
 
 // "file:line", or "?" for an unknown site.
 std::string FormatLoc(const Loc& loc);
+// The file of a location as reports name it: without the "./" a header
+// found through the include path "." carries ("./models/asgn2_rig.h").
+const char* SourceFile(const Loc& loc);
 // "kmc::drivers::scull::scull_dev" -> "scull_dev".
 std::string ShortTypeName(std::string_view qualified);
 // The bare function name of a location ("scull_write").
