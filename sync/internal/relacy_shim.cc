@@ -58,17 +58,36 @@
 // Its platform header is read first with its two stack functions renamed
 // out of the way; the shim's own versions below replace them for
 // context.hpp.
+// Its fiber switch is replaced too, to tell AddressSanitizer of each switch.
 #define create_fiber RelacyCreateFiberUnused
 #define delete_fiber RelacyDeleteFiberUnused
+#define switch_to_fiber RelacySwitchToFiberUnused
 #include <relacy/platform.hpp>
 #undef create_fiber
 #undef delete_fiber
+#undef switch_to_fiber
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
 #define KMC_ASAN_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+// AddressSanitizer's fiber annotations: before a jump to another stack,
+// start_switch names the stack being entered; on arriving, finish_switch
+// makes it the current one (and gives the bounds of the stack left). No
+// fake stacks are saved across a switch: .bazelrc's asan config runs with
+// detect_stack_use_after_return=0, so there are none. Without
+// them ASan keeps the thread's own stack as the current one, ignores the
+// unpoisoning a longjmp or a throw asks for on a fiber stack ("ASan is
+// ignoring requested __asan_handle_no_return") and may report false stack
+// errors.
+#define KMC_ASAN_START_SWITCH(save, bottom, size) \
+  __sanitizer_start_switch_fiber((save), (bottom), (size))
+#define KMC_ASAN_FINISH_SWITCH(save, bottom, size) \
+  __sanitizer_finish_switch_fiber((save), (bottom), (size))
 #else
 #define KMC_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#define KMC_ASAN_START_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define KMC_ASAN_FINISH_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #endif
 
 namespace kmc::internal {
@@ -82,6 +101,37 @@ struct FiberStack {
 };
 // Live stacks of the running context (at most kMaxThreads, a few spare).
 FiberStack g_fiber_stacks[16];
+// The stack of Relacy's main fiber (the host stack the engine's context
+// runs on: its fiber_t has no stack of its own), for the ASan annotations.
+const void* g_main_stack_bottom = nullptr;
+size_t g_main_stack_size = 0;
+// Set by a switch that leaves the main fiber: the fiber it enters learns
+// the main stack's bounds from ASan.
+bool g_leaving_main = false;
+
+// A new fiber's first code (Relacy's fiber_start_fnc, with the ASan
+// annotations): it records where it will resume, goes back to create_fiber,
+// and runs the fiber's procedure when switch_to_fiber first jumps to it.
+void FiberStart(void* p) {
+  fiber_ctx_t* ctx = static_cast<fiber_ctx_t*>(p);
+  void (*volatile ufnc)(void*) = ctx->fnc;
+  void* volatile uctx = ctx->ctx;
+  // Arrived from create_fiber on the context's (main) stack.
+  KMC_ASAN_FINISH_SWITCH(nullptr, &g_main_stack_bottom, &g_main_stack_size);
+  if (_setjmp(*ctx->cur) == 0) {
+    ucontext_t tmp;
+    KMC_ASAN_START_SWITCH(nullptr, g_main_stack_bottom, g_main_stack_size);
+    swapcontext(&tmp, ctx->prv);
+  }
+  const void* from_bottom = nullptr;
+  size_t from_size = 0;
+  KMC_ASAN_FINISH_SWITCH(nullptr, &from_bottom, &from_size);
+  if (g_leaving_main) {
+    g_main_stack_bottom = from_bottom;
+    g_main_stack_size = from_size;
+  }
+  ufnc(uctx);
+}
 }  // namespace kmc::internal
 
 inline void create_fiber(fiber_t& fib, void (*ufnc)(void*), void* uctx) {
@@ -105,8 +155,31 @@ inline void create_fiber(fiber_t& fib, void (*ufnc)(void*), void* uctx) {
   fib.fib.uc_link = nullptr;
   ucontext_t tmp;
   fiber_ctx_t ctx = {ufnc, uctx, &fib.jmp, &tmp};
-  makecontext(&fib.fib, reinterpret_cast<void (*)()>(fiber_start_fnc), 1, &ctx);
+  makecontext(&fib.fib, reinterpret_cast<void (*)()>(FiberStart), 1, &ctx);
+  KMC_ASAN_START_SWITCH(nullptr, fib.fib.uc_stack.ss_sp, fib.fib.uc_stack.ss_size);
   swapcontext(&tmp, &fib.fib);
+  KMC_ASAN_FINISH_SWITCH(nullptr, nullptr, nullptr);
+}
+
+// Relacy's switch (save this fiber's place, jump to the other's), with the
+// ASan annotations; the jump lands in the other fiber's own switch_to_fiber
+// (or in FiberStart), which finishes the switch there.
+inline void switch_to_fiber(fiber_t& fib, fiber_t& prv) {
+  using namespace kmc::internal;  // NOLINT: the shim's own fiber stacks
+  if (_setjmp(prv.jmp) == 0) {
+    const bool to_main = fib.fib.uc_stack.ss_sp == nullptr;
+    g_leaving_main = prv.fib.uc_stack.ss_sp == nullptr;
+    KMC_ASAN_START_SWITCH(nullptr, to_main ? g_main_stack_bottom : fib.fib.uc_stack.ss_sp,
+                          to_main ? g_main_stack_size : fib.fib.uc_stack.ss_size);
+    _longjmp(fib.jmp, 1);
+  }
+  const void* from_bottom = nullptr;
+  size_t from_size = 0;
+  KMC_ASAN_FINISH_SWITCH(nullptr, &from_bottom, &from_size);
+  if (g_leaving_main) {
+    g_main_stack_bottom = from_bottom;
+    g_main_stack_size = from_size;
+  }
 }
 
 inline void delete_fiber(fiber_t& fib) {

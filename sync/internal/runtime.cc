@@ -309,7 +309,7 @@ void Runtime::RunThread(int thread) {
   if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) WaitForCpu(t);
   t.at_step = false;
   t.stack_top = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  ArmKernelStackLimit(t.stack_top, model_ ? model_->kernel_stack_size() : 0);
+  ArmKernelStackLimit(t.stack_top, KernelStackLimit());
   switch (t.kind) {
     case TaskKind::kTask:
     {
@@ -507,6 +507,10 @@ std::string Runtime::HeldLocksText(const TaskState& t) const {
 // ---------------------------------------------------------------------------
 // Steps, traces and reports.
 
+// Said in a kernel stack overflow's details when the limit is scaled.
+constexpr const char* kStackScaleNote =
+    kKernelStackScale == 1 ? "" : ", doubled in an AddressSanitizer build as the kernel's is under KASAN";
+
 void Runtime::CheckKernelStackLimit() {
   TaskState* t = CurrentOrNull();
   StackLimitCrossing c;
@@ -515,7 +519,7 @@ void Runtime::CheckKernelStackLimit() {
   }
   const Loc at = c.at;
   const size_t used = c.used;
-  const size_t limit = model_ ? model_->kernel_stack_size() : 0;
+  const size_t limit = KernelStackLimit();
   t->stack_top = 0;  // one report
   // The context it ran in when it crossed (a handler may have returned).
   const std::string who = t->name + "/" + std::to_string(t->pid);
@@ -527,7 +531,7 @@ void Runtime::CheckKernelStackLimit() {
            ShortFunction(at) +
            " (the deepest driver frame, where it crossed the limit: the page past it "
            "faulted); the kernel's stack is " +
-           std::to_string(limit) + " bytes (Model::KernelStackSize).\n",
+           std::to_string(limit) + " bytes (Model::KernelStackSize" + kStackScaleNote + ").\n",
        at);
 }
 
@@ -539,7 +543,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     t->last_loc = loc;
     t->has_last_loc = true;
     CheckKernelStackLimit();
-    const size_t limit = model_ ? model_->kernel_stack_size() : 0;
+    const size_t limit = KernelStackLimit();
     if (limit != 0 && t->stack_top != 0 && CurrentThread() >= 0) {
       const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
       if (here < t->stack_top && t->stack_top - here > limit) {
@@ -553,7 +557,8 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
                  ") used " + std::to_string(used) + " bytes when it reached " +
                  std::string(op) + " at " + FormatLoc(loc) + " " + ShortFunction(loc) +
                  " (the deepest driver frame); the kernel's stack is " +
-                 std::to_string(limit_used) + " bytes (Model::KernelStackSize).\n",
+                 std::to_string(limit_used) + " bytes (Model::KernelStackSize" +
+                 kStackScaleNote + ").\n",
              loc);
       }
     }

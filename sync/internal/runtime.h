@@ -362,6 +362,11 @@ class Runtime {
   // the current engine thread crossed the kernel's stack limit since the
   // last check (sync/internal/crash.h: ArmKernelStackLimit).
   void CheckKernelStackLimit();
+  // The kernel stack size checked: the model's (Model::KernelStackSize)
+  // times kKernelStackScale; 0 when the check is off.
+  size_t KernelStackLimit() const {
+    return model_ ? model_->kernel_stack_size() * kKernelStackScale : 0;
+  }
 
   // Ends the execution with a kernel-style report. Does not return.
   [[noreturn]] void Fail(Verdict v, std::string headline, std::string details,
