@@ -140,6 +140,36 @@ KMC_MODEL("asgn2/unlocked_circular_buffer") {
   });
 }
 
+// A2-B1 on one CPU, executed (fine-grained interleaving, Model::FineGrained):
+// "a" reaches the reader through a tasklet run at irq exit; "b" arrives
+// while the reader holds pq_lock with bottom halves off, so its tasklet runs
+// at the reader's spin_unlock_bh() on CPU#0; and the '\0' arrives there
+// between two plain accesses of that tasklet's unlocked cb_pop(): between
+// the read of cb_count and the write of cb_count - 1. The handler's push is
+// lost: the '\0' stays in the buffer uncounted, and the reader waits for the
+// end of its file forever. The handler and the tasklet it interrupts are
+// ordered on their CPU, so no race is reported: only the consequence shows.
+// Without fine-grained interleaving this scenario is clean (see the comment
+// above: the push and the pop have no scheduling point in the middle).
+// Relacy counts the switches back from the interrupt source as preemptions
+// too: the context-bounded search needs bound 4 (30,990 executions).
+KMC_MODEL("asgn2/unlocked_circular_buffer_same_cpu") {
+  auto f = m.Fixture<UnlockedCb>();
+  m.Describe("A2-B1 on one CPU: the handler interrupts the tasklet (run by the reader's "
+             "spin_unlock_bh on CPU#0) between two plain accesses of its unlocked cb_pop(); "
+             "the push of the '\\0' is lost and the reader waits forever (fine-grained "
+             "interleaving)");
+  m.Expect({Verdict::kDeadlock, Verdict::kAssertionFailed});
+  m.FineGrained();
+  m.DefaultSearch(SearchMode::kBounded, 4);
+  f.Task("reader", 0, [](UnlockedCb& r) { r.ReadOneFile(); });
+  f.Irq("gpio", 0, 6, [](UnlockedCb& r) { r.Fire(); });
+  f.Check([](UnlockedCb& r) {
+    r.ExpectFile(0, "ab");
+    r.CheckAndUnload();
+  });
+}
+
 struct OneBytePerTasklet : Rig {
   OneBytePerTasklet() : Rig("ab", 3, "bugs=0x2") {}  // ASGN2_BUG_ONE_BYTE_PER_TASKLET
 };

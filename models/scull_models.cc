@@ -183,6 +183,33 @@ KMC_MODEL("scull/unlocked_write") {
   f.Task("writer1", 1, writer("BBBB"));
 }
 
+// B1 executed (fine-grained interleaving, Model::FineGrained): every plain
+// access is a scheduling point, so a writer can be preempted between seeing
+// a NULL slot and storing its new allocation. The writes run inside
+// data_race() (KCSAN's mark for a known race) so that the race itself is
+// not reported and the execution goes on to its consequence: both writers
+// allocate, the second store wins, and kmemleak finds the loser's block at
+// module exit. Without data_race() the race is still reported first, as by
+// scull/unlocked_write (`kmc check scull/unlocked_write --fine_grained
+// --suppressions=FILE` with `race:scull_*` also ends in the leak).
+KMC_MODEL("scull/unlocked_write_fine_grained") {
+  auto f = m.Fixture<UnlockedWrite>();
+  m.Describe("B1 executed: scull_write without the device lock, with plain accesses as "
+             "scheduling points and the race marked data_race(); both writers allocate the "
+             "same quantum and one allocation leaks");
+  m.Expect(Verdict::kMemoryLeak);
+  m.FineGrained();
+  auto writer = [](const char* data) {
+    return [data](UnlockedWrite&) {
+      vfs::File* filp = Open(O_RDWR);
+      KMC_ASSERT(data_race(Pwrite(filp, data, 0)) == 4);
+      Close(filp);
+    };
+  };
+  f.Task("writer0", 0, writer("AAAA"));
+  f.Task("writer1", 1, writer("BBBB"));
+}
+
 // ---------------------------------------------------------------------------
 // B2: the -EFAULT path of write forgets up().
 

@@ -6,7 +6,7 @@
 // only when that CPU has interrupts enabled, and runs to completion while the
 // code it interrupted makes no progress. The engine explores where each
 // interrupt arrives (at the scheduling points of the interrupted code: every
-// primitive operation). See docs/INTERRUPTS.md for what is and is not modelled.
+// primitive operation, and with Model::FineGrained every plain access). See docs/INTERRUPTS.md for what is and is not modelled.
 //
 // Softirq context: tasklets and timers run at irq exit, at local_bh_enable()
 // / spin_unlock_bh(), in ksoftirqd (Model::SoftirqDaemons), and otherwise once

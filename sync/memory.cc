@@ -19,6 +19,9 @@ using internal::Runtime;
 
 bool MayFail(const Loc& loc, const char* what) {
   Runtime& rt = Runtime::Get();
+  // Fine-grained interleaving: an allocation is a scheduling point of its
+  // own (touching only the task's allocation numbering), before its outcome.
+  rt.FinePoint(nullptr, nullptr, true, Access::kAlloc, what, loc);
   if (!rt.running() || !(rt.nondet() & kAllocFailure)) return false;
   if (internal::Choose(2) == 0) return false;
   rt.Note(std::string(what) + " fails (injected): returns NULL", loc);
@@ -141,21 +144,31 @@ unsigned long UserCopyLength(const void* user_ptr, unsigned long n, const char* 
 }  // namespace
 
 unsigned long copy_to_user(void __user* to, const void* from, unsigned long n, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  // Fine-grained interleaving: the copy is a scheduling point of its own,
+  // before the fault is decided.
+  const internal::Block* kb = n != 0 ? rt.FindKernelBlock(from) : nullptr;
+  if (n != 0) {
+    rt.FinePoint(kb, kb != nullptr ? from : nullptr, false, Access::kUserCopy, "copy_to_user", loc);
+  }
   const unsigned long done = UserCopyLength(to, n, "copy_to_user", loc);
-  Runtime::Get().Note("copy_to_user(" + std::to_string(n) + " bytes) copies " +
-                          std::to_string(done),
-                      loc);
-  Runtime::Get().CheckKernelRange(from, done, false, "copy_to_user", loc);
+  rt.Note("copy_to_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done), loc);
+  rt.CheckKernelRange(from, done, false, "copy_to_user", loc, /*point=*/false);
   if (done) std::memcpy(to, from, done);
   return n - done;
 }
 
 unsigned long copy_from_user(void* to, const void __user* from, unsigned long n, const Loc& loc) {
+  Runtime& rt = Runtime::Get();
+  // Fine-grained interleaving: the copy is a scheduling point of its own,
+  // before the fault is decided.
+  const internal::Block* kb = n != 0 ? rt.FindKernelBlock(to) : nullptr;
+  if (n != 0) {
+    rt.FinePoint(kb, kb != nullptr ? to : nullptr, true, Access::kUserCopy, "copy_from_user", loc);
+  }
   const unsigned long done = UserCopyLength(from, n, "copy_from_user", loc);
-  Runtime::Get().Note("copy_from_user(" + std::to_string(n) + " bytes) copies " +
-                          std::to_string(done),
-                      loc);
-  Runtime::Get().CheckKernelRange(to, done, true, "copy_from_user", loc);
+  rt.Note("copy_from_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done), loc);
+  rt.CheckKernelRange(to, done, true, "copy_from_user", loc, /*point=*/false);
   if (done) std::memcpy(to, from, done);
   return n - done;
 }

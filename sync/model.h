@@ -113,6 +113,16 @@ class Model {
   // or softirq whose frames reach deeper at a kernel call is a kernel stack
   // overflow. 0 turns the check off.
   Model& KernelStackSize(size_t bytes) { kernel_stack_size_ = bytes; return *this; }
+  // Fine-grained interleaving: plain accesses (Shared<T> fields, a C
+  // driver's instrumented loads and stores of kernel memory, memcpy/memset
+  // on it), allocations, frees and user copies become scheduling points too,
+  // so a race is executed, not only detected (a lost update reaches the
+  // model's invariant, an interrupt arrives between two plain accesses of
+  // the code it interrupts). Races are still reported at the first
+  // conflicting access; data_race() or --suppressions let an execution go
+  // on to the consequence. kmc check --fine_grained does this for every
+  // model. Costs more executions (docs/ARCHITECTURE.md).
+  Model& FineGrained(bool on = true) { fine_grained_ = on; return *this; }
 
   template <class F>
   class FixtureBuilder {
@@ -161,6 +171,7 @@ class Model {
   int signals_per_task() const { return signals_per_task_; }
   unsigned depth_limit() const { return depth_limit_; }
   size_t kernel_stack_size() const { return kernel_stack_size_; }
+  bool fine_grained() const { return fine_grained_; }
   int kernel_threads() const { return kthreads_; }
   uint64_t max_executions() const { return max_executions_; }
   bool softirq_daemons() const { return softirqd_; }
@@ -197,6 +208,7 @@ class Model {
   bool irq_exit_preemption_ = false;
   bool workqueue_ = false;
   bool all_bugs_ = false;
+  bool fine_grained_ = false;
   std::vector<TaskSpec> tasks_;
   std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;

@@ -142,6 +142,10 @@ std::string FormatReport(const Model& model, const Result& r, const PendingRepor
     }
   }
   s += "\n";
+  if (r.fine_grained) {
+    s += "interleaving: fine-grained (plain accesses, allocations and user copies are "
+         "scheduling points)\n";
+  }
   s += "preemptions: " + std::to_string(RecordedPreemptions()) + "\n";
   s += "tasks:\n";
   for (const auto& t : rt.tasks()) {
@@ -204,7 +208,8 @@ bool SplitToken(const Model& model, std::string_view token, std::vector<std::str
       *error = why;
       return false;
     }
-    if (!own->empty() && (next->mode != own->back().mode || next->bound != own->back().bound)) {
+    if (!own->empty() && (next->mode != own->back().mode || next->bound != own->back().bound ||
+                          next->fine_grained != own->back().fine_grained)) {
       *error = "malformed replay token: its executions come from different searches";
       return false;
     }
@@ -218,8 +223,17 @@ bool SplitToken(const Model& model, std::string_view token, std::vector<std::str
   return true;
 }
 
+// Runs the engine; the runtime adds the scheduling points of fine-grained
+// interleaving when the request asks for it.
+EngineOutcome RunSearch(const EngineRequest& req) {
+  Runtime::Get().set_fine_grained(req.fine_grained);
+  return internal::RunEngine(req);
+}
+
 EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result* r) {
   EngineRequest req;
+  req.fine_grained = options.fine_grained.value_or(model.fine_grained());
+  r->fine_grained = req.fine_grained;
   req.search = options.search.value_or(model.default_search());
   req.bound = options.bound.value_or(model.default_bound());
   req.executions = options.executions.value_or(model.default_executions());
@@ -323,6 +337,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     o.search = t.mode;
     o.bound = t.bound;
     o.depth = t.bound;
+    o.fine_grained = t.fine_grained;
     EngineRequest sreq = BaseRequest(*other, o, &scratch);
     sreq.initial_state = t.engine_state;
     if (Sampled(sreq.search)) {
@@ -332,7 +347,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     internal::lockdep::SetModel(other->name());
     rt.StartRun(other, false);
     rt.set_budget(1);
-    internal::RunEngine(sreq);
+    RunSearch(sreq);
     rt.EndRun();
   }
   internal::lockdep::SetModel(model.name());
@@ -348,7 +363,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     }
     rt.StartRun(&model, false);
     rt.set_budget(1);
-    internal::RunEngine(sreq);
+    RunSearch(sreq);
     rt.EndRun();
   }
   rt.StartRun(&model, false);
@@ -365,7 +380,7 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     g_report_pct_steps = 0;
     in >> g_report_pct_steps;
   }
-  const EngineOutcome o = internal::RunEngine(req);
+  const EngineOutcome o = RunSearch(req);
   PendingReport rep;
   if (!o.error.empty()) {
     rep.verdict = Verdict::kModelError;
@@ -474,10 +489,11 @@ void DirectedSearch(const Model& model, TraceMode mode, Result* r) {
   req.search = SearchMode::kFull;
   req.depth_limit = model.depth_limit();
   req.may_preempt = &internal::lockdep::MayPreempt;
+  req.fine_grained = r->fine_grained;
   rt.StartRun(&model, false);
   internal::lockdep::BeginSearch();
   rt.set_budget(kDirectedBudget);
-  const EngineOutcome o = internal::RunEngine(req);
+  const EngineOutcome o = RunSearch(req);
   const uint64_t tried = rt.executions();
   const bool budget_hit = rt.budget_hit();
   std::string note;
@@ -486,10 +502,11 @@ void DirectedSearch(const Model& model, TraceMode mode, Result* r) {
     rt.EndRun();
     Result d = *r;
     d.replay = EncodeToken(model.name(), SearchMode::kFull, 0, o.state, /*icb_pass=*/false,
-                          /*directed=*/true);
+                          /*directed=*/true, req.fine_grained);
     EngineRequest replay;
     replay.search = SearchMode::kFull;
     replay.depth_limit = model.depth_limit();
+    replay.fine_grained = req.fine_grained;
     const Suppressions* sup = rt.suppressions();
     const int rule = sup != nullptr ? sup->Match(first.verdict, SuppressFrames(first)) : -1;
     if (rule >= 0) {
@@ -644,7 +661,8 @@ void ReplayPrediction(const Model& model, const EngineRequest& req,
   }
   for (const std::string& st : prediction.states) {
     if (!r->replay.empty()) r->replay += "+";
-    r->replay += EncodeToken(model.name(), req.search, req.bound, st, icb_pass);
+    r->replay +=
+        EncodeToken(model.name(), req.search, req.bound, st, icb_pass, false, req.fine_grained);
   }
   r->preemption_bound = icb_pass ? req.bound : -1;
   PendingReport first;
@@ -708,7 +726,8 @@ void FinishBugs(const Model& model, const EngineRequest& req, TraceMode mode,
   Result first_one;
   for (const Hit& h : hits) {
     Result one = *r;
-    one.replay = EncodeToken(model.name(), req.search, req.bound, h.state);
+    one.replay = EncodeToken(model.name(), req.search, req.bound, h.state, false, false,
+                             req.fine_grained);
     ReplayInto(model, req, h.state, h.execution, &h.first, mode, &one);
     if (r->bugs.empty()) first_one = one;
     g_out_dir.clear();
@@ -797,7 +816,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   const Suppressions* sup = rt.suppressions();
   EngineRequest run = req;
   run.save_resume = sup != nullptr;
-  EngineOutcome o = internal::RunEngine(run);
+  EngineOutcome o = RunSearch(run);
   NotePct(o, r);
   while (sup != nullptr && o.error.empty() && o.engine_verdict != Verdict::kClean &&
          !rt.budget_hit()) {
@@ -810,7 +829,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
       break;
     }
     rt.AbandonExecution();
-    o = internal::RunEngine(ResumeAfter(req, o));
+    o = RunSearch(ResumeAfter(req, o));
     NotePct(o, r);
   }
   TakeSuppressed(r);
@@ -818,7 +837,8 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   // on to the next model of the driver.
   if (options.export_lockdep_graph) {
     r->lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
-      return EncodeToken(model.name(), req.search, req.bound, state, icb_pass);
+      return EncodeToken(model.name(), req.search, req.bound, state, icb_pass, false,
+                         req.fine_grained);
     });
   }
   r->executions += rt.executions();
@@ -851,7 +871,8 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   const PendingReport first = TakeReport(o);
   rt.EndRun();
   r->preemption_bound = icb_pass ? req.bound : -1;
-  r->replay = EncodeToken(model.name(), req.search, req.bound, o.state, icb_pass);
+  r->replay = EncodeToken(model.name(), req.search, req.bound, o.state, icb_pass, false,
+                          req.fine_grained);
   ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, r);
   return PassEnd::kFinished;
 }
@@ -941,7 +962,7 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   const Suppressions* sup = rt.suppressions();
   EngineRequest search_req = req;
   search_req.save_resume = r.all_bugs || sup != nullptr;
-  EngineOutcome o = internal::RunEngine(search_req);
+  EngineOutcome o = RunSearch(search_req);
   NotePct(o, &r);
   // --all_bugs, --suppressions: a failing execution is recorded (or
   // suppressed) and the search goes on from the execution after it.
@@ -965,12 +986,13 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
       break;
     }
     rt.AbandonExecution();
-    o = internal::RunEngine(ResumeAfter(req, o));
+    o = RunSearch(ResumeAfter(req, o));
     NotePct(o, &r);
   }
   if (options.export_lockdep_graph) {
     r.lockdep_graph = internal::lockdep::ExportGraph([&](const std::string& state) {
-      return EncodeToken(model.name(), req.search, req.bound, state);
+      return EncodeToken(model.name(), req.search, req.bound, state, false, false,
+                         req.fine_grained);
     });
   }
   TakeSuppressed(&r);
@@ -1045,7 +1067,8 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   } else {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
-    r.replay = EncodeToken(model.name(), req.search, req.bound, o.state);
+    r.replay = EncodeToken(model.name(), req.search, req.bound, o.state, false, false,
+                           req.fine_grained);
     ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, &r);
   }
   r.seconds = Seconds(t0);
@@ -1179,6 +1202,7 @@ std::optional<Result> ReplayModel(const Model& model, std::string_view token, st
   options.search = t->mode;
   options.bound = t->bound;
   options.depth = t->bound;
+  options.fine_grained = t->fine_grained;
   EngineRequest req = BaseRequest(model, options, &r);
   if (t->icb_pass) r.preemption_bound = t->bound;
   r.replay = std::string(token);
@@ -1214,8 +1238,8 @@ bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode*
 }
 
 std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
-                              const std::string& engine_state, bool icb_pass) {
-  return EncodeToken(model.name(), mode, bound, engine_state, icb_pass);
+                              const std::string& engine_state, bool icb_pass, bool fine_grained) {
+  return EncodeToken(model.name(), mode, bound, engine_state, icb_pass, false, fine_grained);
 }
 
 namespace {
@@ -1352,6 +1376,7 @@ std::string ResultToJson(const Result& r) {
          ", \"hit_probability\": " + p + ", \"miss_probability\": " + miss + "}";
   }
   s += std::string(", \"complete\": ") + (r.complete ? "true" : "false");
+  if (r.fine_grained) s += ", \"fine_grained\": true";
   s += ", \"executions\": " + std::to_string(r.executions);
   if (!r.observations.empty()) s += ", \"observations\": " + std::to_string(r.observations.size());
   s += ", \"seconds\": " + std::string(secs);

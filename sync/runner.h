@@ -61,6 +61,10 @@ struct RunOptions {
   // Findings these rules match are counted, not reported, and the search
   // goes on (--suppressions=FILE).
   std::shared_ptr<const Suppressions> suppressions;
+  // Fine-grained interleaving (kmc check --fine_grained): plain accesses,
+  // allocations, frees and user copies are scheduling points too. Default:
+  // the model's (Model::FineGrained).
+  std::optional<bool> fine_grained;
 };
 
 // A task at the end of a failing execution.
@@ -123,6 +127,8 @@ struct Result {
   // preemption bound (every pass with a smaller bound found nothing); -1
   // when the unbounded search (or a random one) found it.
   int preemption_bound = -1;
+  // The search ran with fine-grained interleaving (RunOptions::fine_grained).
+  bool fine_grained = false;
   // Fields added here must also travel through sync/worker.cc's
   // (de)serialization (worker_test compares both ways of running).
   // Set on a clean result when the model checked no shared memory at all
@@ -190,7 +196,8 @@ bool ValidateReplayToken(const Model& model, std::string_view token, SearchMode*
 // icb_pass: the execution belongs to the pass with at most `bound`
 // preemptions of iterative context bounding (mode kBounded).
 std::string EncodeReplayToken(const Model& model, SearchMode mode, int bound,
-                              const std::string& engine_state, bool icb_pass = false);
+                              const std::string& engine_state, bool icb_pass = false,
+                              bool fine_grained = false);
 
 // The report of a failure found outside the normal path (a worker that is
 // about to die inside a replayed execution), from the current trace.

@@ -8,7 +8,8 @@
 //     after free.
 // Accesses are not scheduling points (as in Relacy and ThreadSanitizer: a
 // race is found from the order of the surrounding synchronization, whichever
-// interleaving runs).
+// interleaving runs), except with fine-grained interleaving
+// (Model::FineGrained, kmc check --fine_grained), where each one is.
 //
 // Shared<T> is trivially default-constructible and trivially destructible, so
 // structs holding it can live in kmalloc'd memory like C structs.

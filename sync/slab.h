@@ -13,7 +13,9 @@
 // sleeps. With kAllocFailure enabled in the model, every allocation may also
 // fail (return NULL) and the engine explores both outcomes.
 // Allocations are not scheduling points: the allocator shares nothing with
-// driver state.
+// driver state (with fine-grained interleaving, Model::FineGrained, every
+// allocation and free is one, so a task may be switched away between a
+// check and the allocation it decides).
 
 #ifndef KMC_SYNC_SLAB_H_
 #define KMC_SYNC_SLAB_H_

@@ -65,13 +65,14 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }  // namespace
 
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state, bool icb_pass, bool directed) {
+                        const std::string& engine_state, bool icb_pass, bool directed,
+                        bool fine_grained) {
   std::istringstream in(engine_state);
   uint64_t iteration = 0;
   in >> iteration;
   if (directed) mode = SearchMode::kFull;
   std::string body = "kmc1." + (directed ? std::string("d") : ModeCode(mode, bound, icb_pass)) +
-                     "." + Hex(Fnv1a(model_name), 8) + "." +
+                     (fine_grained ? "g" : "") + "." + Hex(Fnv1a(model_name), 8) + "." +
                      std::to_string(iteration);
   if (mode == SearchMode::kPct) {
     // The scheduling choices the execution's change points were drawn from.
@@ -137,7 +138,11 @@ std::optional<Token> DecodeToken(std::string_view model_name, std::string_view t
   auto parts = Split(body, '.');
   if (parts.size() < 4 || parts[0] != "kmc1") return fail("it does not start with kmc1.");
   Token t;
-  const std::string_view mode = parts[1];
+  std::string_view mode = parts[1];
+  if (mode.size() > 1 && mode.back() == 'g') {
+    t.fine_grained = true;
+    mode.remove_suffix(1);
+  }
   if (mode == "x") {
     t.mode = SearchMode::kExhaustive;
   } else if (mode == "f" || mode == "d") {

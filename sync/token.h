@@ -7,7 +7,9 @@
 // choices the execution drew its priority change points from), i<K>
 // (the pass with at most K preemptions of iterative context bounding: the
 // same tree as b<K>, reported as such), d (an execution of lockdep's
-// directed search, a full search's path). choices: the
+// directed search, a full search's path); a trailing g (xg, i2g, rg, ...)
+// marks an execution with fine-grained interleaving (Model::FineGrained),
+// which must be replayed the same way. choices: the
 // engine's decision path, one "<count><type><index>" per decision joined by
 // '-' (type is a letter). model-hash and check are FNV-1a hashes in hex.
 // Only [0-9a-z.-] appear, so a token is safe to paste into a shell.
@@ -41,6 +43,8 @@ struct Token {
   // Mode "d": an execution of lockdep's directed search, replayed as a full
   // search's (sync/lockdep.h).
   bool directed = false;
+  // Mode with a trailing g: fine-grained interleaving.
+  bool fine_grained = false;
 };
 
 // engine_state: "<iteration> <n> (<count> <index> <type>)*", or
@@ -48,7 +52,8 @@ struct Token {
 // (bound: its depth).
 // icb_pass (with mode kBounded): an i<bound> token.
 std::string EncodeToken(std::string_view model_name, SearchMode mode, int bound,
-                        const std::string& engine_state, bool icb_pass = false, bool directed = false);
+                        const std::string& engine_state, bool icb_pass = false, bool directed = false,
+                        bool fine_grained = false);
 
 // nullopt and *error on a token that is not valid for `model_name`.
 std::optional<Token> DecodeToken(std::string_view model_name, std::string_view text,

@@ -9,7 +9,8 @@
 //
 // Context: may sleep (page faults): might_sleep() is checked, so a user copy
 // under a spinlock is "BUG: sleeping function called from invalid context".
-// User copies are not scheduling points.
+// User copies are not scheduling points (with fine-grained interleaving,
+// Model::FineGrained, each one is).
 //
 // UserBuffer is a model's user-space buffer (what a process passes to
 // read()/write()).

@@ -135,6 +135,7 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.out_error);
   PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.preemption_bound)));
   PutStr(&body, r.lockdep_graph);
+  PutU64(&body, r.fine_grained ? 1 : 0);
   PutU64(&body, r.suppressed);
   PutU64(&body, r.suppressed_by.size());
   for (const auto& [rule, count] : r.suppressed_by) {
@@ -222,6 +223,7 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   r->out_error = in.Str();
   r->preemption_bound = static_cast<int>(static_cast<int64_t>(in.U64()));
   r->lockdep_graph = in.Str();
+  r->fine_grained = in.U64() != 0;
   r->suppressed = in.U64();
   const uint64_t rules = in.U64();
   r->suppressed_by.clear();
@@ -475,6 +477,7 @@ Result BaseResult(const Model& model, const RunOptions& options) {
                                          ? model.default_bound()
                                          : kDefaultPctDepth);
   }
+  r.fine_grained = options.fine_grained.value_or(model.fine_grained());
   return r;
 }
 
@@ -601,9 +604,11 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
       }
       r.preemption_bound = o.pass_bound;
       r.replay = o.pass_bound >= 0
-                     ? EncodeReplayToken(model, SearchMode::kBounded, o.pass_bound, state, true)
+                     ? EncodeReplayToken(model, SearchMode::kBounded, o.pass_bound, state, true,
+                                         r.fine_grained)
                      : EncodeReplayToken(model, r.search,
-                                         r.search == SearchMode::kPct ? r.depth : r.bound, state);
+                                         r.search == SearchMode::kPct ? r.depth : r.bound, state,
+                                         false, r.fine_grained);
       const Result replayed =
           ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir,
                          options.suppressions.get());

@@ -350,6 +350,29 @@ TEST(CliTest, ReplayReproducesTheCheckReport) {
   EXPECT_EQ(replay.out, report);
 }
 
+// --fine_grained: the token says so, and replay needs no flag to print the
+// same report.
+TEST(CliTest, FineGrainedCheckAndReplay) {
+  CmdResult check = Kmc({"check", "atomic/plain_counter_race", "--fine_grained"});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("exhaustive+fine"), std::string::npos) << check.out;
+  const std::string report = ReportSection(check.out);
+  ASSERT_FALSE(report.empty()) << check.out;
+  EXPECT_NE(report.find("interleaving: fine-grained"), std::string::npos) << report;
+  CmdResult json = Kmc({"check", "atomic/plain_counter_race", "--fine_grained", "--json"});
+  EXPECT_NE(json.out.find("\"fine_grained\": true"), std::string::npos) << json.out;
+  const std::string token = JsonReplay(json.out);
+  ASSERT_NE(token.find("g."), std::string::npos) << token;
+  CmdResult replay = Kmc({"replay", "atomic/plain_counter_race", token});
+  EXPECT_EQ(replay.exit_code, 0) << replay.out;
+  EXPECT_EQ(replay.out, report);
+  CmdResult bad = Kmc({"check", "atomic/plain_counter_race", "--fine_grained=maybe"},
+                      Capture::kStderr);
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  CmdResult off = Kmc({"check", "fine/lost_update", "--nofine_grained"});
+  EXPECT_EQ(off.exit_code, 1) << off.out;  // clean, expected assertion failed
+}
+
 TEST(CliTest, ReplayOfAnotherModelsTokenExitsTwo) {
   CmdResult json = Kmc({"check", "slab/leak", "--json"});
   const std::string token = JsonReplay(json.out);

@@ -179,6 +179,8 @@ TEST(JsonSchemaTest, CheckOutputValidates) {
   EXPECT_EQ(pct.array[1]["depth"].number, 2);
   EXPECT_GT(pct.array[1]["pct"]["steps"].number, 0);
   EXPECT_GT(pct.array[1]["pct"]["hit_probability"].number, 0);
+  // Fine-grained interleaving adds fine_grained.
+  Validate(schema, Parse(RunKmc("check fine/lost_update --json")), "$", &errors);
   Validate(schema, results, "$", &errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
   ASSERT_EQ(results.array.size(), 4u);

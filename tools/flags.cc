@@ -25,7 +25,8 @@ bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
 }
 
 std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
-  const std::vector<std::string> bools = {"all", "json", "verbose", "progress", "fork", "all_bugs"};
+  const std::vector<std::string> bools = {"all",  "json",     "verbose",     "progress",
+                                         "fork", "all_bugs", "fine_grained"};
   const std::vector<std::string> valued = {"search",         "bound",    "executions", "seed",
                                            "max_executions", "watchdog", "token_file", "jobs",
                                            "trace",          "known_mismatches", "replay",

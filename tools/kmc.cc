@@ -80,6 +80,9 @@ ABSL_FLAG(std::string, lockdep_scope, "model",
 ABSL_FLAG(bool, all_bugs, false,
           "keep searching after a failure and report each distinct bug once (default: "
           "the model's)");
+ABSL_FLAG(bool, fine_grained, false,
+          "fine-grained interleaving: plain accesses, allocations and user copies are "
+          "scheduling points too (default: the model's)");
 ABSL_FLAG(std::string, suppressions, "",
           "a suppressions file: findings its rules match (race:FUNCTION, race:FILE:LINE, "
           "deadlock:..., any verdict) are counted, not reported");
@@ -97,7 +100,7 @@ constexpr const char* kUsage =
     "            [--depth=D] [--executions=N] [--seed=S] [--max_executions=N] [--json] [--verbose]\n"
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR] [--suppressions=FILE]\n"
-    "            [--sarif=FILE] [--icb=K|off] [--progress_every=N]\n"
+    "            [--sarif=FILE] [--icb=K|off] [--progress_every=N] [--fine_grained]\n"
     "            [--lockdep_scope=model|driver]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "             [--suppressions=FILE]\n"
@@ -126,6 +129,9 @@ constexpr const char* kUsage =
     "                with its own replay token, and a summary table\n"
     "  --out         write report.txt, trace.json, trace.html of each failing model to DIR/<model>/\n"
     "  --sarif       write a SARIF 2.1.0 log of the failing models to FILE\n"
+    "  --fine_grained  plain accesses (Shared<T>, a C driver's loads and stores),\n"
+    "                allocations and user copies are scheduling points too: a race is\n"
+    "                executed, not only detected (--nofine_grained: never; default: the model's)\n"
     "  --suppressions  FILE of KIND:PATTERN lines (race:scull_read, race:main.c:118,\n"
     "                deadlock:*, use_after_free:...; # comments): matching findings are\n"
     "                counted (suppressed: N) and the search goes on\n";
@@ -289,6 +295,9 @@ int Check(const std::vector<std::string>& names) {
   }
   options.trace = TraceModeFlag();
   if (g_given.count("all_bugs") != 0) options.all_bugs = absl::GetFlag(FLAGS_all_bugs);
+  if (g_given.count("fine_grained") != 0) {
+    options.fine_grained = absl::GetFlag(FLAGS_fine_grained);
+  }
   options.suppressions = SuppressionsFlag();
   options.out_dir = absl::GetFlag(FLAGS_out);
   // --lockdep_scope=driver: each model starts from the lockdep graph of the
@@ -374,6 +383,7 @@ int Check(const std::vector<std::string>& names) {
       std::string mode = kmc::SearchModeName(r.search);
       if (r.search == kmc::SearchMode::kBounded) mode += "(" + std::to_string(r.bound) + ")";
       if (r.search == kmc::SearchMode::kPct) mode += "(" + std::to_string(r.depth) + ")";
+      if (r.fine_grained) mode += "+fine";
       std::printf("%s %s %s %s %s %s %10llu %7.2f\n", Pad(r.model, 40).c_str(),
                   Pad(r.expected.ToString(), 30).c_str(),
                   Pad(std::string(kmc::VerdictName(r.verdict)), 22).c_str(),

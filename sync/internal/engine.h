@@ -74,6 +74,9 @@ class AtomicSection {
   AtomicSection& operator=(const AtomicSection&) = delete;
 };
 
+// True inside an AtomicSection: a scheduling point there cannot switch.
+bool PreemptionDisabled();
+
 // An explored choice in [0, n). n must be at least 1.
 unsigned Choose(unsigned n);
 
@@ -272,6 +275,9 @@ struct EngineRequest {
   // are simply never explored there), so a token it finds replays as an
   // ordinary full-search token.
   bool (*may_preempt)(int thread, Access access, const Loc& loc) = nullptr;
+  // Fine-grained interleaving (Model::FineGrained): the runtime, not the
+  // engine, adds its scheduling points (Runtime::set_fine_grained).
+  bool fine_grained = false;
 };
 
 struct EngineOutcome {

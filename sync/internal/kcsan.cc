@@ -413,6 +413,8 @@ void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& l
   if (!InSimulation()) return;
   Block* b = FindKernelBlock(addr);
   if (b == nullptr) return;
+  FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
+            loc);
   // The reduced search must see the access, as it sees a Shared<T> one:
   // two steps that touch the same plain driver memory do not commute.
   PorTouchRange(b, addr, size, write);

@@ -906,6 +906,8 @@ AtomicSection::~AtomicSection() {
   rl::ctx().enable_preemption();
 }
 
+bool PreemptionDisabled() { return g_engine.atomic_depth > 0; }
+
 unsigned Choose(unsigned n) {
   Progress();
   if (n <= 1) return 0;

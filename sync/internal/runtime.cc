@@ -236,7 +236,7 @@ void Runtime::BeginExecution() {
   cpus_.assign(static_cast<size_t>(cpus), CpuState{});
   work_queue_.clear();
   tasks_done_ = false;
-  suppress_races_ = 0;
+  std::fill(std::begin(suppress_races_), std::end(suppress_races_), 0);
   setup_task_ = TaskState{};
   setup_task_.name = "insmod";
   setup_task_.pid = 100;
@@ -609,6 +609,51 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     Record(std::move(text), loc, at, obj ? at + 1 : 0);
     trace_.back().access_kind = static_cast<int>(access);
   }
+}
+
+void Runtime::FinePoint(const Block* b, const void* addr, bool write, Access access,
+                        const char* op, const Loc& loc) {
+  if (!fine_grained_ || phase_ != Phase::kRunning || !InSimulation()) return;
+  TaskState* t = CurrentOrNull();
+  if (t == nullptr || CurrentThread() < 0 || PreemptionDisabled()) return;
+  // As Step() does, except that an open-coded wait's condition test goes on
+  // (t->in_wait_condition stays set) and no trace line is recorded.
+  if (loc.line() != 0) {
+    t->last_loc = loc;
+    t->has_last_loc = true;
+  }
+  if (replaying_) {
+    std::string why;
+    if (EngineDiverged(&why)) {
+      Fail(Verdict::kNondeterministic,
+           "kmc: nondeterministic model: the replayed execution took another path",
+           "The replay token does not fit this execution (" + why +
+               "). Either the model is nondeterministic or the token was "
+               "made for another version of it.\n",
+           loc);
+    }
+  }
+  BeforeSchedulePoint(*t);
+  if (PorEnabled()) {
+    // The memory the step touches first (the access records the rest of
+    // its granules as it runs); an allocator step touches only the task's
+    // own allocation numbering.
+    uint64_t key = 0;
+    if (addr == nullptr) {
+      key = PorTaskKey(t->thread);
+    } else if (b != nullptr) {
+      key = PorHeapKey(b->por_id, (reinterpret_cast<uintptr_t>(addr) - b->base) / kGranule);
+    } else {
+      key = PorAddressKey(addr);
+    }
+    PorAnnounce(t->thread, key, false, write);
+  }
+  t->at_step = true;
+  SchedulePoint(addr, op, access, loc);
+  t->at_step = false;
+  WaitForCpu(*t);
+  MaybeFireOnOwnSoftirq(*t);
+  CountStep(t->thread);
 }
 
 void Runtime::CountStep(int i) {
@@ -1037,7 +1082,19 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
 
 void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* loc,
                        bool record) {
-  if (!InSimulation() || CurrentThread() < 0 || suppress_races_ > 0) return;
+  if (!InSimulation() || CurrentThread() < 0) return;
+  if (suppress_races_[SuppressSlot()] > 0) {
+    // With fine-grained interleaving an access is a step of its own: the
+    // trace shows it even where it is exempt from race checks (data_race()).
+    if (fine_grained_ && record && loc != nullptr && phase_ == Phase::kRunning &&
+        CollectingHistory()) {
+      const uintptr_t at = reinterpret_cast<uintptr_t>(where.addr);
+      Record(std::string(write ? "write " : "read ") + ShortDescribe(where), *loc, at,
+             at + where.size);
+      trace_.back().access = true;
+    }
+    return;
+  }
   ++checked_accesses_;
   const uint32_t chain =
       (chain_current_ != nullptr && CollectingHistory()) ? chain_current_() : 0;
@@ -1085,6 +1142,8 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                     loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
   Block* b = FindBlock(addr);
+  FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
+            loc ? *loc : Loc());
   PorTouchRange(b, addr, size, write);
   if (b != nullptr && b->freed) {
     const TaskState* t = CurrentOrNull();
@@ -1141,10 +1200,13 @@ void Runtime::ReportUseAfterFree(const Block& b, const void* addr, size_t size, 
 }
 
 void Runtime::CheckKernelRange(const void* p, size_t n, bool write, const char* op,
-                               const Loc& loc) {
+                               const Loc& loc, bool point) {
   if (!InSimulation() || n == 0) return;
   if (reinterpret_cast<uintptr_t>(p) < kNullPage) NullDereference(p, write, op, loc);
   Block* b = FindKernelBlock(p);
+  if (b != nullptr && point) {
+    FinePoint(b, p, write, write ? Access::kWrite : Access::kRead, op, loc);
+  }
   PorTouchRange(b, p, n, write);
   if (b == nullptr) return;
   if (b->freed) ReportUseAfterFree(*b, p, n, write, loc);
@@ -1421,6 +1483,9 @@ size_t Runtime::BlockSize(const void* p) {
 void Runtime::Free(const void* p, bool is_page, const char* fn, const Loc& loc) {
   if (p == nullptr) return;
   Block* b = FindBlock(p);
+  if (b != nullptr && b->base == reinterpret_cast<uintptr_t>(p)) {
+    FinePoint(b, p, true, Access::kFree, fn, loc);
+  }
   if (b == nullptr || b->base != reinterpret_cast<uintptr_t>(p)) {
     Fail(Verdict::kInvalidFree, std::string("BUG: KASAN: invalid-free in ") + ShortFunction(loc),
          std::string(fn) + " of a pointer that " +

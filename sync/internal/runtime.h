@@ -304,9 +304,26 @@ class Runtime {
   bool CpuBlocked(int thread) const;
   // True once every model task (not kernel thread) has returned.
   bool tasks_done() const { return tasks_done_; }
-  // Race checks are off while > 0 (lockless wait_event conditions,
-  // data_race()).
-  void SuppressRaces(int delta) { suppress_races_ += delta; }
+  // Race checks of the current engine thread are off while > 0 (lockless
+  // wait_event conditions, data_race()). Per thread: a suppressed region
+  // may contain scheduling points (a marked read in a wait condition, a
+  // plain access with fine-grained interleaving), and the threads that run
+  // there are still checked.
+  void SuppressRaces(int delta) { suppress_races_[SuppressSlot()] += delta; }
+
+  // --- Fine-grained interleaving (Model::FineGrained) --------------------
+  // Plain accesses, allocations, frees and user copies are scheduling points.
+  void set_fine_grained(bool on) { fine_grained_ = on; }
+  bool fine_grained() const { return fine_grained_; }
+  // With fine-grained interleaving, a scheduling point before a plain access
+  // of kernel memory (`b` its block, null for other memory such as a
+  // Shared<T> field of the fixture) or an allocator or user-copy operation:
+  // announced to the reduced search like a primitive's step (the key of the
+  // memory, read or write), so steps on different memory still commute.
+  // Records no trace line (the access records its own). A no-op otherwise,
+  // outside tasks, and where preemption is off.
+  void FinePoint(const Block* b, const void* addr, bool write, Access access, const char* op,
+                 const Loc& loc);
 
   // --- Suppressions (kmc check --suppressions=FILE) -----------------------
   // A data race a rule matches is counted and the execution goes on; the
@@ -405,8 +422,10 @@ class Runtime {
                    const Loc* loc, const char* what);
   // Checks a kernel memory range touched by memcpy/copy_*_user: lifetime,
   // bounds and per-byte races. Non-heap memory is not checked.
+  // `point`: with fine-grained interleaving the check is also a scheduling
+  // point (false when the caller took one already: a user copy).
   void CheckKernelRange(const void* p, size_t n, bool write, const char* op,
-                        const Loc& loc);
+                        const Loc& loc, bool point = true);
 
   // A kernel access through a pointer into the NULL page (kmc_memset,
   // copy_*_user, a Shared field of a NULL struct pointer): the kernel's
@@ -549,7 +568,13 @@ class Runtime {
   void* fixture_ = nullptr;
   Phase phase_ = Phase::kSetup;
   bool tasks_done_ = false;
-  int suppress_races_ = 0;
+  static constexpr int kSuppressSlots = 65;  // engine threads + 1 (setup)
+  int SuppressSlot() const {
+    const int slot = CurrentThread() + 1;
+    return slot >= 0 && slot < kSuppressSlots ? slot : 0;
+  }
+  int suppress_races_[kSuppressSlots] = {};
+  bool fine_grained_ = false;
   const Suppressions* suppressions_ = nullptr;
   std::map<int, uint64_t> suppressed_hits_;
   std::vector<CpuState> cpus_;
