@@ -87,6 +87,7 @@ KMC_MODEL("asgn2/two_files_two_opens") {
              "the reader's spin_unlock_bh)");
   m.Expect(Verdict::kClean);
   m.DefaultSearch(SearchMode::kBounded, 6);  // see kSearchNote above
+  m.Large();  // kmc check --jobs=N splits its search into N shards
   f.Task("reader", 0, [](TwoFiles& r) {
     r.ReadOneFile();
     r.ReadOneFile();

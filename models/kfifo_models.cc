@@ -204,6 +204,7 @@ KMC_MODEL("kfifo/two_producers_locked") {
              "consumer: every element once, in order per producer");
   m.Expect(Verdict::kClean);
   m.DefaultSearch(SearchMode::kBounded, 5);
+  m.Large();  // kmc check --jobs=N splits its search into N shards
   f.Task("producer0", 0, [](TwoProducers& t) { Produce<true>(t, 0, 1, 1); });
   f.Task("producer1", 1, [](TwoProducers& t) { Produce<true>(t, 1, 1, 1); });
   f.Task("consumer", 1, [](TwoProducers& t) { Consume(t, 2, 2); });

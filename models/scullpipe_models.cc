@@ -284,6 +284,7 @@ KMC_MODEL("scullpipe/two_writers_one_reader") {
   // Five preemptions (any number of blocking switches) take about 290,000
   // executions and 8 s.
   m.DefaultSearch(SearchMode::kBounded, 5);
+  m.Large();  // kmc check --jobs=N splits its search into N shards
   f.Task("writer0", 0, [](TwoWritersOneReader& p) { WriteStream(p, p.wr0, 0, 2, 2); });
   f.Task("writer1", 1, [](TwoWritersOneReader& p) { WriteStream(p, p.wr1, 1, 2, 2); });
   f.Task("reader", 1, [](TwoWritersOneReader& p) { ReadStream(p, p.rd, 0, 4, 4); });

@@ -107,6 +107,9 @@ class Model {
   // Keeps searching after a failing execution and reports each distinct bug
   // once (kmc check --all_bugs does this for every model).
   Model& AllBugs(bool on = true) { all_bugs_ = on; return *this; }
+  // A search of seconds or more: kmc check --jobs=N splits it into N shards
+  // (RunOptions::shard_index/shard_count) run at once, and merges them.
+  Model& Large(bool on = true) { large_ = on; return *this; }
   // Scheduling steps after which an execution is declared a livelock.
   Model& DepthLimit(unsigned steps) { depth_limit_ = steps; return *this; }
   // The kernel stack size (THREAD_SIZE, 16 KiB on x86-64): a task, handler
@@ -178,6 +181,7 @@ class Model {
   bool irq_exit_preemption() const { return irq_exit_preemption_; }
   bool workqueue() const { return workqueue_; }
   bool all_bugs() const { return all_bugs_; }
+  bool large() const { return large_; }
   const std::vector<TaskSpec>& tasks() const { return tasks_; }
   const std::vector<IrqSpec>& irqs() const { return irqs_; }
   void* MakeFixture() const { return make_ ? make_() : nullptr; }
@@ -209,6 +213,7 @@ class Model {
   bool workqueue_ = false;
   bool all_bugs_ = false;
   bool fine_grained_ = false;
+  bool large_ = false;
   std::vector<TaskSpec> tasks_;
   std::vector<IrqSpec> irqs_;
   std::function<void*()> make_;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sync/internal/crash.h"
@@ -243,6 +244,23 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
     // The bound field carries PCT's depth (engine requests and tokens).
     req.bound = options.depth.value_or(
         model.default_search() == SearchMode::kPct ? model.default_bound() : kDefaultPctDepth);
+  }
+  if (options.shard_count > 0) {
+    r->shard_index = options.shard_index;
+    r->shard_count = options.shard_count;
+    if (Sampled(req.search)) {
+      // A random or PCT search's executions are independent (each seeded by
+      // its number): shard I runs the I-th of N equal runs of them.
+      const uint64_t n = static_cast<uint64_t>(options.shard_count);
+      const uint64_t i = static_cast<uint64_t>(options.shard_index);
+      const uint64_t lo = req.executions / n * i + std::min(i, req.executions % n);
+      const uint64_t hi = req.executions / n * (i + 1) + std::min(i + 1, req.executions % n);
+      req.first_iteration += lo;
+      req.executions = hi - lo;
+    } else {
+      req.shard_index = options.shard_index;
+      req.shard_count = options.shard_count;
+    }
   }
   r->search = req.search;
   r->bound = req.search == SearchMode::kBounded ? req.bound : 0;
@@ -813,17 +831,21 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   // --suppressions: a failing execution a rule matches is counted and the
   // pass goes on from the execution after it (a suppressed race does not
   // even end its execution: the runtime counts it).
+  // --shard: a failing execution of a subtree another shard owns is passed
+  // over the same way (that shard reports it).
   const Suppressions* sup = rt.suppressions();
   EngineRequest run = req;
   run.save_resume = sup != nullptr;
   EngineOutcome o = RunSearch(run);
   NotePct(o, r);
-  while (sup != nullptr && o.error.empty() && o.engine_verdict != Verdict::kClean &&
-         !rt.budget_hit()) {
-    const PendingReport rep = TakeReport(o);
-    const int rule = sup->Match(rep.verdict, SuppressFrames(rep));
-    if (rule < 0) break;  // the failure this pass reports
-    rt.NoteSuppressed(rule);
+  while ((sup != nullptr || o.foreign) && o.error.empty() &&
+         o.engine_verdict != Verdict::kClean && !rt.budget_hit()) {
+    if (!o.foreign) {
+      const PendingReport rep = TakeReport(o);
+      const int rule = sup->Match(rep.verdict, SuppressFrames(rep));
+      if (rule < 0) break;  // the failure this pass reports
+      rt.NoteSuppressed(rule);
+    }
     if (o.search_done) {
       o.engine_verdict = Verdict::kClean;  // its last execution, suppressed
       break;
@@ -871,6 +893,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   const PendingReport first = TakeReport(o);
   rt.EndRun();
   r->preemption_bound = icb_pass ? req.bound : -1;
+  r->shard_subtree = o.subtree;
   r->replay = EncodeToken(model.name(), req.search, req.bound, o.state, icb_pass, false,
                           req.fine_grained);
   ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, r);
@@ -971,8 +994,11 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   bool last_suppressed = false;
   while (o.error.empty() && o.engine_verdict != Verdict::kClean && !rt.budget_hit()) {
     const PendingReport rep = TakeReport(o);
-    const int rule = sup != nullptr ? sup->Match(rep.verdict, SuppressFrames(rep)) : -1;
-    if (rule >= 0) {
+    const int rule =
+        sup != nullptr && !o.foreign ? sup->Match(rep.verdict, SuppressFrames(rep)) : -1;
+    if (o.foreign) {
+      // --shard: another shard owns this execution and reports its bug.
+    } else if (rule >= 0) {
       rt.NoteSuppressed(rule);
     } else if (!r.all_bugs) {
       break;  // the failure this search reports
@@ -1067,6 +1093,7 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   } else {
     const PendingReport first = TakeReport(o);
     rt.EndRun();
+    r.shard_subtree = o.subtree;
     r.replay = EncodeToken(model.name(), req.search, req.bound, o.state, false, false,
                            req.fine_grained);
     ReplayInto(model, req, o.state, o.stop_iteration, &first, options.trace, &r);
@@ -1101,6 +1128,13 @@ Result CheckModelSearch(const Model& model, const RunOptions& options) {
     r.report = r.message + "\n";
     return r;
   }
+  if (Sampled(req.search) && req.executions == 0) {
+    // --shard of a random or PCT search with fewer executions than shards.
+    r.verdict = Verdict::kClean;
+    r.message = "no bug found in the first 0 executions (an empty shard; not a proof)";
+    r.match = r.expected.Contains(r.verdict);
+    return r;
+  }
   if (options.all_bugs.value_or(model.all_bugs())) return CheckAllBugs(model, options);
   const uint64_t budget = options.max_executions.value_or(model.max_executions());
   uint64_t checked = 0;
@@ -1133,9 +1167,12 @@ Result CheckModelSearch(const Model& model, const RunOptions& options) {
   // executions; of a bounded search, up to its bound), then the search
   // itself (the reduced exhaustive one, or the bounded pass at the model's
   // bound when that is larger).
+  // Under --shard an exhaustive search runs without the bounded passes:
+  // their stop rule (icb_budget executions in all) counts executions of
+  // the whole search, which no shard sees.
   int icb_max = -1;
   const int icb_bound = options.icb_bound.value_or(kDefaultIcbBound);
-  if (req.search == SearchMode::kExhaustive) icb_max = icb_bound;
+  if (req.search == SearchMode::kExhaustive && options.shard_count == 0) icb_max = icb_bound;
   if (req.search == SearchMode::kBounded) icb_max = std::min(std::max(icb_bound, 0), req.bound);
   int passes_done = -1;  // highest bound whose pass completed
   for (int k = 0; k <= icb_max; ++k) {
@@ -1180,6 +1217,87 @@ Result CheckModel(const Model& model, const RunOptions& options) {
     if (!r.report.empty()) r.report += line + "\n";
   }
   return r;
+}
+
+Result MergeShards(const std::vector<Result>& shards) {
+  if (shards.empty()) return Result{};
+  // The failure reported: a real one before a lockdep prediction (as one
+  // search reports a prediction only when no pass failed), then the one of
+  // the pass with the fewest preemptions, then the one the whole search
+  // meets first (its subtree comes first in depth-first order; a random
+  // search's shards hold ascending executions).
+  const Result* pick = nullptr;
+  auto rank = [](const Result& x) {
+    return std::make_tuple(x.verdict == Verdict::kPossibleDeadlock ? 1 : 0,
+                           x.preemption_bound >= 0 ? x.preemption_bound : INT32_MAX,
+                           x.shard_subtree);
+  };
+  for (const Result& x : shards) {
+    if (x.verdict == Verdict::kClean) continue;
+    if (pick == nullptr || rank(x) < rank(*pick)) pick = &x;
+  }
+  Result m = pick != nullptr ? *pick : shards.front();
+  m.executions = 0;
+  m.seconds = 0;
+  m.complete = pick == nullptr;
+  m.interrupted = false;
+  m.observations.clear();
+  m.suppressed = 0;
+  m.suppressed_by.clear();
+  m.bugs.clear();
+  m.seed = shards.front().seed;
+  bool warn = true;
+  for (const Result& x : shards) {
+    m.executions += x.executions;
+    m.seconds = std::max(m.seconds, x.seconds);
+    m.complete = m.complete && x.complete;
+    m.interrupted = m.interrupted || x.interrupted;
+    m.observations.insert(x.observations.begin(), x.observations.end());
+    warn = warn && !x.warning.empty();
+    if (pick == nullptr) m.pct_steps = std::max(m.pct_steps, x.pct_steps);
+    m.suppressed += x.suppressed;
+    for (const auto& [rule, n] : x.suppressed_by) {
+      auto it = std::find_if(m.suppressed_by.begin(), m.suppressed_by.end(),
+                             [&](const auto& e) { return e.first == rule; });
+      if (it == m.suppressed_by.end()) {
+        m.suppressed_by.emplace_back(rule, n);
+      } else {
+        it->second += n;
+      }
+    }
+    // --all_bugs: a bug more than one shard met is listed once, with the
+    // hits of all of them.
+    for (const BugFound& b : x.bugs) {
+      auto it = std::find_if(m.bugs.begin(), m.bugs.end(), [&](const BugFound& e) {
+        return e.verdict == b.verdict && e.locations == b.locations;
+      });
+      if (it == m.bugs.end()) {
+        m.bugs.push_back(b);
+      } else {
+        it->hits += b.hits;
+      }
+    }
+  }
+  if (!warn) m.warning.clear();
+  m.shard_index = -1;
+  m.shard_count = static_cast<int>(shards.size());
+  if (pick == nullptr) {
+    if (m.interrupted || !m.complete) {
+      m.message = "no bug found in the first " + std::to_string(m.executions) +
+                  (m.interrupted ? " executions (interrupted; not a proof)"
+                                 : " executions (search budget reached; not a proof)");
+    } else {
+      m.message = "no bug found";
+    }
+    if (!m.warning.empty()) m.message += " (warning: " + m.warning + ")";
+    if (m.suppressed != 0) m.message += " (" + FormatSuppressed(m) + ")";
+  }
+  if (m.all_bugs && !m.bugs.empty()) {
+    m.report = FormatBugTable(m);
+    for (const BugFound& b : m.bugs) m.report += "\n" + b.report;
+  }
+  m.match = m.expected.Contains(m.verdict);
+  return m;
 }
 
 std::optional<Result> ReplayModel(const Model& model, std::string_view token, std::string* error,
@@ -1383,6 +1501,12 @@ std::string ResultToJson(const Result& r) {
   s += ", \"replay\": " + (r.replay.empty() ? std::string("null") : JsonString(r.replay));
   s += ", \"message\": " + JsonString(r.message);
   if (r.interrupted) s += ", \"interrupted\": true";
+  if (r.shard_count > 0 && r.shard_index >= 0) {
+    s += ", \"shard\": " +
+         JsonString(std::to_string(r.shard_index) + "/" + std::to_string(r.shard_count));
+  } else if (r.shard_count > 0) {
+    s += ", \"shards\": " + std::to_string(r.shard_count);
+  }
   if (!r.warning.empty()) s += ", \"warning\": " + JsonString(r.warning);
   if (r.suppressed != 0) {
     s += ", \"suppressed\": " + std::to_string(r.suppressed) + ", \"suppressed_by\": {";

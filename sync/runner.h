@@ -65,6 +65,16 @@ struct RunOptions {
   // allocations, frees and user copies are scheduling points too. Default:
   // the model's (Model::FineGrained).
   std::optional<bool> fine_grained;
+  // --shard=shard_index/shard_count (shard_count 0: the whole search).
+  // An exhaustive, full or bounded search explores the top of its tree and
+  // the subtrees this shard owns (sync/internal/shard.h); the shards of one
+  // search together explore exactly the search of one run, each execution
+  // counted by one shard. An exhaustive search runs without the bounded
+  // passes of iterative context bounding (icb_bound is ignored). A random
+  // search runs the shard_index-th of shard_count equal runs of its
+  // executions. max_executions applies to each shard.
+  int shard_index = 0;
+  int shard_count = 0;
 };
 
 // A task at the end of a failing execution.
@@ -129,6 +139,15 @@ struct Result {
   int preemption_bound = -1;
   // The search ran with fine-grained interleaving (RunOptions::fine_grained).
   bool fine_grained = false;
+  // The part of the search this result covers: shard shard_index of
+  // shard_count (--shard); after MergeShards(), shard_index -1 and the
+  // number of shards merged; shard_count 0: one whole search.
+  int shard_index = 0;
+  int shard_count = 0;
+  // Of a failure found by a sharded tree search: the number of its subtree
+  // (in depth-first order), so that MergeShards() reports the failure the
+  // whole search would meet first.
+  uint64_t shard_subtree = 0;
   // Fields added here must also travel through sync/worker.cc's
   // (de)serialization (worker_test compares both ways of running).
   // Set on a clean result when the model checked no shared memory at all
@@ -176,6 +195,14 @@ std::string FormatBugTable(const Result& r);
 std::string FormatSuppressed(const Result& r);
 
 Result CheckModel(const Model& model, const RunOptions& options);
+
+// One result from the results of every shard of one search (RunOptions::
+// shard_index 0..n-1, in that order): executions add up, observations
+// unite, clean and complete when every shard is; a failure is the one a
+// whole search would report (a real failure before a lockdep prediction,
+// then the fewest preemptions, then the first in depth-first order);
+// seconds is the longest shard's.
+Result MergeShards(const std::vector<Result>& shards);
 
 // Re-runs exactly the execution a replay token names. On a malformed or
 // foreign token returns nullopt and sets *error.

@@ -142,6 +142,9 @@ std::string Serialize(const Result& r, char kind) {
     PutStr(&body, rule);
     PutU64(&body, count);
   }
+  PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.shard_index)));
+  PutU64(&body, static_cast<uint64_t>(static_cast<int64_t>(r.shard_count)));
+  PutU64(&body, r.shard_subtree);
   std::string msg;
   PutU64(&msg, body.size());
   return msg + body;
@@ -232,6 +235,9 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
     const uint64_t count = in.U64();
     r->suppressed_by.emplace_back(std::move(rule), count);
   }
+  r->shard_index = static_cast<int>(static_cast<int64_t>(in.U64()));
+  r->shard_count = static_cast<int>(static_cast<int64_t>(in.U64()));
+  r->shard_subtree = in.U64();
   return in.ok && in.pos == buf.size();
 }
 
@@ -478,6 +484,10 @@ Result BaseResult(const Model& model, const RunOptions& options) {
                                          : kDefaultPctDepth);
   }
   r.fine_grained = options.fine_grained.value_or(model.fine_grained());
+  if (options.shard_count > 0) {
+    r.shard_index = options.shard_index;
+    r.shard_count = options.shard_count;
+  }
   return r;
 }
 

@@ -304,6 +304,29 @@ TEST(CliTest, CheckBadNumbersExitTwo) {
   EXPECT_EQ(Kmc({"check", "--json=maybe", "--all"}).exit_code, 2);
 }
 
+TEST(CliTest, CheckBadShardExitsTwo) {
+  for (const char* bad : {"--shard=2/2", "--shard=1", "--shard=a/b", "--shard=0/0", "--shard=-1/2",
+                          "--shard=0/1025", "--shard=/2", "--shard=1/", "--shard=0/2/3"}) {
+    CmdResult r = Kmc({"check", bad, "slab/leak"}, Capture::kStderr);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.out.find("bad value for --shard"), std::string::npos) << bad << ": " << r.out;
+  }
+  CmdResult icb = Kmc({"check", "--shard=0/2", "--icb=1", "slab/leak"}, Capture::kStderr);
+  EXPECT_EQ(icb.exit_code, 2);
+  EXPECT_NE(icb.out.find("--icb does not apply with --shard"), std::string::npos) << icb.out;
+  EXPECT_EQ(Kmc({"check", "--shard=1/2", "scull/writers_and_reader"}).exit_code, 0);
+}
+
+// --jobs=2 splits a large model (Model::Large) into two shards and prints
+// one merged result.
+TEST(CliTest, JobsSplitsALargeModelIntoShards) {
+  CmdResult r = Kmc({"check", "--jobs=2", "--json", "--max_executions=300",
+                     "scullpipe/two_writers_one_reader", "slab/leak"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"shards\": 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"executions\": 600"), std::string::npos) << r.out;
+}
+
 TEST(CliTest, CheckWithNoArgumentsExitsTwo) {
   CmdResult r = Kmc({"check"}, Capture::kStderr);
   EXPECT_EQ(r.exit_code, 2);

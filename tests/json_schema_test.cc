@@ -181,6 +181,15 @@ TEST(JsonSchemaTest, CheckOutputValidates) {
   EXPECT_GT(pct.array[1]["pct"]["hit_probability"].number, 0);
   // Fine-grained interleaving adds fine_grained.
   Validate(schema, Parse(RunKmc("check fine/lost_update --json")), "$", &errors);
+  // --shard names its part; --jobs merges a large model's shards.
+  const JsonValue shard = Parse(RunKmc("check scull/writers_and_reader --shard=1/2 --json"));
+  Validate(schema, shard, "$", &errors);
+  EXPECT_EQ(shard.array.at(0)["shard"].string, "1/2");
+  const JsonValue merged = Parse(RunKmc(
+      "check scullpipe/two_writers_one_reader --jobs=2 --max_executions=200 --json"));
+  Validate(schema, merged, "$", &errors);
+  EXPECT_EQ(merged.array.at(0)["shards"].number, 2);
+  EXPECT_EQ(merged.array.at(0)["executions"].number, 400);
   Validate(schema, results, "$", &errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
   ASSERT_EQ(results.array.size(), 4u);

@@ -24,6 +24,18 @@ bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out) {
   return true;
 }
 
+bool ParseShard(const std::string& v, int* index, int* count) {
+  const size_t slash = v.find('/');
+  uint64_t i = 0, n = 0;
+  if (slash == std::string::npos || !ParseUnsigned(v.substr(0, slash), kMaxShards, &i) ||
+      !ParseUnsigned(v.substr(slash + 1), kMaxShards, &n) || n == 0 || i >= n) {
+    return false;
+  }
+  *index = static_cast<int>(i);
+  *count = static_cast<int>(n);
+  return true;
+}
+
 std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
   const std::vector<std::string> bools = {"all",  "json",     "verbose",     "progress",
                                          "fork", "all_bugs", "fine_grained"};
@@ -32,7 +44,7 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
                                            "trace",          "known_mismatches", "replay",
                                            "out",            "sarif", "icb",
                                            "lockdep_scope", "progress_every", "suppressions",
-                                           "depth"};
+                                           "depth", "shard"};
   const size_t argc = args.size();
   for (size_t i = 0; i < argc; ++i) {
     std::string a = args[i];
@@ -82,6 +94,12 @@ std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out) {
       if (value != "exhaustive" && value != "bounded" && value != "random" && value != "full" &&
           value != "pct") {
         return "bad value for --search: " + value + " (exhaustive, full, bounded, random or pct)";
+      }
+    } else if (name == "shard") {
+      int index = 0, count = 0;
+      if (!ParseShard(value, &index, &count)) {
+        return "bad value for --shard: " + value + " (I/N with 0 <= I < N <= " +
+               std::to_string(kMaxShards) + ")";
       }
     } else if (name == "icb") {
       uint64_t k = 0;

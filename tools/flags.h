@@ -25,6 +25,10 @@ struct FlagScan {
 // and well formed (or --help was asked for), else the reason.
 std::string ScanFlags(const std::vector<std::string>& args, FlagScan* out);
 
+// --shard=I/N: 0 <= I < N <= kMaxShards, both decimal.
+inline constexpr int kMaxShards = 1024;
+bool ParseShard(const std::string& v, int* index, int* count);
+
 // A decimal unsigned integer no larger than max (no sign, no exponent).
 bool ParseUnsigned(const std::string& v, uint64_t max, uint64_t* out);
 

@@ -191,3 +191,34 @@ def kmc_litmus_test(name, srcs, known_mismatches = [], **kwargs):
         data = ["//tools:kmc"] + srcs,
         **kwargs
     )
+
+def kmc_model_test(name, model, shard_count = None, kmc = "//tools:kmc", args = [], **kwargs):
+    """One model as a test target of its own: it passes when `kmc check
+    <model>` gives the model's expected verdict.
+
+    With shard_count, Bazel runs that many shards of the test at once,
+    locally or on a remote-execution service with no change: shard I of N
+    explores part I of the model's search (kmc check --shard=I/N, from
+    TEST_SHARD_INDEX and TEST_TOTAL_SHARDS; the script touches
+    TEST_SHARD_STATUS_FILE). The parts are disjoint and together the whole
+    search, so a clean model passes only when every part is clean. For a
+    model that expects a bug, a part without a failure passes, and shard 0
+    then checks the whole search (tools/run_model_test.sh).
+
+    Args:
+      name: the test target.
+      model: the model's name, e.g. "scullpipe/two_writers_one_reader".
+      shard_count: shards of the search (Bazel's TEST_TOTAL_SHARDS).
+      kmc: the kmc binary holding the model (a kmc_models() target for a
+        user's own models).
+      args: more `kmc check` flags.
+      **kwargs: size, timeout, tags, ... as for any test.
+    """
+    native.sh_test(
+        name = name,
+        srcs = ["//tools:run_model_test.sh"],
+        args = ["$(rootpath %s)" % kmc, model] + args,
+        data = [kmc],
+        shard_count = shard_count,
+        **kwargs
+    )

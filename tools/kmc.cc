@@ -4,7 +4,7 @@
 //   kmc check <model>... | --all  [--search=exhaustive|full|bounded|random|pct]
 //             [--bound=K] [--depth=D] [--executions=N] [--seed=S] [--json] [--verbose]
 //             [--watchdog=SECONDS] [--progress] [--nofork] [--jobs=N] [--all_bugs]
-//             [--lockdep_scope=model|driver]
+//             [--lockdep_scope=model|driver] [--shard=I/N]
 //   kmc replay <model> <token> | --token_file=FILE
 //   kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...
 //
@@ -73,7 +73,9 @@ ABSL_FLAG(std::string, token_file, "", "replay: read the token from this file");
 ABSL_FLAG(std::string, known_mismatches, "",
           "litmus: comma-separated tests whose Result kmc is known not to reach");
 ABSL_FLAG(std::string, replay, "", "litmus: re-run the execution of this token");
-ABSL_FLAG(int, jobs, 1, "check this many models at once, each in its own worker (1..64)");
+ABSL_FLAG(int, jobs, 1,
+          "worker processes at once (1..64): models, and the shards of a large model's search");
+ABSL_FLAG(std::string, shard, "", "I/N: explore part I (0..N-1) of N of each model's search");
 ABSL_FLAG(std::string, lockdep_scope, "model",
           "model: lockdep starts every model with an empty graph; driver: the models of one "
           "driver (the name before '/') share one graph, in the order checked");
@@ -101,7 +103,7 @@ constexpr const char* kUsage =
     "            [--watchdog=SECONDS] [--progress|--noprogress] [--nofork] [--jobs=N]\n"
     "            [--trace=short|full] [--all_bugs] [--out=DIR] [--suppressions=FILE]\n"
     "            [--sarif=FILE] [--icb=K|off] [--progress_every=N] [--fine_grained]\n"
-    "            [--lockdep_scope=model|driver]\n"
+    "            [--lockdep_scope=model|driver] [--shard=I/N]\n"
     "  kmc replay <model> <token> | --token_file=FILE [--trace=short|full] [--out=DIR]\n"
     "             [--suppressions=FILE]\n"
     "  kmc litmus [--known_mismatches=name,...] [--replay=TOKEN] FILE.litmus...\n"
@@ -118,7 +120,10 @@ constexpr const char* kUsage =
     "  --max_executions  stop an exhaustive or bounded search after N (1..2^63-1)\n"
     "  --watchdog    seconds a task may run without a scheduling point (0: off; default 5)\n"
     "  --json        one JSON array of results, printed as they complete\n"
-    "  --jobs        models checked at once, each in its own worker process (1..64)\n"
+    "  --jobs        worker processes at once (1..64): models, and a large model's search\n"
+    "                split into that many shards, merged into one result\n"
+    "  --shard       I/N: explore part I (0..N-1) of N of each model's search (N <= 1024);\n"
+    "                the N parts are disjoint and together the whole search\n"
     "  --progress    progress lines on stderr, also when it is not a terminal (a log):\n"
     "                one every 10 s, or every N executions with --progress_every=N\n"
     "  --trace       short (fold steps that touch nothing another task touches, the module's\n"
@@ -298,6 +303,13 @@ int Check(const std::vector<std::string>& names) {
   if (g_given.count("fine_grained") != 0) {
     options.fine_grained = absl::GetFlag(FLAGS_fine_grained);
   }
+  if (const std::string shard = absl::GetFlag(FLAGS_shard); !shard.empty()) {
+    kmc::cli::ParseShard(shard, &options.shard_index, &options.shard_count);  // scanned
+    if (g_given.count("icb") != 0) {
+      Usage("--icb does not apply with --shard (a sharded exhaustive search runs no bounded "
+            "passes)");
+    }
+  }
   options.suppressions = SuppressionsFlag();
   options.out_dir = absl::GetFlag(FLAGS_out);
   // --lockdep_scope=driver: each model starts from the lockdep graph of the
@@ -331,23 +343,52 @@ int Check(const std::vector<std::string>& names) {
                 Pad("COMPLETE", 8).c_str(), Pad("EXECUTIONS", 10).c_str(), "SECONDS");
   }
   std::fflush(stdout);
-  // Workers run up to --jobs models at once; results are printed in model
-  // order as soon as each one and all before it are done.
+  // Workers run up to --jobs searches at once: a model, or one shard of a
+  // large model's search (Model::Large: split into --jobs shards, unless
+  // --shard, --all_bugs or --lockdep_scope=driver asks otherwise); results
+  // are printed in model order as soon as each model (all its shards) and
+  // all before it are done, the shards of a model merged into one.
   const size_t jobs = fork ? static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_jobs))) : 1;
-  std::vector<std::optional<kmc::Result>> slots(models.size());
+  struct Item {
+    size_t model;
+    int shard;
+    int shards;  // 0: the whole search
+  };
+  std::vector<Item> items;
+  std::vector<size_t> first_item(models.size() + 1);
+  for (size_t i = 0; i < models.size(); ++i) {
+    const kmc::Model& m = *models[i];
+    const bool split = jobs > 1 && m.large() && options.shard_count == 0 && !driver_scope &&
+                       !options.all_bugs.value_or(m.all_bugs());
+    first_item[i] = items.size();
+    if (split) {
+      for (size_t k = 0; k < jobs; ++k) {
+        items.push_back(Item{i, static_cast<int>(k), static_cast<int>(jobs)});
+      }
+    } else {
+      items.push_back(Item{i, 0, 0});
+    }
+  }
+  first_item[models.size()] = items.size();
+  std::vector<std::optional<kmc::Result>> slots(items.size());
   std::mutex mu;
   std::condition_variable done;
-  size_t next_model = 0;
+  size_t next_item = 0;
   bool stop = false;
   auto worker = [&] {
     for (;;) {
-      size_t i;
+      size_t k;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (stop || next_model >= models.size()) return;
-        i = next_model++;
+        if (stop || next_item >= items.size()) return;
+        k = next_item++;
       }
+      const size_t i = items[k].model;
       kmc::RunOptions model_options = options;
+      if (items[k].shards > 0) {
+        model_options.shard_index = items[k].shard;
+        model_options.shard_count = items[k].shards;
+      }
       if (previous[i] < models.size()) {
         std::unique_lock<std::mutex> lock(mu);
         done.wait(lock, [&] { return graphs[previous[i]].has_value(); });
@@ -356,24 +397,35 @@ int Check(const std::vector<std::string>& names) {
       kmc::Result r = fork ? kmc::CheckModelIsolated(*models[i], model_options)
                            : kmc::CheckModel(*models[i], model_options);
       std::lock_guard<std::mutex> lock(mu);
-      graphs[i] = std::move(r.lockdep_graph);
+      if (items[k].shards == 0) graphs[i] = std::move(r.lockdep_graph);
       // A signal that arrived before a model started still gives it a
       // result of its own (no executions, interrupted); then no new model
       // starts.
       if (g_signal != 0) stop = true;
-      slots[i] = std::move(r);
+      slots[k] = std::move(r);
       done.notify_all();
     }
   };
   std::vector<std::thread> pool;
-  for (size_t j = 0; j < std::min(jobs, models.size()); ++j) pool.emplace_back(worker);
+  for (size_t j = 0; j < std::min(jobs, items.size()); ++j) pool.emplace_back(worker);
   for (size_t i = 0; i < models.size(); ++i) {
     kmc::Result r;
     {
       std::unique_lock<std::mutex> lock(mu);
-      done.wait(lock, [&] { return slots[i].has_value() || (stop && i >= next_model); });
-      if (!slots[i].has_value()) break;  // never started: the run was interrupted
-      r = std::move(*slots[i]);
+      const size_t lo = first_item[i], hi = first_item[i + 1];
+      bool missing = false;
+      for (size_t k = lo; k < hi && !missing; ++k) {
+        done.wait(lock, [&] { return slots[k].has_value() || (stop && k >= next_item); });
+        missing = !slots[k].has_value();
+      }
+      if (missing) break;  // never started: the run was interrupted
+      if (items[lo].shards == 0) {
+        r = std::move(*slots[lo]);
+      } else {
+        std::vector<kmc::Result> shards;
+        for (size_t k = lo; k < hi; ++k) shards.push_back(std::move(*slots[k]));
+        r = kmc::MergeShards(shards);
+      }
     }
     if (g_signal != 0 && r.verdict == kmc::Verdict::kClean && !r.complete) r.interrupted = true;
     all_match = all_match && r.match;

@@ -278,6 +278,11 @@ struct EngineRequest {
   // Fine-grained interleaving (Model::FineGrained): the runtime, not the
   // engine, adds its scheduling points (Runtime::set_fine_grained).
   bool fine_grained = false;
+  // --shard=shard_index/shard_count: explore the top of the tree and the
+  // subtrees this shard owns (sync/internal/shard.h); shard_count 0: the
+  // whole tree. Not for a random search, a replay or a directed search.
+  int shard_index = 0;
+  int shard_count = 0;
 };
 
 struct EngineOutcome {
@@ -293,6 +298,11 @@ struct EngineOutcome {
   // kPct: the most scheduling choices (points where two or more threads
   // could run) of an execution of this run: PCT's k.
   uint64_t pct_steps = 0;
+  // A sharded search that stopped at a failing execution: the execution
+  // belongs to another shard (the runner resumes past it), and the number
+  // of its subtree (in the order the search enters them).
+  bool foreign = false;
+  uint64_t subtree = 0;
 };
 
 EngineOutcome RunEngine(const EngineRequest& request);

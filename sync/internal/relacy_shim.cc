@@ -35,6 +35,7 @@
 #include "sync/internal/crash.h"
 #include "sync/internal/engine.h"
 #include "sync/internal/por.h"
+#include "sync/internal/shard.h"
 #include "sync/internal/runtime.h"
 
 #pragma push_macro("new")
@@ -280,6 +281,13 @@ struct EngineState {
   bool resuming = false;
   bool save_resume = false;
   void (*tree_save)(void*) = nullptr;
+  // --shard=index/count (count 0: the whole search; see shard.h), and of
+  // the failing execution a search stopped at: whether another shard owns
+  // it, and its subtree.
+  int shard_index = 0;
+  int shard_count = 0;
+  bool failed_foreign = false;
+  uint64_t failed_subtree = 0;
   // A directed search (EngineRequest::may_preempt) and the scheduling point
   // the running thread is at (set by SchedulePoint around its sched()).
   bool (*may_preempt)(int, Access, const Loc&) = nullptr;
@@ -386,6 +394,7 @@ struct ResumeTree {
   };
   std::vector<Node> nodes;
   std::vector<PorNode> por;
+  ShardSplit shard;
 };
 ResumeTree g_resume;
 
@@ -423,6 +432,7 @@ class KmcTreeScheduler
     g_engine.tree_save = &SaveForResume;
     por_ = g_engine.por && !kBounded;
     PorEnable(por_);
+    if (g_engine.shard_count > 0) shard_ = ShardSplit(g_engine.shard_index, g_engine.shard_count);
   }
   ~KmcTreeScheduler() {
     g_engine.tree = nullptr;
@@ -441,6 +451,7 @@ class KmcTreeScheduler
     g_engine.atomic_depth = 0;
     sleep_.clear();
     step_node_ = -1;
+    shard_.BeginExecution();
     if (por_) PorBeginExecution();
     const unsigned index = DecideThread(this->running_threads_count, nullptr);
     const rl::thread_id_t th = this->running_threads[index];
@@ -462,10 +473,21 @@ class KmcTreeScheduler
       }
       return true;
     }
-    if (!por_) return base_t::iteration_end_impl();
-    if (step_node_ >= 0) EndStep(-1);
+    // --shard: the execution ends; below the split of a subtree another
+    // shard owns, nothing is branched.
+    if (shard_.EndExecution()) Runtime::Get().UncountExecution();
+    if (!por_ && !shard_.on()) return base_t::iteration_end_impl();
+    if (por_ && step_node_ >= 0) EndStep(-1);
     for (size_t i = this->stree_.size(); i != 0; --i) {
       auto& n = this->stree_[i - 1];
+      if (!shard_.MayBranch(i - 1)) continue;
+      if (!por_) {
+        if (n.index_ + 1 >= n.count_) continue;
+        this->stree_.resize(i);
+        n.index_ += 1;
+        shard_.Backtrack(i - 1);
+        return false;
+      }
       const PorNode& p = nodes_[i - 1];
       if (p.exhausted) continue;
       for (unsigned j = n.index_ + 1; j < n.count_; ++j) {
@@ -473,6 +495,7 @@ class KmcTreeScheduler
         this->stree_.resize(i);
         nodes_.resize(i);
         n.index_ = j;
+        shard_.Backtrack(i - 1);
         return false;
       }
     }
@@ -511,6 +534,7 @@ class KmcTreeScheduler
       }
       nodes_ = g_resume.por;
       if (nodes_.size() != this->stree_.size()) nodes_.resize(this->stree_.size());
+      shard_ = g_resume.shard;
       return;
     }
     base_t::set_state_impl(in);
@@ -616,6 +640,11 @@ class KmcTreeScheduler
       }
     }
     if (por_ && threads != nullptr) Chose(this->stree_depth_, result);
+    // --shard: entering a subtree another shard owns, this execution stops
+    // counting.
+    if (shard_.Visit(this->stree_depth_, limit, t == rl::sched_type_sched)) {
+      Runtime::Get().UncountExecution();
+    }
     this->stree_depth_ += 1;
     g_engine.depth = this->stree_depth_;
     return result;
@@ -638,6 +667,10 @@ class KmcTreeScheduler
       g_resume.nodes.push_back(ResumeTree::Node{n.count_, n.index_, static_cast<unsigned>(n.type_)});
     }
     if (s->por_) g_resume.por = s->nodes_;
+    // iteration_end_impl() settled whose the failing execution is.
+    g_resume.shard = s->shard_;
+    g_engine.failed_foreign = s->shard_.foreign();
+    g_engine.failed_subtree = s->shard_.subtree();
   }
 
   // The decisions of the running execution so far, in get_state() form.
@@ -746,6 +779,7 @@ class KmcTreeScheduler
 
   unsigned switches_remain_ = 0;
   bool por_ = false;
+  ShardSplit shard_;               // --shard (off: count 0)
   std::vector<bool> fixed_;        // directed search: parallel to stree_
   bool blocked_ = false;
   std::vector<PorNode> nodes_;     // parallel to stree_
@@ -1425,6 +1459,15 @@ EngineOutcome RunEngine(const EngineRequest& req) {
       break;
   }
   g_engine.save_resume = req.save_resume;
+  // A replay follows its token and a directed search is not split; a
+  // sharded search keeps its tree after a failure, so that the runner can
+  // pass over a failing execution another shard owns.
+  if (req.shard_count > 0 && (req.initial_state.empty() || req.resume) &&
+      req.may_preempt == nullptr && req.search != SearchMode::kRandom && !pct) {
+    g_engine.shard_index = req.shard_index;
+    g_engine.shard_count = req.shard_count;
+    g_engine.save_resume = true;
+  }
   if (!req.resume) g_resume = ResumeTree{};
   std::string resume_state;
   if (req.resume && req.search != SearchMode::kRandom && !pct) {
@@ -1452,7 +1495,11 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   }
   out.engine_verdict = FromRelacy(res);
   out.stop_iteration = params.stop_iteration;
-  if (req.save_resume && res != rl::test_result_success) {
+  if (g_engine.shard_count > 0 && res != rl::test_result_success) {
+    out.foreign = g_engine.failed_foreign;
+    out.subtree = g_engine.failed_subtree;
+  }
+  if (g_engine.save_resume && res != rl::test_result_success) {
     if (req.search == SearchMode::kRandom || pct) {
       out.search_done = params.stop_iteration >= params.iteration_count;
     } else {

@@ -258,6 +258,11 @@ class Runtime {
   void AbandonExecution();
   int ThreadCount() const;
   uint64_t executions() const { return executions_; }
+  // The running execution belongs to another shard of the search (--shard):
+  // it is not counted.
+  void UncountExecution() {
+    if (executions_ > 0) --executions_;
+  }
   const Model* model() const { return model_; }
   void set_replaying(bool r) { replaying_ = r; }
   // Progress as plain lines every few seconds (stderr is not a terminal).
