@@ -110,6 +110,18 @@ size_t g_main_stack_size = 0;
 // the main stack's bounds from ASan.
 bool g_leaving_main = false;
 
+// The end of a switch into the running fiber: ASan learns it arrived; a
+// fiber entered from the main fiber learns the main stack's bounds.
+inline void FinishFiberSwitch() {
+  const void* from_bottom = nullptr;
+  size_t from_size = 0;
+  KMC_ASAN_FINISH_SWITCH(nullptr, &from_bottom, &from_size);
+  if (g_leaving_main) {
+    g_main_stack_bottom = from_bottom;
+    g_main_stack_size = from_size;
+  }
+}
+
 // A new fiber's first code (Relacy's fiber_start_fnc, with the ASan
 // annotations): it records where it will resume, goes back to create_fiber,
 // and runs the fiber's procedure when switch_to_fiber first jumps to it.
@@ -124,13 +136,7 @@ void FiberStart(void* p) {
     KMC_ASAN_START_SWITCH(nullptr, g_main_stack_bottom, g_main_stack_size);
     swapcontext(&tmp, ctx->prv);
   }
-  const void* from_bottom = nullptr;
-  size_t from_size = 0;
-  KMC_ASAN_FINISH_SWITCH(nullptr, &from_bottom, &from_size);
-  if (g_leaving_main) {
-    g_main_stack_bottom = from_bottom;
-    g_main_stack_size = from_size;
-  }
+  FinishFiberSwitch();
   ufnc(uctx);
 }
 }  // namespace kmc::internal
@@ -174,13 +180,7 @@ inline void switch_to_fiber(fiber_t& fib, fiber_t& prv) {
                           to_main ? g_main_stack_size : fib.fib.uc_stack.ss_size);
     _longjmp(fib.jmp, 1);
   }
-  const void* from_bottom = nullptr;
-  size_t from_size = 0;
-  KMC_ASAN_FINISH_SWITCH(nullptr, &from_bottom, &from_size);
-  if (g_leaving_main) {
-    g_main_stack_bottom = from_bottom;
-    g_main_stack_size = from_size;
-  }
+  FinishFiberSwitch();
 }
 
 inline void delete_fiber(fiber_t& fib) {

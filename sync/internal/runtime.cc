@@ -563,17 +563,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
       }
     }
   }
-  if (replaying_) {
-    std::string why;
-    if (EngineDiverged(&why)) {
-      Fail(Verdict::kNondeterministic,
-           "kmc: nondeterministic model: the replayed execution took another path",
-           "The replay token does not fit this execution (" + why +
-               "). Either the model is nondeterministic or the token was "
-               "made for another version of it.\n",
-           loc);
-    }
-  }
+  FailIfReplayDiverged(loc);
   const bool tracing = CollectingHistory();
   if (phase_ == Phase::kRunning && t != nullptr && CurrentThread() >= 0) {
     BeforeSchedulePoint(*t);
@@ -611,6 +601,19 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   }
 }
 
+void Runtime::FailIfReplayDiverged(const Loc& loc) {
+  if (!replaying_) return;
+  std::string why;
+  if (EngineDiverged(&why)) {
+    Fail(Verdict::kNondeterministic,
+         "kmc: nondeterministic model: the replayed execution took another path",
+         "The replay token does not fit this execution (" + why +
+             "). Either the model is nondeterministic or the token was "
+             "made for another version of it.\n",
+         loc);
+  }
+}
+
 void Runtime::FinePoint(const Block* b, const void* addr, bool write, Access access,
                         const char* op, const Loc& loc) {
   if (!fine_grained_ || phase_ != Phase::kRunning || !InSimulation()) return;
@@ -622,17 +625,7 @@ void Runtime::FinePoint(const Block* b, const void* addr, bool write, Access acc
     t->last_loc = loc;
     t->has_last_loc = true;
   }
-  if (replaying_) {
-    std::string why;
-    if (EngineDiverged(&why)) {
-      Fail(Verdict::kNondeterministic,
-           "kmc: nondeterministic model: the replayed execution took another path",
-           "The replay token does not fit this execution (" + why +
-               "). Either the model is nondeterministic or the token was "
-               "made for another version of it.\n",
-           loc);
-    }
-  }
+  FailIfReplayDiverged(loc);
   BeforeSchedulePoint(*t);
   if (PorEnabled()) {
     // The memory the step touches first (the access records the rest of

@@ -554,6 +554,8 @@ class Runtime {
   // on top of a softirq. WaitForCpu() parks while this holds.
   bool CpuTaken(const TaskState& t) const;
   void BeforeSchedulePoint(TaskState& t);
+  // Fails the execution as nondeterministic when a replay left its token's path.
+  void FailIfReplayDiverged(const Loc& loc);
   void WakeIdleDaemons();
   bool ProducersDone() const;
   void RunLeftoverDeferred();
