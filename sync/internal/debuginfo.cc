@@ -376,23 +376,16 @@ class DebugInfo {
 
  private:
   bool FindGlobal(std::string_view name, uint64_t link_addr, Dwarf_Die* out) {
-    for (Dwarf* d : dbgs_) {
-      Dwarf_Off off = 0, next = 0;
-      size_t hsize = 0;
-      while (dwarf_nextcu(d, off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
-        Dwarf_Die cu;
-        if (dwarf_offdie(d, off + hsize, &cu) != nullptr) {
-          const char* n = dwarf_diename(&cu);
-          const std::string_view cu_name = n ? n : "";
-          if (cu_name.size() > 2 && cu_name.substr(cu_name.size() - 2) == ".c" &&
-              FindVariable(&cu, name, link_addr, out)) {
-            return true;
-          }
-        }
-        off = next;
-      }
-    }
-    return false;
+    // Every C unit (no hint: ForEachCu's second pass visits them all).
+    bool found = false;
+    ForEachCu("", [&](Dwarf_Die* cu) {
+      const char* n = dwarf_diename(cu);
+      const std::string_view cu_name = n ? n : "";
+      found = cu_name.size() > 2 && cu_name.substr(cu_name.size() - 2) == ".c" &&
+              FindVariable(cu, name, link_addr, out);
+      return found;
+    });
+    return found;
   }
 
   static bool FindVariable(Dwarf_Die* cu, std::string_view name, uint64_t link_addr,
