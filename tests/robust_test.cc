@@ -204,12 +204,6 @@ TEST_F(RobustTest, KernelStackLimitIsCheckedForHandlers) {
 }
 
 TEST_F(RobustTest, UncaughtExceptionIsAModelError) {
-#if defined(__SANITIZE_ADDRESS__)
-  // AddressSanitizer's exception interceptor does not know the engine's fiber
-  // stacks (the shim does not annotate its switches with
-  // __sanitizer_start_switch_fiber yet) and reports a stack-buffer-underflow.
-  GTEST_SKIP() << "a C++ exception on an engine fiber trips AddressSanitizer";
-#endif
   const Result r = ExpectSameBothWays("robust_test/uncaught_exception", Verdict::kModelError);
   EXPECT_TRUE(Contains(r.message, "uncaught C++ exception: boom")) << r.message;
 }
