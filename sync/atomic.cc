@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "sync/internal/por.h"
 #include "sync/internal/runtime.h"
 
 namespace kmc::kernel {
@@ -338,7 +339,7 @@ int test_and_change_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
 namespace {
 // A barrier is one scheduling step followed by its fence.
 void FenceStep(const char* op, MemOrder order, const Loc& loc) {
-  Runtime::Get().Step(nullptr, op, "", Access::kFence, loc);
+  Runtime::Get().Step(&internal::kPorFence, op, "", Access::kFence, loc);
   internal::AtomicSection section;
   internal::Fence(order, loc);
 }
@@ -346,7 +347,7 @@ void FenceStep(const char* op, MemOrder order, const Loc& loc) {
 
 void smp_mb(const Loc& loc) { FenceStep("smp_mb", MemOrder::kSeqCst, loc); }
 void smp_wmb(const Loc& loc) {
-  Runtime::Get().Step(nullptr, "smp_wmb", "", Access::kFence, loc);
+  Runtime::Get().Step(&internal::kPorFence, "smp_wmb", "", Access::kFence, loc);
   internal::AtomicSection section;
   internal::StoreFence(loc);
 }

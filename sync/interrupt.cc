@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sync/fs.h"
+#include "sync/internal/por.h"
 #include "sync/internal/prims.h"
 
 namespace kmc::kernel {
@@ -86,6 +87,7 @@ unsigned long local_irq_save_impl(const Loc& loc) {
       kFlagsMagic | (t.irqs_disabled ? kFlagsWasDisabled : 0) | ((++t.irq_save_seq) & 0x1ff);
   t.saved_irq_flags.push_back(flags);
   t.irqs_disabled = true;
+  internal::PorTouchCpu(t.cpu);
   rt.Note("local_irq_save()", loc);
   return flags;
 }
@@ -101,7 +103,7 @@ void local_irq_restore(unsigned long flags, const Loc& loc) {
   const bool was_disabled = (flags & kFlagsWasDisabled) != 0;
   t.irqs_disabled = was_disabled;
   if (!was_disabled) {
-    rt.Step(nullptr, "local_irq_restore", "", Access::kRelease, loc);
+    rt.Step(&internal::kPorOwnCpu, "local_irq_restore", "", Access::kRelease, loc);
     rt.IrqsEnabled(t);
   } else {
     rt.Note("local_irq_restore() (stays disabled)", loc);
@@ -111,6 +113,7 @@ void local_irq_restore(unsigned long flags, const Loc& loc) {
 void local_irq_disable(const Loc& loc) {
   Runtime& rt = Runtime::Get();
   rt.Current().irqs_disabled = true;
+  internal::PorTouchCpu(rt.Current().cpu);
   rt.Note("local_irq_disable()", loc);
 }
 
@@ -118,13 +121,14 @@ void local_irq_enable(const Loc& loc) {
   Runtime& rt = Runtime::Get();
   TaskState& t = rt.Current();
   t.irqs_disabled = false;
-  rt.Step(nullptr, "local_irq_enable", "", Access::kRelease, loc);
+  rt.Step(&internal::kPorOwnCpu, "local_irq_enable", "", Access::kRelease, loc);
   rt.IrqsEnabled(t);
 }
 
 void local_bh_disable(const Loc& loc) {
   Runtime& rt = Runtime::Get();
   rt.Current().bh_count += 1;
+  internal::PorTouchCpu(rt.Current().cpu);
   rt.Note("local_bh_disable()", loc);
 }
 
@@ -138,7 +142,7 @@ void local_bh_enable(const Loc& loc) {
             loc);
   }
   t.bh_count -= 1;
-  rt.Step(nullptr, "local_bh_enable", "", Access::kRelease, loc);
+  rt.Step(&internal::kPorOwnCpu, "local_bh_enable", "", Access::kRelease, loc);
   if (t.bh_count == 0) rt.BhEnabled(t);
 }
 

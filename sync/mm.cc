@@ -86,6 +86,8 @@ char *UserByte(const vm_area_struct *vma, unsigned long offset, const char *op, 
   Pte *pte = Lookup(vma, offset);
   if (pte == nullptr || pte->kaddr == nullptr) return nullptr;
   Runtime &rt = Runtime::Get();
+  char *const byte = pte->kaddr + ((vma->vm_start + offset) & (PAGE_SIZE - 1));
+  rt.TouchMemory(byte, 1, std::string_view(op) == "user write");
   if (const internal::Block *b = rt.FindBlock(pte->kaddr); b != nullptr && b->freed) {
     FreedFrame(*b,
                std::string(op) + " at offset " + std::to_string(offset) + " of the mapping (user " +
@@ -93,7 +95,7 @@ char *UserByte(const vm_area_struct *vma, unsigned long offset, const char *op, 
                    ", mapped by remap_pfn_range at " + internal::FormatLoc(pte->where) + ")",
                loc);
   }
-  return pte->kaddr + ((vma->vm_start + offset) & (PAGE_SIZE - 1));
+  return byte;
 }
 
 }  // namespace
@@ -141,6 +143,7 @@ int remap_pfn_range(vm_area_struct *vma, unsigned long addr, unsigned long pfn,
     pte.kaddr = FrameAddress(pfn + k, &pte.pg);
     pte.where = loc;
     if (pte.kaddr != nullptr) {
+      rt.TouchMemory(pte.kaddr, 1, false);  // ordered against the page's free
       if (const internal::Block *b = rt.FindBlock(pte.kaddr); b != nullptr && b->freed) {
         FreedFrame(*b, "remap_pfn_range() of pfn " + std::to_string(pfn + k), loc);
       }

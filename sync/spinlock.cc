@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "sync/internal/por.h"
 #include "sync/internal/prims.h"
 #include "sync/lockdep.h"
 
@@ -94,8 +95,14 @@ unsigned long EnterFamily(Family f, const Loc& loc) {
   switch (f) {
     case Family::kPlain: return 0;
     case Family::kIrqsave: return local_irq_save_impl(loc);
-    case Family::kIrq: rt.Current().irqs_disabled = true; return 0;
-    case Family::kBh: rt.Current().bh_count += 1; return 0;
+    case Family::kIrq:
+      rt.Current().irqs_disabled = true;
+      internal::PorTouchCpu(rt.Current().cpu);
+      return 0;
+    case Family::kBh:
+      rt.Current().bh_count += 1;
+      internal::PorTouchCpu(rt.Current().cpu);
+      return 0;
   }
   return 0;
 }
@@ -108,7 +115,7 @@ void LeaveFamily(Family f, unsigned long flags, const Loc& loc) {
     case Family::kIrqsave: local_irq_restore(flags, loc); return;
     case Family::kIrq:
       t.irqs_disabled = false;
-      rt.IrqsEnabled(t);
+      rt.IrqsEnabled(t);  // touches the CPU's state (por.h)
       return;
     case Family::kBh:
       t.bh_count -= 1;

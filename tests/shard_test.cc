@@ -38,10 +38,11 @@ uint64_t Sum(const std::vector<Result>& rs) {
 }
 
 // The reduced exhaustive search of a clean model: each shard is clean and
-// complete, the shards' executions add up to the one-shard run's, and that
-// one covers the same executions as the unsharded search without bounded
-// passes (the split changes nothing in a sleep-set search: the top of the
-// tree is explored by every shard exactly as by one search).
+// complete, and the shards' executions add up to the one-shard run's. That
+// one runs at least the executions of the unsharded search without bounded
+// passes: above the split every shard explores every alternative that is
+// not asleep (sleep sets alone), since a race asking for an alternative
+// there may lie in a subtree another shard owns; below it, the same DPOR.
 TEST(ShardTest, ExecutionsOfTheShardsAddUp) {
   for (const char* model : {"scull/writers_and_reader", "asgn1/proc_stats"}) {
     RunOptions no_icb;
@@ -50,7 +51,7 @@ TEST(ShardTest, ExecutionsOfTheShardsAddUp) {
     const Result one = Check(model, Shard(0, 1));
     ASSERT_EQ(one.verdict, Verdict::kClean) << one.report;
     EXPECT_TRUE(one.complete);
-    EXPECT_EQ(one.executions, whole.executions) << model;
+    EXPECT_GE(one.executions, whole.executions) << model;
     for (int n : {2, 3}) {
       const std::vector<Result> rs = Shards(model, n);
       for (const Result& r : rs) {
@@ -105,6 +106,10 @@ TEST(ShardTest, FullBoundedAndRandomSearchesSplitExactly) {
 TEST(ShardTest, EachFailingExecutionIsFoundByTheShardThatOwnsIt) {
   RunOptions all;
   all.all_bugs = true;
+  // The unreduced search: it meets the same bug at several places (the
+  // reduced one reaches each trace once, and the first race it detects in
+  // a trace depends on the order of independent steps).
+  all.search = SearchMode::kFull;
   const Result whole = Check("asgn1/free_while_reading", all);
   ASSERT_GT(whole.bugs.size(), 1u) << whole.report;
   for (int n : {2, 3}) {

@@ -105,7 +105,7 @@ void Runtime::WaitForCpu(TaskState& t) {
 }
 
 void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
-  PorTouchGlobal();  // CPU and deferred-work state (por.h)
+  PorTouchCpuStack(cpu);  // the CPU's context stack (por.h)
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
   t.ctx = ctx;
@@ -115,7 +115,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
 }
 
 void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
-  PorTouchGlobal();  // CPU and deferred-work state (por.h)
+  PorTouchCpuStack(cpu);  // the CPU's context stack (por.h)
   CpuState& c = cpus_[cpu];
   {
     AtomicSection section;
@@ -137,7 +137,9 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
 }
 
 void Runtime::IrqsEnabled(TaskState& t) {
-  PorTouchGlobal();  // CPU and deferred-work state (por.h)
+  // Only interrupt sources and softirqs read it (their steps are global);
+  // a waiting source's state is touched when it is woken (Unpark).
+  PorTouchCpu(t.cpu);
   lockdep::MarkHeldLocks();
   if (cpus_.empty() || !CpuAcceptsIrq(t.cpu)) return;
   std::vector<int> waiters;
@@ -146,7 +148,7 @@ void Runtime::IrqsEnabled(TaskState& t) {
 }
 
 void Runtime::BhEnabled(TaskState& t) {
-  PorTouchGlobal();  // CPU and deferred-work state (por.h)
+  PorTouchCpu(t.cpu);  // running a softirq here enters a context
   if (cpus_.empty()) return;
   IrqsEnabled(t);
   if (!cpus_[t.cpu].softirq_pending.empty() && CpuAcceptsSoftirq(t.cpu) &&
@@ -156,6 +158,7 @@ void Runtime::BhEnabled(TaskState& t) {
 }
 
 void Runtime::RunDeferred(TaskState& t, DeferredWork* w, Ctx ctx) {
+  PorTouchKey(PorAddressKey(w), true);
   w->pending = false;
   w->running = true;
   w->cpu = t.cpu;
@@ -207,8 +210,15 @@ void Runtime::RunSoftirqs(TaskState& t, int cpu) {
 }
 
 void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
-  PorTouchGlobal();  // CPU and deferred-work state (por.h)
-  if (cpus_.empty()) return;
+  if (cpus_.empty()) {
+    PorTouchGlobal();
+    return;
+  }
+  // The CPU's softirq list (read only by contexts of that CPU, whose steps
+  // read its key, and by softirq daemons, whose steps are global) and the
+  // work item.
+  PorTouchCpuStack(cpu % static_cast<int>(cpus_.size()));
+  PorTouchKey(PorAddressKey(w), true);
   w->pending = true;
   w->cpu = cpu;
   auto& q = cpus_[cpu].softirq_pending;

@@ -17,6 +17,8 @@ constexpr uint64_t kSeqCstKey = uint64_t{4} << kTagShift;
 constexpr uint64_t kTagHeap = uint64_t{5} << kTagShift;
 constexpr uint64_t kTagFixture = uint64_t{6} << kTagShift;
 constexpr uint64_t kTagCell = uint64_t{7} << kTagShift;
+constexpr uint64_t kTagCpu = uint64_t{8} << kTagShift;
+constexpr uint64_t kTagIrq = uint64_t{9} << kTagShift;
 constexpr int kMaxThreads = 64;
 
 struct Sticky {
@@ -126,6 +128,19 @@ uint64_t PorCellKey(uint64_t id) { return kTagCell | id; }
 
 uint64_t PorTaskKey(int thread) { return kTagTask | static_cast<uint32_t>(thread); }
 
+uint64_t PorCpuKey(int cpu) { return kTagCpu | static_cast<uint32_t>(cpu); }
+
+uint64_t PorIrqKey(int cpu) { return kTagIrq | static_cast<uint32_t>(cpu); }
+
+uint64_t PorSeqCstKey() { return kSeqCstKey; }
+
+void PorTouchCpu(int cpu) { PorTouchKey(PorIrqKey(cpu), true); }
+
+void PorTouchCpuStack(int cpu) {
+  PorTouchKey(PorCpuKey(cpu), true);
+  PorTouchKey(PorIrqKey(cpu), true);
+}
+
 void PorSetFixture(const void* base, size_t size) {
   PorState& s = S();
   s.fixture = reinterpret_cast<uintptr_t>(base);
@@ -145,6 +160,8 @@ uint64_t PorAddressKey(const void* addr) {
 }
 
 const char kPorOwnTask = 0;
+const char kPorOwnCpu = 0;
+const char kPorFence = 0;
 
 bool PorEnabled() { return S().enabled; }
 

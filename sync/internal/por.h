@@ -67,6 +67,24 @@ uint64_t PorNewId();
 uint64_t PorHeapKey(uint64_t id, size_t granule);
 uint64_t PorCellKey(uint64_t id);
 uint64_t PorTaskKey(int thread);
+// A CPU's context stack (which context runs on it): every step of a task
+// on the CPU reads it (the task cannot run while an interrupt context holds
+// the CPU); entering and leaving an interrupt or softirq context writes it.
+uint64_t PorCpuKey(int cpu);
+// The interrupt and bottom-half state of a CPU's tasks (local_irq_save(),
+// spin_lock_bh(), ...): written where it changes, read by the steps of
+// interrupt sources (whether an interrupt may arrive) and where softirqs
+// may run.
+uint64_t PorIrqKey(int cpu);
+// The order every seq_cst operation and fence shares (fences: a barrier
+// acts on its own CPU's view except through this order).
+uint64_t PorSeqCstKey();
+// The running step changes the interrupt or bottom-half state of a task on
+// `cpu` (writes PorIrqKey).
+void PorTouchCpu(int cpu);
+// The running step enters or leaves a context on `cpu`, or changes its
+// softirq list (writes both keys of the CPU).
+void PorTouchCpuStack(int cpu);
 // The running execution's fixture (its fields are keyed by offset).
 void PorSetFixture(const void* base, size_t size);
 // The key of any other address (fixture range, else an ordinal).
@@ -74,6 +92,13 @@ uint64_t PorAddressKey(const void* addr);
 // The object a step names when it touches only the current task's own state
 // (set_current_state(), schedule()): conflicts with wake-ups of that task.
 extern const char kPorOwnTask;
+// The object a step names when it changes only its CPU's interrupt state
+// (PorCpuKey of the running task's CPU).
+extern const char kPorOwnCpu;
+// The object a barrier's step names: the order every seq_cst operation and
+// fence shares (PorSeqCstKey), written. A fence acts otherwise only on its
+// own thread's view of memory.
+extern const char kPorFence;
 
 // --- Recording (runtime and primitives) ------------------------------------
 // All of these are no-ops unless a reduced search runs and tasks run.

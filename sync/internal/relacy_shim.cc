@@ -379,6 +379,22 @@ struct PorNode {
   std::vector<SleepEntry> sleep;   // asleep when the node was first reached
   std::vector<int> alt_thread;     // thread of each alternative
   std::vector<Footprint> alt_fp;   // union of the first steps of each alternative
+  // Dynamic partial-order reduction: the alternatives some explored race
+  // asks for (backtrack), and those explored already (done).
+  std::vector<bool> backtrack;
+  std::vector<bool> done;
+};
+
+// One step of the running execution, for the race analysis of the reduced
+// search: its thread, the node whose choice started it (-1: none), what it
+// touched, its index among its thread's steps, and its vector clock (the
+// steps of each thread that happen before it, itself included).
+struct StepRecord {
+  int thread = -1;
+  long node = -1;
+  uint32_t local = 0;
+  Footprint fp;
+  std::vector<uint32_t> clock;
 };
 
 // The search tree left by a failing execution, already advanced to the
@@ -452,6 +468,9 @@ class KmcTreeScheduler
     sleep_.clear();
     step_node_ = -1;
     shard_.BeginExecution();
+    step_open_ = false;
+    step_count_ = 0;
+    thread_clock_.assign(N * N, 0);
     if (por_) PorBeginExecution();
     const unsigned index = DecideThread(this->running_threads_count, nullptr);
     const rl::thread_id_t th = this->running_threads[index];
@@ -477,7 +496,7 @@ class KmcTreeScheduler
     // shard owns, nothing is branched.
     if (shard_.EndExecution()) Runtime::Get().UncountExecution();
     if (!por_ && !shard_.on()) return base_t::iteration_end_impl();
-    if (por_ && step_node_ >= 0) EndStep(-1);
+    if (por_ && step_open_) EndStep(-1);
     for (size_t i = this->stree_.size(); i != 0; --i) {
       auto& n = this->stree_[i - 1];
       if (!shard_.MayBranch(i - 1)) continue;
@@ -488,13 +507,32 @@ class KmcTreeScheduler
         shard_.Backtrack(i - 1);
         return false;
       }
-      const PorNode& p = nodes_[i - 1];
+      PorNode& p = nodes_[i - 1];
       if (p.exhausted) continue;
-      for (unsigned j = n.index_ + 1; j < n.count_; ++j) {
-        if (p.sched && Asleep(p, p.alt_thread[j])) continue;
+      if (p.sched) {
+        // A choice of the next thread: the alternatives a race asked for
+        // that are neither explored nor asleep, in list order. Above the
+        // split of a sharded search every alternative not asleep: a race
+        // that asks for one may lie in a subtree another shard explores
+        // (sync/internal/shard.h).
+        const bool every = shard_.InTop(i - 1);
+        for (unsigned j = 0; j < n.count_; ++j) {
+          if ((!p.backtrack[j] && !every) || p.done[j] || Asleep(p, p.alt_thread[j])) continue;
+          p.done[j] = true;
+          this->stree_.resize(i);
+          nodes_.resize(i);
+          n.index_ = j;
+          shard_.Backtrack(i - 1);
+          return false;
+        }
+        continue;
+      }
+      // Any other choice (a value, an explored nondeterminism): every
+      // alternative.
+      if (n.index_ + 1 < n.count_) {
         this->stree_.resize(i);
         nodes_.resize(i);
-        n.index_ = j;
+        n.index_ += 1;
         shard_.Backtrack(i - 1);
         return false;
       }
@@ -654,7 +692,7 @@ class KmcTreeScheduler
   // failing step counts as its node's alternative), in g_resume.
   static void SaveForResume(void* self) {
     auto* s = static_cast<KmcTreeScheduler*>(self);
-    if (s->por_ && s->step_node_ >= 0) s->EndStep(-1);
+    if (s->por_ && s->step_open_) s->EndStep(-1);
     const size_t depth = std::min(s->stree_.size(), s->stree_depth_);
     s->stree_.resize(depth);
     if (s->nodes_.size() > depth) s->nodes_.resize(depth);
@@ -715,12 +753,17 @@ class KmcTreeScheduler
       p.sleep = sleep_;
       p.alt_thread.assign(threads, threads + limit);
       p.alt_fp.resize(limit);
+      p.backtrack.assign(limit, false);
+      p.done.assign(limit, false);
       while (first < limit && Asleep(p, threads[first])) ++first;
       if (first == limit) {
         // Sleep-set blocked: every continuation was explored elsewhere.
         first = 0;
         p.exhausted = true;
         blocked_ = true;
+      } else {
+        p.backtrack[first] = true;
+        p.done[first] = true;
       }
     }
     n->index_ = first;
@@ -734,7 +777,8 @@ class KmcTreeScheduler
     const PorNode& p = nodes_[depth];
     if (!p.sched || blocked_) return;
     sleep_ = p.sleep;
-    for (unsigned a = 0; a < index; ++a) {
+    for (unsigned a = 0; a < p.alt_thread.size(); ++a) {
+      if (a == index || !p.done[a]) continue;
       if (!Asleep(p, p.alt_thread[a])) sleep_.push_back(SleepEntry{p.alt_thread[a], p.alt_fp[a]});
     }
     decided_node_ = static_cast<long>(depth);
@@ -744,6 +788,7 @@ class KmcTreeScheduler
     step_node_ = decided_node_;
     decided_node_ = -1;
     step_thread_ = static_cast<int>(th);
+    step_open_ = true;
     PorBeginStep(step_thread_);
   }
 
@@ -752,14 +797,23 @@ class KmcTreeScheduler
   void EndStep(int thread) {
     Footprint fp;
     PorEndStep(&fp);
+    step_open_ = false;
     if (thread < 0) thread = step_thread_;
     const Runtime& rt = Runtime::Get();
     if (thread >= 0 && thread < static_cast<int>(rt.tasks().size())) {
       const TaskState& t = rt.tasks()[thread];
-      // Interrupt sources, softirq daemons, the worker and any context
-      // other than a process's touch CPU state no key names.
-      if ((t.kind != TaskKind::kTask && t.kind != TaskKind::kKthread) ||
-          t.ctx != Ctx::kProcess) {
+      // Tasks, kernel threads and interrupt sources (in any context) read
+      // their CPU's state: whether it is taken by an interrupt context,
+      // whether interrupts and bottom halves are enabled there; what
+      // changes it writes the CPU's key (por.h). Softirq daemons and the
+      // worker touch deferred-work state no key names.
+      if ((t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread ||
+           t.kind == TaskKind::kIrq) &&
+          t.cpu >= 0) {
+        fp.Read(PorCpuKey(t.cpu));
+        if (t.kind == TaskKind::kIrq) fp.Read(PorIrqKey(t.cpu));
+        fp.Normalize();
+      } else if (t.kind != TaskKind::kTask && t.kind != TaskKind::kKthread) {
         fp.SetGlobal();
       }
     } else {
@@ -770,11 +824,90 @@ class KmcTreeScheduler
       const unsigned idx = this->stree_[step_node_].index_;
       if (p.sched && idx < p.alt_fp.size()) p.alt_fp[idx].Merge(fp);
     }
+    const long node = step_node_;
     step_node_ = -1;
     if (blocked_) return;
+    if (thread >= 0 && thread < static_cast<int>(N)) AnalyzeRaces(thread, node, fp);
     sleep_.erase(std::remove_if(sleep_.begin(), sleep_.end(),
                                 [&](const SleepEntry& e) { return e.fp.Conflicts(fp); }),
                  sleep_.end());
+  }
+
+  // Dynamic partial-order reduction with source sets (Abdulla, Aronis,
+  // Jonsson and Sagonas, POPL 2014), over the steps of the running
+  // execution. The new step e2 of `thread` is in a race with every earlier
+  // step e1 of another thread that it conflicts with and that happens
+  // before e2 only through that conflict (no other step in between orders
+  // them). Happens-before is program order plus conflicting steps, kept in
+  // vector clocks. For each race the search must also explore an execution
+  // in which e2 (or whatever lets it come first) runs before e1: the steps
+  // after e1 that do not depend on it, then e2, form a sequence v; a thread
+  // whose first step in v depends on nothing earlier in v (an "initial")
+  // can start v right where e1 started. If one of them is already explored,
+  // chosen for exploration or asleep at e1's node, that order is covered;
+  // otherwise one initial (e2's thread when it is one) is added there. A
+  // race none of whose initials could run at e1's node (e2's thread did not
+  // exist there, or waited for e1 itself, as a task waits for the interrupt
+  // that holds its CPU to return) cannot be reversed and asks for nothing.
+  // Records are reused from one execution to the next (no allocation once
+  // the vectors have grown).
+  void AnalyzeRaces(int thread, long node, const Footprint& fp) {
+    if (step_count_ == steps_.size()) steps_.emplace_back();
+    StepRecord& rec = steps_[step_count_];
+    uint32_t* const mine = &thread_clock_[static_cast<size_t>(thread) * N];
+    rec.clock.assign(mine, mine + N);
+    uint32_t* const clock = rec.clock.data();
+    const uint32_t local = clock[thread] + 1;
+    races_.clear();
+    for (size_t i = step_count_; i != 0; --i) {
+      const StepRecord& e = steps_[i - 1];
+      if (e.thread == thread || clock[e.thread] >= e.local) continue;
+      if (!e.fp.Conflicts(fp)) continue;
+      races_.push_back(i - 1);
+      for (size_t t = 0; t < N; ++t) clock[t] = std::max(clock[t], e.clock[t]);
+    }
+    clock[thread] = local;
+    std::copy(clock, clock + N, mine);
+    rec.thread = thread;
+    rec.node = node;
+    rec.local = local;
+    rec.fp = fp;
+    ++step_count_;
+    for (size_t r : races_) Reverse(r);
+  }
+
+  // The race of step `first` with the newest step (see AnalyzeRaces).
+  void Reverse(size_t first) {
+    const StepRecord& e1 = steps_[first];
+    if (e1.node < 0 || static_cast<size_t>(e1.node) >= nodes_.size()) return;
+    PorNode& p = nodes_[e1.node];
+    if (!p.sched || p.exhausted) return;
+    // first_in_v[u]: the local index of thread u's first step in v (0: none).
+    uint32_t first_in_v[N] = {};
+    int candidate = -1;  // an initial of v that can run at e1's node
+    const size_t last = step_count_ - 1;
+    for (size_t k = first + 1; k <= last; ++k) {
+      const StepRecord& s = steps_[k];
+      if (k < last && s.clock[e1.thread] >= e1.local) continue;  // after e1
+      bool initial = first_in_v[s.thread] == 0;
+      for (size_t u = 0; initial && u < N; ++u) {
+        if (first_in_v[u] != 0 && s.clock[u] >= first_in_v[u]) initial = false;
+      }
+      if (first_in_v[s.thread] == 0) first_in_v[s.thread] = s.local;
+      if (!initial) continue;
+      const int alt = AltIndex(p, s.thread);
+      if (alt < 0) continue;  // could not run at e1's node
+      if (p.backtrack[alt] || p.done[alt] || Asleep(p, s.thread)) return;  // covered
+      if (candidate < 0 || k == last) candidate = alt;
+    }
+    if (candidate >= 0) p.backtrack[candidate] = true;
+  }
+
+  static int AltIndex(const PorNode& p, int thread) {
+    for (size_t j = 0; j < p.alt_thread.size(); ++j) {
+      if (p.alt_thread[j] == thread) return static_cast<int>(j);
+    }
+    return -1;
   }
 
   unsigned switches_remain_ = 0;
@@ -784,9 +917,14 @@ class KmcTreeScheduler
   bool blocked_ = false;
   std::vector<PorNode> nodes_;     // parallel to stree_
   std::vector<SleepEntry> sleep_;  // the current execution's sleep set
+  std::vector<StepRecord> steps_;  // the current execution's steps [0, step_count_)
+  size_t step_count_ = 0;
+  std::vector<uint32_t> thread_clock_;  // N x N: the clock of each thread's last step
+  std::vector<size_t> races_;      // AnalyzeRaces: the new step's races (indices into steps_)
   long decided_node_ = -1;         // node of this schedule() call's thread choice
   long step_node_ = -1;            // node whose choice started the running step
   int step_thread_ = -1;
+  bool step_open_ = false;         // a step runs (BeginStep without EndStep yet)
 };
 
 template <rl::thread_id_t N>

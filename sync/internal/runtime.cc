@@ -387,13 +387,17 @@ void Runtime::TaskFinished(TaskState& t) {
       PorTouchGlobal();
     }
   }
-  WakeIdleDaemons();
+  // Idle daemons wait for work or for the end (ProducersDone(); the worker
+  // also for every softirq daemon): an exit that ends nothing they wait
+  // for would only wake them to park again (a spurious step that, being a
+  // daemon's, depends on every other step).
+  if (tasks_done_ || ProducersDone() || t.kind == TaskKind::kSoftirqd) WakeIdleDaemons();
 }
 
 void Runtime::WakeIdleDaemons() {
   for (TaskState& o : tasks_) {
     if (o.idle && !o.finished) {
-      PorTouchGlobal();
+      // Unpark() touches the daemon's state; its steps are global.
       o.idle = false;
       Unpark(o.thread, Loc::current());
     }
@@ -572,6 +576,10 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
       // an unnamed object may be any engine state.
       if (obj == &kPorOwnTask) {
         PorAnnounce(t->thread, PorTaskKey(t->thread), false, true);
+      } else if (obj == &kPorOwnCpu) {
+        PorAnnounce(t->thread, PorIrqKey(t->cpu), false, true);
+      } else if (obj == &kPorFence) {
+        PorAnnounce(t->thread, PorSeqCstKey(), false, true);
       } else if (obj == nullptr) {
         PorAnnounce(t->thread, 0, true, true);
       } else {
@@ -586,6 +594,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     CountStep(t->thread);
   }
   // Recorded once the step runs, so the trace is in execution order.
+  if (obj == &kPorOwnCpu || obj == &kPorFence) obj = nullptr;  // the trace shows no object
   if (tracing) {
     std::string text(op);
     std::string named;

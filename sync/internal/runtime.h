@@ -498,6 +498,12 @@ class Runtime {
   void Free(const void* p, bool is_page, const char* fn, const Loc& loc);
   Block* FindBlock(const void* p);
   size_t BlockSize(const void* p);
+  // The running step reads or writes [addr, addr + size) outside a
+  // race-checked access (a user access through a mapping): the reduced
+  // search orders it against the memory's other accesses and its free.
+  void TouchMemory(const void* addr, size_t size, bool write) {
+    PorTouchRange(FindBlock(addr), addr, size, write);
+  }
 
  private:
   enum class Phase : uint8_t { kSetup, kRunning, kFinal };

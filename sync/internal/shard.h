@@ -104,6 +104,13 @@ class ShardSplit {
     return !on() || split_ < 0 || depth < static_cast<size_t>(split_) || owned_;
   }
 
+  // Is the node at `depth` in the top of the tree (above the running path's
+  // split, or on a path that has not reached one yet)? Every shard explores
+  // the top; false when the search is not sharded.
+  bool InTop(size_t depth) const {
+    return on() && (split_ < 0 || depth < static_cast<size_t>(split_));
+  }
+
   // The search backtracks to the node at `depth` (the deepest one with an
   // alternative left) and takes its next alternative.
   void Backtrack(size_t depth) {
