@@ -150,11 +150,12 @@ Item *Find(RcuList &l, int key) {
 
 KMC_MODEL("rcu/list_update") {
   auto f = m.Fixture<RcuList>();
-  m.Describe("an RCU list: a reader walks it with list_for_each_entry_rcu() while an updater "
-             "replaces entry 1 (list_add_rcu, list_del_rcu, synchronize_rcu, kfree) and deletes "
-             "entry 2 (list_del_rcu, kfree_rcu); rcu_barrier() at module exit");
+  m.Describe("an RCU list: a reader walks it with list_for_each_entry_rcu() while two updaters, "
+             "serialized by a spinlock, replace entry 1 (list_add_rcu, list_del_rcu, "
+             "synchronize_rcu, kfree) and delete entry 2 (list_del_rcu, kfree_rcu); "
+             "rcu_barrier() at module exit");
   m.Expect(Verdict::kClean);
-  f.Task("updater", 0, [](RcuList &l) {
+  f.Task("replacer", 0, [](RcuList &l) {
     Item *n = NewItem(1, 11);
     spin_lock(&l.lock);
     Item *old = Find(l, 1);
@@ -163,9 +164,10 @@ KMC_MODEL("rcu/list_update") {
     spin_unlock(&l.lock);
     synchronize_rcu();
     kfree(old);
-
+  });
+  f.Task("deleter", 0, [](RcuList &l) {
     spin_lock(&l.lock);
-    old = Find(l, 2);
+    Item *old = Find(l, 2);
     list_del_rcu(&old->list);
     spin_unlock(&l.lock);
     kfree_rcu(old, rcu);
