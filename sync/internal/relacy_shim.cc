@@ -855,6 +855,7 @@ class KmcTreeScheduler
     if (step_count_ == steps_.size()) steps_.emplace_back();
     StepRecord& rec = steps_[step_count_];
     uint32_t* const mine = &thread_clock_[static_cast<size_t>(thread) * N];
+    prior_.assign(mine, mine + N);
     rec.clock.assign(mine, mine + N);
     uint32_t* const clock = rec.clock.data();
     const uint32_t local = clock[thread] + 1;
@@ -873,15 +874,31 @@ class KmcTreeScheduler
     rec.local = local;
     rec.fp = fp;
     ++step_count_;
-    for (size_t r : races_) Reverse(r);
+    for (size_t r : races_) {
+      if (Reverse(r)) continue;
+      // e2 could not have run where e1 started: e1's thread, or a step
+      // before it, kept e2's thread from running (it held the lock e2
+      // takes, or the CPU e2 runs on). The order to explore is e2 before
+      // that: the latest earlier conflicting step that does not happen
+      // before e2's thread's previous step and where e2's thread could run.
+      for (size_t k = r; k != 0; --k) {
+        const StepRecord& e0 = steps_[k - 1];
+        if (e0.thread == thread || prior_[e0.thread] >= e0.local) continue;
+        if (!e0.fp.Conflicts(fp)) continue;
+        if (Reverse(k - 1)) break;
+      }
+    }
   }
 
   // The race of step `first` with the newest step (see AnalyzeRaces).
-  void Reverse(size_t first) {
+  // Returns false when no initial of the reversing sequence could run at
+  // the node of `first` (the race cannot be reversed there).
+  bool Reverse(size_t first) {
     const StepRecord& e1 = steps_[first];
-    if (e1.node < 0 || static_cast<size_t>(e1.node) >= nodes_.size()) return;
+    if (e1.node < 0 || static_cast<size_t>(e1.node) >= nodes_.size()) return false;
     PorNode& p = nodes_[e1.node];
-    if (!p.sched || p.exhausted) return;
+    if (!p.sched) return false;
+    if (p.exhausted) return true;  // every continuation is covered elsewhere
     // first_in_v[u]: the local index of thread u's first step in v (0: none).
     uint32_t first_in_v[N] = {};
     int candidate = -1;  // an initial of v that can run at e1's node
@@ -897,10 +914,12 @@ class KmcTreeScheduler
       if (!initial) continue;
       const int alt = AltIndex(p, s.thread);
       if (alt < 0) continue;  // could not run at e1's node
-      if (p.backtrack[alt] || p.done[alt] || Asleep(p, s.thread)) return;  // covered
+      if (p.backtrack[alt] || p.done[alt] || Asleep(p, s.thread)) return true;  // covered
       if (candidate < 0 || k == last) candidate = alt;
     }
-    if (candidate >= 0) p.backtrack[candidate] = true;
+    if (candidate < 0) return false;
+    p.backtrack[candidate] = true;
+    return true;
   }
 
   static int AltIndex(const PorNode& p, int thread) {
@@ -921,6 +940,7 @@ class KmcTreeScheduler
   size_t step_count_ = 0;
   std::vector<uint32_t> thread_clock_;  // N x N: the clock of each thread's last step
   std::vector<size_t> races_;      // AnalyzeRaces: the new step's races (indices into steps_)
+  std::vector<uint32_t> prior_;    // AnalyzeRaces: the clock of the thread's previous step
   long decided_node_ = -1;         // node of this schedule() call's thread choice
   long step_node_ = -1;            // node whose choice started the running step
   int step_thread_ = -1;
