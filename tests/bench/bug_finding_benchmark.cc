@@ -10,8 +10,6 @@
 //
 // A binary, not a test: `bazel test //...` never times it.
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,14 +18,11 @@
 
 #include "sync/model.h"
 #include "sync/runner.h"
+#include "tests/bench/cpu_time.h"
 
 namespace {
 
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using kmc::bench::CpuSeconds;
 
 struct Row {
   std::string model;

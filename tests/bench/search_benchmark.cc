@@ -16,8 +16,6 @@
 //
 // A binary, not a test: `bazel test //...` never times it.
 
-#include <time.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,14 +25,11 @@
 #include "sync/model.h"
 #include "sync/runner.h"
 #include "sync/verdict.h"
+#include "tests/bench/cpu_time.h"
 
 namespace {
 
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using kmc::bench::CpuSeconds;
 
 struct Run {
   uint64_t executions = 0;
