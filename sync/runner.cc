@@ -235,6 +235,7 @@ EngineRequest BaseRequest(const Model& model, const RunOptions& options, Result*
   EngineRequest req;
   req.fine_grained = options.fine_grained.value_or(model.fine_grained());
   r->fine_grained = req.fine_grained;
+  req.count_traces = options.count_traces;
   req.search = options.search.value_or(model.default_search());
   req.bound = options.bound.value_or(model.default_bound());
   req.executions = options.executions.value_or(model.default_executions());
@@ -866,6 +867,7 @@ PassEnd RunPass(const Model& model, const RunOptions& options, EngineRequest req
   r->executions += rt.executions();
   *checked += rt.checked_accesses();
   for (const std::string& obs : rt.observations()) r->observations.insert(obs);
+  r->traces.insert(rt.traces().begin(), rt.traces().end());
   const internal::lockdep::Prediction& prediction = internal::lockdep::SearchPrediction();
   if (prediction.valid && o.error.empty() && o.engine_verdict == Verdict::kClean &&
       !predicted->valid) {
@@ -1028,6 +1030,7 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
     r.executions = rt.executions();
     r.observations = rt.observations();
     if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
+    r.traces = rt.traces();
     const bool budget_hit = rt.budget_hit();
     r.interrupted = rt.stopped();
     const internal::lockdep::Prediction prediction = internal::lockdep::SearchPrediction();
@@ -1042,6 +1045,7 @@ Result CheckAllBugs(const Model& model, const RunOptions& options) {
   r.executions = rt.executions();
   r.observations = rt.observations();
   if (r.observations.size() == 1 && r.observations.begin()->empty()) r.observations.clear();
+  r.traces = rt.traces();
   const internal::lockdep::Prediction prediction = internal::lockdep::SearchPrediction();
   if (prediction.valid && o.error.empty() && o.engine_verdict == Verdict::kClean) {
     // No execution failed, but lockdep predicted a deadlock from the lock
@@ -1253,6 +1257,7 @@ Result MergeShards(const std::vector<Result>& shards) {
     m.complete = m.complete && x.complete;
     m.interrupted = m.interrupted || x.interrupted;
     m.observations.insert(x.observations.begin(), x.observations.end());
+    m.traces.insert(x.traces.begin(), x.traces.end());
     warn = warn && !x.warning.empty();
     if (pick == nullptr) m.pct_steps = std::max(m.pct_steps, x.pct_steps);
     m.suppressed += x.suppressed;

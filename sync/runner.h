@@ -28,6 +28,11 @@ struct RunOptions {
   // kDefaultPctDepth.
   std::optional<int> depth;
   bool progress = false;               // progress lines on stderr
+  // Fingerprint each complete execution of a full or exhaustive search by
+  // its Mazurkiewicz trace (its steps and the order of every two that
+  // conflict) into Result::traces: how many distinct traces the search
+  // reached (tests/por_test.cc, tests/bench/search_benchmark.cc).
+  bool count_traces = false;
   bool progress_lines = false;         // as plain lines (stderr is not a terminal)
   uint64_t progress_every = 0;         // a line every N executions (0: by time)
   // Stop an exhaustive or bounded search after this many executions (the
@@ -132,6 +137,9 @@ struct Result {
   // ("name=value name=value", in call order; empty when the model observes
   // nothing).
   std::set<std::string> observations;
+  // With RunOptions::count_traces: the fingerprints of the distinct traces
+  // of the complete executions (empty otherwise).
+  std::set<uint64_t> traces;
   bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
   // A failure found by a pass of iterative context bounding: that pass's
   // preemption bound (every pass with a smaller bound found nothing); -1

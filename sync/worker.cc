@@ -90,6 +90,8 @@ std::string Serialize(const Result& r, char kind) {
   PutStr(&body, r.warning);
   PutU64(&body, r.observations.size());
   for (const std::string& o : r.observations) PutStr(&body, o);
+  PutU64(&body, r.traces.size());
+  for (uint64_t t : r.traces) PutU64(&body, t);
   PutU64(&body, r.all_bugs ? 1 : 0);
   PutU64(&body, r.bugs.size());
   for (const BugFound& b : r.bugs) {
@@ -172,6 +174,9 @@ bool Deserialize(const std::string& buf, Result* r, char* kind) {
   const uint64_t observations = in.U64();
   r->observations.clear();
   for (uint64_t i = 0; i < observations && in.ok; ++i) r->observations.insert(in.Str());
+  const uint64_t traces = in.U64();
+  r->traces.clear();
+  for (uint64_t i = 0; i < traces && in.ok; ++i) r->traces.insert(in.U64());
   r->all_bugs = in.U64() != 0;
   const uint64_t bugs = in.U64();
   r->bugs.clear();

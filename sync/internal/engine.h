@@ -278,6 +278,8 @@ struct EngineRequest {
   // Fine-grained interleaving (Model::FineGrained): the runtime, not the
   // engine, adds its scheduling points (Runtime::set_fine_grained).
   bool fine_grained = false;
+  // RunOptions::count_traces: the runtime collects trace fingerprints.
+  bool count_traces = false;
   // --shard=shard_index/shard_count: explore the top of the tree and the
   // subtrees this shard owns (sync/internal/shard.h); shard_count 0: the
   // whole tree. Not for a random search, a replay or a directed search.

@@ -276,6 +276,7 @@ struct EngineState {
   uint64_t next_iteration = 1;
   uint64_t iteration = 0;
   bool por = false;  // the exhaustive search prunes with sleep sets
+  bool count_traces = false;  // RunOptions::count_traces
   int atomic_depth = 0;  // AtomicSections alive (preemption off)
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
@@ -447,7 +448,9 @@ class KmcTreeScheduler
     g_engine.tree_state = &State;
     g_engine.tree_save = &SaveForResume;
     por_ = g_engine.por && !kBounded;
-    PorEnable(por_);
+    // Recording steps: to prune (por_) or only to fingerprint traces.
+    record_ = (por_ || g_engine.count_traces) && !kBounded;
+    PorEnable(record_);
     if (g_engine.shard_count > 0) shard_ = ShardSplit(g_engine.shard_index, g_engine.shard_count);
   }
   ~KmcTreeScheduler() {
@@ -471,10 +474,10 @@ class KmcTreeScheduler
     step_open_ = false;
     step_count_ = 0;
     thread_clock_.assign(N * N, 0);
-    if (por_) PorBeginExecution();
+    if (record_) PorBeginExecution();
     const unsigned index = DecideThread(this->running_threads_count, nullptr);
     const rl::thread_id_t th = this->running_threads[index];
-    if (por_) BeginStep(th);
+    if (record_) BeginStep(th);
     return th;
   }
 
@@ -495,8 +498,11 @@ class KmcTreeScheduler
     // --shard: the execution ends; below the split of a subtree another
     // shard owns, nothing is branched.
     if (shard_.EndExecution()) Runtime::Get().UncountExecution();
+    if (record_ && step_open_) EndStep(-1);
+    if (g_engine.count_traces && record_ && !blocked_) {
+      Runtime::Get().AddTrace(TraceFingerprint());
+    }
     if (!por_ && !shard_.on()) return base_t::iteration_end_impl();
-    if (por_ && step_open_) EndStep(-1);
     for (size_t i = this->stree_.size(); i != 0; --i) {
       auto& n = this->stree_[i - 1];
       if (!shard_.MayBranch(i - 1)) continue;
@@ -541,7 +547,7 @@ class KmcTreeScheduler
   }
 
   rl::thread_id_t schedule_impl(rl::unpark_reason& reason, unsigned yield) {
-    if (!por_) return base_t::schedule_impl(reason, yield);
+    if (!record_) return base_t::schedule_impl(reason, yield);
     EndStep(static_cast<int>(this->thread_->index_));
     decided_node_ = -1;
     const rl::thread_id_t th = base_t::schedule_impl(reason, yield);
@@ -692,7 +698,7 @@ class KmcTreeScheduler
   // failing step counts as its node's alternative), in g_resume.
   static void SaveForResume(void* self) {
     auto* s = static_cast<KmcTreeScheduler*>(self);
-    if (s->por_ && s->step_open_) s->EndStep(-1);
+    if (s->record_ && s->step_open_) s->EndStep(-1);
     const size_t depth = std::min(s->stree_.size(), s->stree_depth_);
     s->stree_.resize(depth);
     if (s->nodes_.size() > depth) s->nodes_.resize(depth);
@@ -874,6 +880,7 @@ class KmcTreeScheduler
     rec.local = local;
     rec.fp = fp;
     ++step_count_;
+    if (!por_) return;  // recording only, to fingerprint the trace
     for (size_t r : races_) {
       if (Reverse(r)) continue;
       // e2 could not have run where e1 started: e1's thread, or a step
@@ -922,6 +929,35 @@ class KmcTreeScheduler
     return true;
   }
 
+  // The running execution's Mazurkiewicz trace as a number: each step is
+  // named by its thread and its index among that thread's steps, and the
+  // trace is the set of steps with, for each, the steps before it that it
+  // conflicts with. Two executions that differ only in the order of
+  // independent steps get the same number (up to hash collisions).
+  uint64_t TraceFingerprint() const {
+    auto mix = [](uint64_t h, uint64_t v) {
+      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+      return h * 0xff51afd7ed558ccdull;
+    };
+    uint64_t sum = 0;
+    std::vector<uint64_t> before;
+    for (size_t i = 0; i < step_count_; ++i) {
+      const StepRecord& s = steps_[i];
+      before.clear();
+      for (size_t j = 0; j < i; ++j) {
+        const StepRecord& e = steps_[j];
+        if (e.thread != s.thread && e.fp.Conflicts(s.fp)) {
+          before.push_back((static_cast<uint64_t>(e.thread) << 32) | e.local);
+        }
+      }
+      std::sort(before.begin(), before.end());
+      uint64_t h = mix(0, (static_cast<uint64_t>(s.thread) << 32) | s.local);
+      for (uint64_t b : before) h = mix(h, b);
+      sum += mix(h, before.size());  // a sum: the order of the steps is not part of it
+    }
+    return mix(sum, step_count_);
+  }
+
   static int AltIndex(const PorNode& p, int thread) {
     for (size_t j = 0; j < p.alt_thread.size(); ++j) {
       if (p.alt_thread[j] == thread) return static_cast<int>(j);
@@ -930,7 +966,8 @@ class KmcTreeScheduler
   }
 
   unsigned switches_remain_ = 0;
-  bool por_ = false;
+  bool por_ = false;                // prune (the reduced search)
+  bool record_ = false;             // record steps (por_, or to count traces)
   ShardSplit shard_;               // --shard (off: count 0)
   std::vector<bool> fixed_;        // directed search: parallel to stree_
   bool blocked_ = false;
@@ -1595,6 +1632,7 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   params.progress_stream = &null_out;
   params.collect_history = req.collect_history;
   params.execution_depth_limit = req.depth_limit;
+  g_engine.count_traces = req.count_traces && (req.initial_state.empty() || req.resume);
   const bool pct = PctBegin(req, &params);
   switch (req.search) {
     case SearchMode::kPct: break;  // PctBegin

@@ -119,6 +119,7 @@ void Runtime::StartRun(const Model* model, bool progress) {
   executions_ = 0;
   checked_accesses_ = 0;
   observations_.clear();
+  traces_.clear();
   run_start_ = last_progress_ = progress ? Now() : 0;
   report_ = PendingReport{};
 }

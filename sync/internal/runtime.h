@@ -284,6 +284,9 @@ class Runtime {
   void Observe(const char* name, int64_t value);
   // The distinct observation tuples of the clean executions of this run.
   const std::set<std::string>& observations() const { return observations_; }
+  // Trace fingerprints (RunOptions::count_traces), from the tree scheduler.
+  void AddTrace(uint64_t fingerprint) { traces_.insert(fingerprint); }
+  const std::set<uint64_t>& traces() const { return traces_; }
 
   // --- Report produced by the last failing execution ---------------------
   const PendingReport& report() const { return report_; }
@@ -616,6 +619,7 @@ class Runtime {
   std::map<const void*, std::string> location_names_;
   std::string observed_;              // this execution's tuple
   std::set<std::string> observations_;
+  std::set<uint64_t> traces_;
   PendingReport report_;
   double last_progress_ = 0;
   double run_start_ = 0;
