@@ -82,15 +82,14 @@ Pte *Lookup(const vm_area_struct *vma, unsigned long offset) {
 }
 
 // Checks the frame of a user access is still alive; returns its byte.
-char *UserByte(const vm_area_struct *vma, unsigned long offset, const char *op, const Loc &loc) {
+char *UserByte(const vm_area_struct *vma, unsigned long offset, bool write, const Loc &loc) {
   Pte *pte = Lookup(vma, offset);
   if (pte == nullptr || pte->kaddr == nullptr) return nullptr;
   Runtime &rt = Runtime::Get();
   char *const byte = pte->kaddr + ((vma->vm_start + offset) & (PAGE_SIZE - 1));
-  rt.TouchMemory(byte, 1, std::string_view(op) == "user write");
-  if (const internal::Block *b = rt.FindBlock(pte->kaddr); b != nullptr && b->freed) {
+  if (const internal::Block *b = rt.TouchMemory(byte, 1, write); b != nullptr && b->freed) {
     FreedFrame(*b,
-               std::string(op) + " at offset " + std::to_string(offset) + " of the mapping (user " +
+               std::string(write ? "user write" : "user read") + " at offset " + std::to_string(offset) + " of the mapping (user " +
                    Hex(vma->vm_start + offset) + ", pfn " + std::to_string(pte->pfn) +
                    ", mapped by remap_pfn_range at " + internal::FormatLoc(pte->where) + ")",
                loc);
@@ -143,8 +142,9 @@ int remap_pfn_range(vm_area_struct *vma, unsigned long addr, unsigned long pfn,
     pte.kaddr = FrameAddress(pfn + k, &pte.pg);
     pte.where = loc;
     if (pte.kaddr != nullptr) {
-      rt.TouchMemory(pte.kaddr, 1, false);  // ordered against the page's free
-      if (const internal::Block *b = rt.FindBlock(pte.kaddr); b != nullptr && b->freed) {
+      // Read for the reduced search: ordered against the page's free.
+      if (const internal::Block *b = rt.TouchMemory(pte.kaddr, 1, false);
+          b != nullptr && b->freed) {
         FreedFrame(*b, "remap_pfn_range() of pfn " + std::to_string(pfn + k), loc);
       }
     }
@@ -179,7 +179,7 @@ int UserMapping::read_byte(const vm_area_struct *vma, unsigned long offset,
   internal::Runtime &rt = internal::Runtime::Get();
   rt.Step(vma, "user read through mmap", "", internal::Access::kRead, loc);
   internal::AtomicSection section;
-  const char *p = kernel::UserByte(vma, offset, "user read", loc);
+  const char *p = kernel::UserByte(vma, offset, false, loc);
   if (p == nullptr) return -EFAULT;
   return static_cast<unsigned char>(*p);
 }
@@ -189,7 +189,7 @@ int UserMapping::write_byte(const vm_area_struct *vma, unsigned long offset, uns
   internal::Runtime &rt = internal::Runtime::Get();
   rt.Step(vma, "user write through mmap", "", internal::Access::kWrite, loc);
   internal::AtomicSection section;
-  char *p = kernel::UserByte(vma, offset, "user write", loc);
+  char *p = kernel::UserByte(vma, offset, true, loc);
   if (p == nullptr) return -EFAULT;
   *p = static_cast<char>(value);
   return 0;

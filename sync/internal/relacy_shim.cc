@@ -866,7 +866,8 @@ class KmcTreeScheduler
     uint32_t* const clock = rec.clock.data();
     const uint32_t local = clock[thread] + 1;
     races_.clear();
-    for (size_t i = step_count_; i != 0; --i) {
+    // Recording only (to fingerprint traces): no clocks or races needed.
+    for (size_t i = por_ ? step_count_ : 0; i != 0; --i) {
       const StepRecord& e = steps_[i - 1];
       if (e.thread == thread || clock[e.thread] >= e.local) continue;
       if (!e.fp.Conflicts(fp)) continue;

@@ -504,8 +504,11 @@ class Runtime {
   // The running step reads or writes [addr, addr + size) outside a
   // race-checked access (a user access through a mapping): the reduced
   // search orders it against the memory's other accesses and its free.
-  void TouchMemory(const void* addr, size_t size, bool write) {
-    PorTouchRange(FindBlock(addr), addr, size, write);
+  // Returns the heap block holding addr (null: none), freed or not.
+  const Block* TouchMemory(const void* addr, size_t size, bool write) {
+    const Block* b = FindBlock(addr);
+    PorTouchRange(b, addr, size, write);
+    return b;
   }
 
  private:
