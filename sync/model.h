@@ -32,18 +32,10 @@
 #include <typeinfo>
 #include <vector>
 
+#include "sync/search_mode.h"
 #include "sync/verdict.h"
 
 namespace kmc {
-
-// kExhaustive: every interleaving up to the reordering of independent steps
-// (partial-order reduction); kFull: every interleaving, unreduced; kPct:
-// probabilistic concurrency testing (random priorities with d-1 priority
-// change points per execution; never a proof).
-enum class SearchMode : uint8_t { kExhaustive, kBounded, kRandom, kFull, kPct };
-// The bug depth --search=pct aims at when none is given.
-inline constexpr int kDefaultPctDepth = 3;
-const char* SearchModeName(SearchMode m);
 
 // Nondeterminism a model asks the engine to explore. Each is off by default.
 enum Nondet : uint32_t {

@@ -28,7 +28,7 @@
 #include <string>
 #include <string_view>
 
-#include "sync/model.h"
+#include "sync/search_mode.h"
 
 namespace kmc {
 
