@@ -39,6 +39,7 @@ LastWordsFn g_last_words = nullptr;
 volatile sig_atomic_t g_handling = 0;  // a crash is being reported
 volatile sig_atomic_t g_armed = 0;     // the watchdog is on
 volatile sig_atomic_t g_symbolizing = 0;  // kmc reads debug information
+volatile sig_atomic_t g_engine_work = 0;  // EngineWork scopes open
 uint64_t g_last_progress = 0;
 int g_stuck_ticks = 0;
 int64_t g_last_progress_cpu_ns = 0;  // the engine thread's CPU time then
@@ -223,6 +224,12 @@ void OnTick(int, siginfo_t*, void*) {
     g_stuck_ticks = 0;
     return;
   }
+  if (g_engine_work > 0) {
+    // The search's work: the task's time starts again after it.
+    g_stuck_ticks = 0;
+    g_last_progress_cpu_ns = ThreadCpuNs();
+    return;
+  }
   const uint64_t p = ProgressCount();
   if (p != g_last_progress) {
     g_last_progress = p;
@@ -352,6 +359,9 @@ CrashGuard::~CrashGuard() {
     timer_settime(g_timer, 0, &its, nullptr);
   }
 }
+
+EngineWork::EngineWork() { g_engine_work = g_engine_work + 1; }
+EngineWork::~EngineWork() { g_engine_work = g_engine_work - 1; }
 
 void ArmKernelStackLimit(uintptr_t top, size_t limit) {
   LimitGuard* g = CurrentLimitGuard();

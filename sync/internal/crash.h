@@ -67,6 +67,18 @@ bool KernelStackLimitCrossed(StackLimitCrossing* out);
 void SetWatchdogSeconds(double seconds);
 double WatchdogSeconds();
 
+// The search's own work inside a task's step (recording the step, finding
+// its races, ending an execution): the watchdog does not count it as the
+// task's time, so a slow (instrumented, loaded) engine is never a task's
+// soft lockup. Nests.
+class EngineWork {
+ public:
+  EngineWork();
+  ~EngineWork();
+  EngineWork(const EngineWork&) = delete;
+  EngineWork& operator=(const EngineWork&) = delete;
+};
+
 // Called, at most once, when the process is about to die inside an
 // execution with an event it cannot resume from; it should report and
 // _exit(). Runs in a signal handler or an atexit handler.

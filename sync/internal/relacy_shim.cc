@@ -482,6 +482,7 @@ class KmcTreeScheduler
   }
 
   bool iteration_end_impl() {
+    EngineWork busy;
     if (g_engine.may_preempt != nullptr) {
       // A directed search: nodes where the running thread had to go on are
       // never branched.
@@ -801,6 +802,7 @@ class KmcTreeScheduler
   // The step of the running thread is over: record it as its node's
   // alternative and wake the sleepers it does not commute with.
   void EndStep(int thread) {
+    EngineWork busy;
     Footprint fp;
     PorEndStep(&fp);
     step_open_ = false;
