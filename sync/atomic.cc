@@ -24,7 +24,7 @@ struct AtomicState : internal::ObjectState {
 AtomicCell* Cell(internal::Handle& h, int64_t initial) {
   AtomicState& s = Runtime::Get().Object<AtomicState>(h);
   if (s.cell == nullptr) {
-    s.cell = Runtime::Get().NewAtomic(initial);
+    s.cell = Runtime::Get().NewAtomic(initial, &h);
     s.name = "atomic_t";
   }
   return s.cell;

@@ -228,7 +228,7 @@ int64_t OnceLoad(const void* addr, internal::Handle& h, int64_t current, int ord
     rt.CheckKernelRange(addr, 1, false, op, loc);  // reports the use after free
   }
   internal::VarState& v = rt.Var(h);
-  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current, addr);
   rt.Step(addr, op, rt.LocationName(addr), Access::kRead, loc);
   internal::AtomicSection section;
   const int64_t value = internal::AtomicLoad(v.marked, OrderOf(order), loc);
@@ -244,7 +244,7 @@ int64_t OnceStore(const void* addr, internal::Handle& h, int64_t current, int64_
     rt.CheckKernelRange(addr, 1, true, op, loc);
   }
   internal::VarState& v = rt.Var(h);
-  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current, addr);
   rt.Step(addr, op, rt.LocationName(addr), Access::kWrite, loc);
   internal::AtomicSection section;
   const int64_t newest = internal::AtomicStorePlaced(v.marked, value, OrderOf(order), loc);
@@ -267,7 +267,7 @@ int64_t OnceRmw(const void* addr, internal::Handle& h, int64_t current, bool has
     rt.CheckKernelRange(addr, 1, true, op, loc);
   }
   internal::VarState& v = rt.Var(h);
-  if (v.marked == nullptr) v.marked = rt.NewAtomic(current);
+  if (v.marked == nullptr) v.marked = rt.NewAtomic(current, addr);
   rt.Step(addr, op, rt.LocationName(addr), Access::kRmw, loc);
   internal::AtomicSection section;
   using internal::MemOrder;

@@ -59,15 +59,20 @@ TEST(PorTest, ReducedSearchFindsWhatTheFullSearchFinds) {
           << "full search observed:\n" << Join(full.observations)
           << "reduced search observed:\n" << Join(reduced.observations);
       // The reduced search explores a subset of the full search's
-      // executions, so its traces (tests/por_test's fingerprints) are a
-      // subset of the full search's. Not yet required to be all of them:
-      // on some models the reduced search reaches fewer fingerprints
-      // (printed below) with the same verdicts and observations; whether
-      // those are traces it misses or fingerprints that differ for
-      // equivalent executions is open.
+      // executions, and at least one of every trace: the same set of trace
+      // fingerprints (RunOptions::count_traces). One known exception,
+      // printed below: with signals a sleep is a timed park, which keeps
+      // Relacy's yield rule (a parked thread runs again only after every
+      // other thread was scheduled), so whether a thread may run depends
+      // on steps it does not conflict with (docs/ARCHITECTURE.md, "When
+      // two steps commute").
       EXPECT_TRUE(std::includes(full.traces.begin(), full.traces.end(), reduced.traces.begin(),
                                 reduced.traces.end()));
       EXPECT_FALSE(full.traces.empty());
+      if (m->name() != "scullpipe/signal_while_blocked") {
+        EXPECT_EQ(reduced.traces.size(), full.traces.size())
+            << "the reduced search misses traces of the full one";
+      }
       if (reduced.traces.size() != full.traces.size()) {
         std::printf("%s: %zu trace fingerprints in the full search, %zu in the reduced one\n",
                     m->name().c_str(), full.traces.size(), reduced.traces.size());

@@ -66,7 +66,7 @@ bool Runtime::CpuAcceptsSoftirq(int c) const {
 void Runtime::BeforeSchedulePoint(TaskState& t) {
   if (!UsesCpuSync()) return;
   CpuState& c = cpus_[t.cpu];
-  if (c.sync == nullptr) c.sync = NewAtomic(0);
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorOwnedCellKey(PorCpuKey(t.cpu)));
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
 }
@@ -109,7 +109,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
   t.ctx = ctx;
-  if (c.sync == nullptr) c.sync = NewAtomic(0);
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorOwnedCellKey(PorCpuKey(cpu)));
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
 }

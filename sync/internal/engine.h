@@ -104,7 +104,9 @@ bool CollectingHistory();
 // the middle of it.
 
 class AtomicCell;
-AtomicCell* NewAtomicCell(int64_t initial);
+// por_key: the cell's key for the reduced search (por.h); 0: a fresh
+// creation id.
+AtomicCell* NewAtomicCell(int64_t initial, uint64_t por_key = 0);
 void DeleteAtomicCell(AtomicCell* cell, bool engine_alive);
 int64_t AtomicLoad(AtomicCell* cell, MemOrder mo, const Loc& loc);
 // A store that becomes the newest in its location's modification order.

@@ -458,7 +458,7 @@ void Runtime::MarkedAccess(volatile void* p, void* value, size_t size, bool writ
   if (v.marked == nullptr) {
     int64_t current = 0;
     std::memcpy(&current, addr, size);
-    v.marked = NewAtomic(current);
+    v.marked = NewAtomic(current, addr);
   }
   const MemOrder mo = order == 1 ? MemOrder::kAcquire
                       : order == 2 ? MemOrder::kRelease : MemOrder::kRelaxed;

@@ -19,6 +19,8 @@ constexpr uint64_t kTagFixture = uint64_t{6} << kTagShift;
 constexpr uint64_t kTagCell = uint64_t{7} << kTagShift;
 constexpr uint64_t kTagCpu = uint64_t{8} << kTagShift;
 constexpr uint64_t kTagIrq = uint64_t{9} << kTagShift;
+constexpr uint64_t kTagOwnedCell = uint64_t{10} << kTagShift;
+constexpr uint64_t kTasksDoneKey = uint64_t{11} << kTagShift;
 constexpr int kMaxThreads = 64;
 
 struct Sticky {
@@ -26,6 +28,7 @@ struct Sticky {
   bool global = false;
   uint64_t key = 0;
   bool write = false;
+  bool fresh = false;  // announced, not yet run
 };
 
 struct PorState {
@@ -38,6 +41,8 @@ struct PorState {
   int step_thread = -1;
   uint32_t ids[kMaxThreads + 1] = {};  // creation ids made, per thread (+1: setup)
   Footprint step;
+  bool keep_touched = false;  // PorKeepTouched
+  Footprint touched;  // the step's own touches (PorEndStep)
   Sticky sticky[kMaxThreads];
 };
 
@@ -78,6 +83,25 @@ void Add(Footprint& f, uint64_t key, bool write) {
   } else {
     f.Read(key);
   }
+}
+
+// A touch by the running step's own code.
+void Touch(PorState& s, uint64_t key, bool write) {
+  Add(s.step, key, write);
+  if (s.keep_touched) Add(s.touched, key, write);
+}
+
+// The announced operation of `st` runs in the current step.
+void RunAnnounced(PorState& s, Sticky& st) {
+  if (st.global) {
+    s.step.SetGlobal();
+    if (st.fresh && s.keep_touched) s.touched.SetGlobal();
+  } else if (st.fresh) {
+    Touch(s, st.key, st.write);
+  } else {
+    Add(s.step, st.key, st.write);
+  }
+  st.fresh = false;
 }
 
 }  // namespace
@@ -126,6 +150,11 @@ uint64_t PorHeapKey(uint64_t id, size_t granule) {
 
 uint64_t PorCellKey(uint64_t id) { return kTagCell | id; }
 
+uint64_t PorOwnedCellKey(uint64_t owner_key) {
+  constexpr uint64_t kPayload = (uint64_t{1} << 52) - 1;
+  return kTagOwnedCell | ((owner_key >> kTagShift) << 52) | (owner_key & kPayload);
+}
+
 uint64_t PorTaskKey(int thread) { return kTagTask | static_cast<uint32_t>(thread); }
 
 uint64_t PorCpuKey(int cpu) { return kTagCpu | static_cast<uint32_t>(cpu); }
@@ -133,6 +162,8 @@ uint64_t PorCpuKey(int cpu) { return kTagCpu | static_cast<uint32_t>(cpu); }
 uint64_t PorIrqKey(int cpu) { return kTagIrq | static_cast<uint32_t>(cpu); }
 
 uint64_t PorSeqCstKey() { return kSeqCstKey; }
+
+uint64_t PorTasksDoneKey() { return kTasksDoneKey; }
 
 void PorTouchCpu(int cpu) { PorTouchKey(PorIrqKey(cpu), true); }
 
@@ -154,7 +185,7 @@ uint64_t PorAddressKey(const void* addr) {
   auto [it, inserted] = s.ordinals.try_emplace(addr, 0);
   if (inserted) {
     it->second = kTagOrdinal | ++s.next_ordinal;
-    if (s.recording) s.step.Write(kRegistryKey);
+    if (s.recording) Touch(s, kRegistryKey, true);
   }
   return it->second;
 }
@@ -167,14 +198,17 @@ bool PorEnabled() { return S().enabled; }
 
 void PorTouchKey(uint64_t key, bool write) {
   PorState& s = S();
-  if (s.recording) Add(s.step, key, write);
+  if (s.recording) Touch(s, key, write);
 }
 
 void PorTouchTask(int thread) { PorTouchKey(PorTaskKey(thread), true); }
 
 void PorTouchGlobal() {
   PorState& s = S();
-  if (s.recording) s.step.SetGlobal();
+  if (s.recording) {
+    s.step.SetGlobal();
+    if (s.keep_touched) s.touched.SetGlobal();
+  }
 }
 
 void PorTouchSeqCst() { PorTouchKey(kSeqCstKey, true); }
@@ -182,19 +216,15 @@ void PorTouchSeqCst() { PorTouchKey(kSeqCstKey, true); }
 void PorAnnounce(int thread, uint64_t key, bool global, bool write) {
   PorState& s = S();
   if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
-  s.sticky[thread] = Sticky{true, global, key, write};
+  s.sticky[thread] = Sticky{true, global, key, write, true};
 }
 
 void PorStepRunsAnnounced(int thread) {
   PorState& s = S();
   if (!s.recording || thread < 0 || thread >= kMaxThreads) return;
-  const Sticky& st = s.sticky[thread];
+  Sticky& st = s.sticky[thread];
   if (!st.has) return;
-  if (st.global) {
-    s.step.SetGlobal();
-  } else {
-    Add(s.step, st.key, st.write);
-  }
+  RunAnnounced(s, st);
 }
 
 void PorEnable(bool on) {
@@ -202,6 +232,8 @@ void PorEnable(bool on) {
   s.enabled = on;
   if (!on) s.recording = false;
 }
+
+void PorKeepTouched(bool on) { S().keep_touched = on; }
 
 void PorBeginExecution() {
   PorState& s = S();
@@ -211,6 +243,7 @@ void PorBeginExecution() {
   s.fixture = 0;
   s.fixture_size = 0;
   s.step.Clear();
+  s.touched.Clear();
   std::fill(std::begin(s.ids), std::end(s.ids), 0);
   for (Sticky& st : s.sticky) st = Sticky{};
 }
@@ -220,23 +253,23 @@ void PorSetRecording(bool on) { S().recording = on && S().enabled; }
 void PorBeginStep(int thread) {
   PorState& s = S();
   s.step.Clear();
+  s.touched.Clear();
   s.step_thread = thread;
   if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
-  const Sticky& st = s.sticky[thread];
-  if (st.has) {
-    if (st.global) {
-      s.step.SetGlobal();
-    } else {
-      Add(s.step, st.key, st.write);
-    }
-  }
+  Sticky& st = s.sticky[thread];
+  if (st.has) RunAnnounced(s, st);
 }
 
-void PorEndStep(Footprint* out) {
+void PorEndStep(Footprint* out, Footprint* touched) {
   PorState& s = S();
   s.step.Normalize();
   *out = s.step;
   s.step.Clear();
+  if (touched != nullptr) {
+    s.touched.Normalize();
+    *touched = s.touched;
+  }
+  s.touched.Clear();
 }
 
 }  // namespace kmc::internal

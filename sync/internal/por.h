@@ -16,7 +16,9 @@
 // compared with steps of another:
 //   * a fixture field: its offset in the fixture;
 //   * heap memory: the object's creation id and the 8-byte granule;
-//   * an engine memory-model cell: its creation id;
+//   * an engine memory-model cell: its owner's key when it stands for an
+//     object (an atomic_t, a lock's sync cell: whichever thread makes it
+//     first), else its creation id;
 //   * a task's own state: the task;
 //   * anything else (statics, objects on a task's stack, engine objects):
 //     an ordinal given when the execution first sees the address; numbering
@@ -43,6 +45,9 @@ class Footprint {
   void Write(uint64_t key) { writes_.push_back(key); }
   void SetGlobal() { global_ = true; }
   bool global() const { return global_; }
+  bool empty() const { return !global_ && reads_.empty() && writes_.empty(); }
+  const std::vector<uint64_t>& reads() const { return reads_; }
+  const std::vector<uint64_t>& writes() const { return writes_; }
   // Sorts and removes duplicates (call before Conflicts/Merge).
   void Normalize();
   void Merge(const Footprint& other);
@@ -66,6 +71,8 @@ class Footprint {
 uint64_t PorNewId();
 uint64_t PorHeapKey(uint64_t id, size_t granule);
 uint64_t PorCellKey(uint64_t id);
+// The key of the engine cell that stands for the object keyed `owner_key`.
+uint64_t PorOwnedCellKey(uint64_t owner_key);
 uint64_t PorTaskKey(int thread);
 // A CPU's context stack (which context runs on it): every step of a task
 // on the CPU reads it (the task cannot run while an interrupt context holds
@@ -79,6 +86,11 @@ uint64_t PorIrqKey(int cpu);
 // The order every seq_cst operation and fence shares (fences: a barrier
 // acts on its own CPU's view except through this order).
 uint64_t PorSeqCstKey();
+// Whether every model task has returned: written by each task's return
+// where something waits for the end (an idle kernel-thread slot, a softirq
+// daemon, the worker), read by what waits for it. Which return comes last
+// depends on the order of the returns, so each one writes it.
+uint64_t PorTasksDoneKey();
 // The running step changes the interrupt or bottom-half state of a task on
 // `cpu` (writes PorIrqKey).
 void PorTouchCpu(int cpu);
@@ -121,13 +133,20 @@ void PorStepRunsAnnounced(int thread);
 
 // --- Engine side (the shim's reduced scheduler) -----------------------------
 void PorEnable(bool on);
+// Keep each step's own touches apart (PorEndStep's `touched`).
+void PorKeepTouched(bool on);
 // A new execution starts (keys and ids are per execution).
 void PorBeginExecution();
 // Tasks run (setup and the final check are not recorded).
 void PorSetRecording(bool on);
 // Starts the step of `thread`; PorEndStep() returns what it touched.
+// `touched` (optional) gets only what the step's own code did: an
+// announced operation counts in the step that starts it, not again in the
+// later steps of the same primitive (a resumed sleep), so it does not
+// depend on where the search split the thread into steps (trace
+// fingerprints, RunOptions::count_traces).
 void PorBeginStep(int thread);
-void PorEndStep(Footprint* out);
+void PorEndStep(Footprint* out, Footprint* touched = nullptr);
 
 }  // namespace kmc::internal
 

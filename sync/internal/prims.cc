@@ -9,7 +9,7 @@ namespace kmc::internal {
 
 void SyncAcquire(SyncState& s, const Loc& loc) {
   if (!InSimulation() || CurrentThread() < 0) return;
-  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0);
+  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0, s.owner);
   AtomicRmw(s.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, loc);
 }
 
@@ -17,14 +17,14 @@ void SyncRelease(SyncState& s, const Loc& loc) { SyncAcquire(s, loc); }
 
 void LockAcquire(SyncState& s, const Loc& loc) {
   if (!InSimulation() || CurrentThread() < 0) return;
-  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0);
+  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0, s.owner);
   AtomicRmw(s.sync, RmwOp::kXchg, 1, MemOrder::kAcqRel, loc);
   LockCumulativity(s.sync);
 }
 
 void LockRelease(SyncState& s, const Loc& loc) {
   if (!InSimulation() || CurrentThread() < 0) return;
-  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0);
+  if (s.sync == nullptr) s.sync = Runtime::Get().NewAtomic(0, s.owner);
   AtomicRmw(s.sync, RmwOp::kXchg, 0, MemOrder::kRelease, loc);
 }
 

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <streambuf>
@@ -278,6 +279,9 @@ struct EngineState {
   bool por = false;  // the exhaustive search prunes with sleep sets
   bool count_traces = false;  // RunOptions::count_traces
   int atomic_depth = 0;  // AtomicSections alive (preemption off)
+  // Park(): the running thread sleeps until another one wakes it (see
+  // KmcTreeScheduler::schedule_impl).
+  bool parking_untimed = false;
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
   bool save_resume = false;
@@ -395,6 +399,7 @@ struct StepRecord {
   long node = -1;
   uint32_t local = 0;
   Footprint fp;
+  Footprint touched;  // the step's own touches (PorEndStep), to fingerprint traces
   std::vector<uint32_t> clock;
 };
 
@@ -451,6 +456,7 @@ class KmcTreeScheduler
     // Recording steps: to prune (por_) or only to fingerprint traces.
     record_ = (por_ || g_engine.count_traces) && !kBounded;
     PorEnable(record_);
+    PorKeepTouched(record_ && g_engine.count_traces);
     if (g_engine.shard_count > 0) shard_ = ShardSplit(g_engine.shard_index, g_engine.shard_count);
   }
   ~KmcTreeScheduler() {
@@ -548,6 +554,17 @@ class KmcTreeScheduler
   }
 
   rl::thread_id_t schedule_impl(rl::unpark_reason& reason, unsigned yield) {
+    // Relacy treats a park as a yield: the parked thread could not run
+    // again, even once woken, before every other thread had been scheduled
+    // (its fairness rule for spin loops). A task or kernel thread woken
+    // from a sleep may run at once, as on a kernel. A timed park (a spin,
+    // cpu_relax()) keeps the rule, which keeps spinning threads from
+    // starving the rest, and so do the idle parks of ksoftirqd and the
+    // worker: woken on every event that might give them work, they would
+    // otherwise add a branch at every point that follows one (their own
+    // steps are global).
+    if (g_engine.parking_untimed) yield = 0;
+    g_engine.parking_untimed = false;
     if (!record_) return base_t::schedule_impl(reason, yield);
     EndStep(static_cast<int>(this->thread_->index_));
     decided_node_ = -1;
@@ -804,7 +821,8 @@ class KmcTreeScheduler
   void EndStep(int thread) {
     EngineWork busy;
     Footprint fp;
-    PorEndStep(&fp);
+    touched_.Clear();
+    PorEndStep(&fp, g_engine.count_traces ? &touched_ : nullptr);
     step_open_ = false;
     if (thread < 0) thread = step_thread_;
     const Runtime& rt = Runtime::Get();
@@ -821,11 +839,18 @@ class KmcTreeScheduler
         fp.Read(PorCpuKey(t.cpu));
         if (t.kind == TaskKind::kIrq) fp.Read(PorIrqKey(t.cpu));
         fp.Normalize();
+        if (!touched_.empty()) {
+          touched_.Read(PorCpuKey(t.cpu));
+          if (t.kind == TaskKind::kIrq) touched_.Read(PorIrqKey(t.cpu));
+          touched_.Normalize();
+        }
       } else if (t.kind != TaskKind::kTask && t.kind != TaskKind::kKthread) {
         fp.SetGlobal();
+        if (!touched_.empty()) touched_.SetGlobal();
       }
     } else {
       fp.SetGlobal();
+      if (!touched_.empty()) touched_.SetGlobal();
     }
     if (step_node_ >= 0 && static_cast<size_t>(step_node_) < nodes_.size()) {
       PorNode& p = nodes_[step_node_];
@@ -835,7 +860,10 @@ class KmcTreeScheduler
     const long node = step_node_;
     step_node_ = -1;
     if (blocked_) return;
-    if (thread >= 0 && thread < static_cast<int>(N)) AnalyzeRaces(thread, node, fp);
+    if (thread >= 0 && thread < static_cast<int>(N)) {
+      AnalyzeRaces(thread, node, fp);
+      if (g_engine.count_traces) steps_[step_count_ - 1].touched = touched_;
+    }
     sleep_.erase(std::remove_if(sleep_.begin(), sleep_.end(),
                                 [&](const SleepEntry& e) { return e.fp.Conflicts(fp); }),
                  sleep_.end());
@@ -932,33 +960,59 @@ class KmcTreeScheduler
     return true;
   }
 
-  // The running execution's Mazurkiewicz trace as a number: each step is
-  // named by its thread and its index among that thread's steps, and the
-  // trace is the set of steps with, for each, the steps before it that it
-  // conflicts with. Two executions that differ only in the order of
-  // independent steps get the same number (up to hash collisions).
+  // The execution's trace, as a hash that does not depend on how the search
+  // split threads into steps: for every key, the order of its writes (each
+  // named by its thread and how many writes of the key that thread made
+  // before) and, for every read, the thread and how many writes of the key
+  // preceded it. A global step writes one extra key every other touching
+  // step reads. Two executions that differ only in the order of steps with
+  // no key in conflict have the same fingerprint (RunOptions::count_traces).
   uint64_t TraceFingerprint() const {
     auto mix = [](uint64_t h, uint64_t v) {
       h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
       return h * 0xff51afd7ed558ccdull;
     };
-    uint64_t sum = 0;
-    std::vector<uint64_t> before;
+    constexpr uint64_t kGlobalKey = ~uint64_t{0};
+    struct KeyTrace {
+      uint32_t writes = 0;
+      uint64_t order = 0;               // hash of the writes in order
+      std::vector<uint64_t> reads;      // (thread, writes before) of each read
+      std::vector<uint32_t> per_thread;  // writes made so far, per thread
+    };
+    std::map<uint64_t, KeyTrace> keys;
+    auto write = [&](uint64_t key, int thread) {
+      KeyTrace& k = keys[key];
+      if (k.per_thread.size() <= static_cast<size_t>(thread)) k.per_thread.resize(thread + 1);
+      const uint32_t nth = k.per_thread[thread]++;
+      k.order = mix(k.order, (static_cast<uint64_t>(thread) << 32) | nth);
+      k.writes += 1;
+    };
+    auto read = [&](uint64_t key, int thread) {
+      KeyTrace& k = keys[key];
+      k.reads.push_back((static_cast<uint64_t>(thread) << 32) | k.writes);
+    };
     for (size_t i = 0; i < step_count_; ++i) {
       const StepRecord& s = steps_[i];
-      before.clear();
-      for (size_t j = 0; j < i; ++j) {
-        const StepRecord& e = steps_[j];
-        if (e.thread != s.thread && e.fp.Conflicts(s.fp)) {
-          before.push_back((static_cast<uint64_t>(e.thread) << 32) | e.local);
-        }
+      const Footprint& f = s.touched;
+      if (f.empty()) continue;
+      if (f.global()) {
+        write(kGlobalKey, s.thread);
+      } else {
+        read(kGlobalKey, s.thread);
       }
-      std::sort(before.begin(), before.end());
-      uint64_t h = mix(0, (static_cast<uint64_t>(s.thread) << 32) | s.local);
-      for (uint64_t b : before) h = mix(h, b);
-      sum += mix(h, before.size());  // a sum: the order of the steps is not part of it
+      for (uint64_t k : f.reads()) read(k, s.thread);
+      for (uint64_t k : f.writes()) write(k, s.thread);
     }
-    return mix(sum, step_count_);
+    uint64_t h = 0;
+    for (auto& [key, k] : keys) {
+      std::sort(k.reads.begin(), k.reads.end());
+      k.reads.erase(std::unique(k.reads.begin(), k.reads.end()), k.reads.end());
+      h = mix(h, key);
+      h = mix(h, k.order);
+      for (uint64_t r : k.reads) h = mix(h, r);
+      h = mix(h, k.reads.size());
+    }
+    return h;
   }
 
   static int AltIndex(const PorNode& p, int thread) {
@@ -985,6 +1039,7 @@ class KmcTreeScheduler
   long step_node_ = -1;            // node whose choice started the running step
   int step_thread_ = -1;
   bool step_open_ = false;         // a step runs (BeginStep without EndStep yet)
+  Footprint touched_;              // EndStep: the step's own touches
 };
 
 template <rl::thread_id_t N>
@@ -1151,7 +1206,18 @@ WakeReason Park(bool timed, const Loc& loc) {
   const int th = c.current_thread();
   g_engine.parked[th] = true;
   Progress();
+  // Preemption is off only for the thread that turned it off: while this
+  // one sleeps (inside a primitive's AtomicSection) the others run with
+  // their own state, as Relacy's own counter is saved across the park.
+  const int atomic_depth = g_engine.atomic_depth;
+  g_engine.atomic_depth = 0;
+  const TaskKind kind = th >= 0 && th < static_cast<int>(Runtime::Get().tasks().size())
+                           ? Runtime::Get().tasks()[th].kind
+                           : TaskKind::kWorker;
+  g_engine.parking_untimed = !timed && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
+  g_engine.parking_untimed = false;
+  g_engine.atomic_depth = atomic_depth;
   Progress();
   g_engine.at_point = false;
   g_engine.parked[th] = false;
@@ -1356,10 +1422,10 @@ int64_t LatestValue(const AtomicCell* cell) { return cell->recs[cell->size - 1].
 
 }  // namespace
 
-AtomicCell* NewAtomicCell(int64_t initial) {
+AtomicCell* NewAtomicCell(int64_t initial, uint64_t por_key) {
   void* mem = std::malloc(sizeof(AtomicCell));
   auto* cell = ::new (mem) AtomicCell();
-  cell->por_key = PorCellKey(PorNewId());
+  cell->por_key = por_key != 0 ? por_key : PorCellKey(PorNewId());
   StoreRec& rec = cell->Push();
   rec.value = initial;
   rec.id = 0;

@@ -342,7 +342,9 @@ void Runtime::RunThread(int thread) {
 
 void Runtime::RunKthreadSlot(TaskState& t) {
   // An idle slot waits for kthread_run(), or for the model's tasks to end.
-  while (!t.started && !tasks_done_) {
+  for (;;) {
+    PorTouchKey(PorTasksDoneKey(), false);
+    if (t.started || tasks_done_) break;
     t.idle = true;
     Park(false, Loc::current());
     t.idle = false;
@@ -379,14 +381,17 @@ void Runtime::TaskFinished(TaskState& t) {
   }
   if (t.kind == TaskKind::kTask && !tasks_done_) {
     bool all = true;
+    bool waited_for = false;  // something waits for the end of the tasks
     for (const TaskState& o : tasks_) {
       if (o.kind == TaskKind::kTask && !o.finished) all = false;
+      if (o.kind == TaskKind::kSoftirqd || o.kind == TaskKind::kWorker ||
+          (o.kind == TaskKind::kKthread && !o.started)) {
+        waited_for = true;
+      }
     }
+    if (waited_for) PorTouchKey(PorTasksDoneKey(), true);
     // Idle kernel-thread slots that were never started exit now.
-    if (all) {
-      tasks_done_ = true;
-      PorTouchGlobal();
-    }
+    if (all) tasks_done_ = true;
   }
   // Idle daemons wait for work or for the end (ProducersDone(); the worker
   // also for every softirq daemon): an exit that ends nothing they wait
@@ -943,8 +948,13 @@ void Runtime::MightSleep(const char* what, const Loc& loc) {
 // ---------------------------------------------------------------------------
 // Engine cells.
 
-AtomicCell* Runtime::NewAtomic(int64_t initial) {
-  AtomicCell* c = NewAtomicCell(initial);
+AtomicCell* Runtime::NewAtomic(int64_t initial, const void* owner) {
+  const uint64_t key = owner != nullptr && PorEnabled() ? PorOwnedCellKey(PorKey(owner)) : 0;
+  return NewKeyedAtomic(initial, key);
+}
+
+AtomicCell* Runtime::NewKeyedAtomic(int64_t initial, uint64_t por_key) {
+  AtomicCell* c = NewAtomicCell(initial, por_key);
   atomics_.push_back(c);
   return c;
 }

@@ -116,9 +116,19 @@ struct TaskState {
 
 // Engine-side state of one kernel object; primitives derive from it.
 struct ObjectState {
+  ObjectState() = default;
+  ObjectState(const ObjectState&) = default;
+  // Re-initializing a state (s = MutexState{}) keeps the handle it
+  // belongs to.
+  ObjectState& operator=(const ObjectState& o) {
+    name = o.name;
+    initialized = o.initialized;
+    return *this;
+  }
   virtual ~ObjectState() = default;
   std::string name;
   bool initialized = false;
+  const void* owner = nullptr;  // the Handle this state belongs to (Runtime::Object)
 };
 
 // Engine state of a lock-like object: a happens-before channel and a FIFO of
@@ -413,6 +423,7 @@ class Runtime {
   S& Object(Handle& h) {
     if (h.epoch != epoch_ || h.index == 0 || h.index > objects_.size()) {
       objects_.push_back(std::make_unique<S>());
+      objects_.back()->owner = &h;
       h.epoch = epoch_;
       h.index = static_cast<uint32_t>(objects_.size());
     }
@@ -421,7 +432,12 @@ class Runtime {
   bool Registered(const Handle& h) const {
     return h.epoch == epoch_ && h.index != 0 && h.index <= objects_.size();
   }
-  AtomicCell* NewAtomic(int64_t initial);
+  // owner: the object the cell stands for (an atomic_t, a marked
+  // variable); its key then follows from the owner's, whichever thread
+  // happens to make the cell first.
+  AtomicCell* NewAtomic(int64_t initial, const void* owner = nullptr);
+  // A cell whose key for the reduced search is `por_key` (por.h).
+  AtomicCell* NewKeyedAtomic(int64_t initial, uint64_t por_key);
   VarState& Var(Handle& h);
 
   // Race/lifetime check for a plain access of `size` bytes at `addr`
