@@ -89,7 +89,8 @@ char *UserByte(const vm_area_struct *vma, unsigned long offset, bool write, cons
   char *const byte = pte->kaddr + ((vma->vm_start + offset) & (PAGE_SIZE - 1));
   if (const internal::Block *b = rt.TouchMemory(byte, 1, write); b != nullptr && b->freed) {
     FreedFrame(*b,
-               std::string(write ? "user write" : "user read") + " at offset " + std::to_string(offset) + " of the mapping (user " +
+               std::string(write ? "user write" : "user read") + " at offset " +
+                   std::to_string(offset) + " of the mapping (user " +
                    Hex(vma->vm_start + offset) + ", pfn " + std::to_string(pte->pfn) +
                    ", mapped by remap_pfn_range at " + internal::FormatLoc(pte->where) + ")",
                loc);

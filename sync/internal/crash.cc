@@ -38,7 +38,6 @@ double g_watchdog_seconds = 5.0;
 LastWordsFn g_last_words = nullptr;
 volatile sig_atomic_t g_handling = 0;  // a crash is being reported
 volatile sig_atomic_t g_armed = 0;     // the watchdog is on
-volatile sig_atomic_t g_symbolizing = 0;  // kmc reads debug information
 volatile sig_atomic_t g_engine_work = 0;  // EngineWork scopes open
 uint64_t g_last_progress = 0;
 int g_stuck_ticks = 0;
@@ -218,14 +217,9 @@ void OnFault(int sig, siginfo_t* si, void* ucv) {
 
 void OnTick(int, siginfo_t*, void*) {
   if (!g_armed || g_handling) return;
-  if (g_symbolizing) {
-    // Loading a binary's debug information may take a while on a loaded
-    // machine; it is kmc's work, not a task's lockup.
-    g_stuck_ticks = 0;
-    return;
-  }
   if (g_engine_work > 0) {
-    // The search's work: the task's time starts again after it.
+    // kmc's own work (the search's, reading debug information): the task's
+    // time starts again after it.
     g_stuck_ticks = 0;
     g_last_progress_cpu_ns = ThreadCpuNs();
     return;
@@ -399,9 +393,11 @@ bool KernelStackLimitCrossed(StackLimitCrossing* out) {
   if (g->nframes > 0) {
     const int n = g->nframes;
     g->nframes = 0;
-    g_symbolizing = 1;
-    const int i = FirstDriverFrame(g->frames, n);
-    g_symbolizing = 0;
+    int i;
+    {
+      EngineWork reading_debug_info;  // may take a while on a loaded machine
+      i = FirstDriverFrame(g->frames, n);
+    }
     if (i >= 0 && g->frames[i].sp < g->limit_addr) {
       out->at = CodeLocation(g->frames[i].pc);  // resolved by FirstDriverFrame
       out->used = g->top - g->frames[i].sp;

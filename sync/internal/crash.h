@@ -67,10 +67,10 @@ bool KernelStackLimitCrossed(StackLimitCrossing* out);
 void SetWatchdogSeconds(double seconds);
 double WatchdogSeconds();
 
-// The search's own work inside a task's step (recording the step, finding
-// its races, ending an execution): the watchdog does not count it as the
-// task's time, so a slow (instrumented, loaded) engine is never a task's
-// soft lockup. Nests.
+// kmc's own work inside a task's step (the search recording the step,
+// finding its races, ending an execution; reading debug information): the
+// watchdog does not count it as the task's time, so a slow (instrumented,
+// loaded) engine is never a task's soft lockup. Nests.
 class EngineWork {
  public:
   EngineWork();
