@@ -411,9 +411,17 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
                   "). Either the model is nondeterministic (rand(), clocks, static state "
                   "that survives between executions, object addresses) or the token was made "
                   "for another version of it.\n";
+    if (first != nullptr) {
+      rep.details += "first run:  " + std::string(VerdictName(first->verdict)) + ": " +
+                     first->headline + "\n";
+    }
   } else if (o.engine_verdict == Verdict::kClean) {
     rep.verdict = Verdict::kNondeterministic;
     rep.headline = "kmc: nondeterministic model: the replayed execution did not fail";
+    if (first != nullptr) {
+      rep.details = "first run:  " + std::string(VerdictName(first->verdict)) + ": " +
+                    first->headline + "\nre-run:     clean\n";
+    }
   } else {
     rep = TakeReport(o);
   }

@@ -627,9 +627,17 @@ Result CheckModelIsolated(const Model& model, const RunOptions& options) {
       const Result replayed =
           ReplayInWorker(model, r, r.replay, details, options.trace, options.out_dir,
                          options.suppressions.get());
+      const Verdict first_verdict = r.verdict;
+      const std::string first_message = r.message;
       r.verdict = replayed.verdict;
       r.message = replayed.message;
       r.report = replayed.report;
+      if (r.verdict == Verdict::kNondeterministic && first_verdict != r.verdict) {
+        // What the worker saw before it died is the evidence: keep it.
+        r.report += "The search's worker process, before it died: " +
+                    std::string(VerdictName(first_verdict)) + ": " + first_message + "\n" +
+                    details;
+      }
       r.preemptions = replayed.preemptions;
       r.steps = replayed.steps;
       r.tasks = replayed.tasks;

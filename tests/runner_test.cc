@@ -757,6 +757,9 @@ TEST(BrokenModelTest, LongerReRunIsNondeterministic) {
   Result r = Check("runner_test/changing_path_longer", NoIcb());
   EXPECT_EQ(r.verdict, Verdict::kNondeterministic) << r.report;
   EXPECT_FALSE(r.match);
+  EXPECT_NE(r.message.find("took another path"), std::string::npos) << r.message;
+  // What the search saw first is the evidence a user needs: it stays in the report.
+  EXPECT_NE(r.report.find("first run:  assertion failed"), std::string::npos) << r.report;
 }
 
 TEST(BrokenModelTest, NondeterministicInRandomMode) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "sync/internal/c_loc.h"
+#include "sync/internal/crash.h"
 
 namespace kmc::internal {
 namespace {
@@ -73,6 +74,9 @@ void BigStackTrampoline() { g_big_fn(g_big_arg); }
 }  // namespace
 
 void OnBigStack(void (*fn)(void*), void* arg) {
+  // Reading debug information is kmc's work: on a loaded machine it may take
+  // seconds, which the watchdog must not charge to the task.
+  EngineWork reading_debug_info;
   static void* stack = nullptr;
   if (stack == nullptr) {
     void* m = mmap(nullptr, kBigStack, PROT_READ | PROT_WRITE,
