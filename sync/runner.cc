@@ -332,6 +332,11 @@ void CopySummary(const Result& from, Result* to) {
   to->out_error = from.out_error;
 }
 
+// "first run:  deadlock: <headline>\n": one line of a nondeterminism report.
+std::string RunLine(const char* label, Verdict verdict, const std::string& headline) {
+  return label + std::string(VerdictName(verdict)) + ": " + headline + "\n";
+}
+
 // Re-runs the failing execution named by `state` with tracing on and fills
 // the report; returns false (and sets a nondeterminism verdict) when the
 // re-run does not reproduce `first`.
@@ -411,16 +416,13 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
                   "). Either the model is nondeterministic (rand(), clocks, static state "
                   "that survives between executions, object addresses) or the token was made "
                   "for another version of it.\n";
-    if (first != nullptr) {
-      rep.details += "first run:  " + std::string(VerdictName(first->verdict)) + ": " +
-                     first->headline + "\n";
-    }
+    if (first != nullptr) rep.details += RunLine("first run:  ", first->verdict, first->headline);
   } else if (o.engine_verdict == Verdict::kClean) {
     rep.verdict = Verdict::kNondeterministic;
     rep.headline = "kmc: nondeterministic model: the replayed execution did not fail";
     if (first != nullptr) {
-      rep.details = "first run:  " + std::string(VerdictName(first->verdict)) + ": " +
-                    first->headline + "\nre-run:     clean\n";
+      rep.details =
+          RunLine("first run:  ", first->verdict, first->headline) + "re-run:     clean\n";
     }
   } else {
     rep = TakeReport(o);
@@ -430,9 +432,9 @@ void ReplayInto(const Model& model, EngineRequest req, const std::string& state,
     PendingReport nd;
     nd.verdict = Verdict::kNondeterministic;
     nd.headline = "kmc: nondeterministic model: the failing execution behaved differently when re-run";
-    nd.details = "first run:  " + std::string(VerdictName(first->verdict)) + ": " + first->headline +
-                 "\nre-run:     " + std::string(VerdictName(rep.verdict)) + ": " + rep.headline +
-                 "\nThe model depends on something the engine does not control (rand(), a "
+    nd.details = RunLine("first run:  ", first->verdict, first->headline) +
+                 RunLine("re-run:     ", rep.verdict, rep.headline) +
+                 "The model depends on something the engine does not control (rand(), a "
                  "clock, static state that survives between executions, or object addresses).\n";
     rep = nd;
   }

@@ -54,8 +54,8 @@ void Dequeue(WaitQueueState& s, const wait_queue_entry* w) {
 void WakeSyncRelease(TaskState& target, const Loc& loc) {
   if (!internal::InSimulation() || internal::CurrentThread() < 0) return;
   if (target.wake_sync == nullptr) {
-    target.wake_sync =
-        Runtime::Get().NewKeyedAtomic(0, internal::PorOwnedCellKey(internal::PorTaskKey(target.thread)));
+    const uint64_t key = internal::PorOwnedCellKey(internal::PorTaskKey(target.thread));
+    target.wake_sync = Runtime::Get().NewKeyedAtomic(0, key);
   }
   internal::AtomicRmw(target.wake_sync, internal::RmwOp::kAdd, 1, internal::MemOrder::kRelease,
                       loc);

@@ -393,11 +393,8 @@ bool KernelStackLimitCrossed(StackLimitCrossing* out) {
   if (g->nframes > 0) {
     const int n = g->nframes;
     g->nframes = 0;
-    int i;
-    {
-      EngineWork reading_debug_info;  // may take a while on a loaded machine
-      i = FirstDriverFrame(g->frames, n);
-    }
+    // Reads debug information in an EngineWork scope (OnBigStack).
+    const int i = FirstDriverFrame(g->frames, n);
     if (i >= 0 && g->frames[i].sp < g->limit_addr) {
       out->at = CodeLocation(g->frames[i].pc);  // resolved by FirstDriverFrame
       out->used = g->top - g->frames[i].sp;

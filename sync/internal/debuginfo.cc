@@ -439,9 +439,13 @@ std::string ConventionalName(std::string_view qualified) {
   return s;
 }
 
+// Each lookup below may read a large binary's debug information, which can
+// take seconds on a loaded machine: it runs in an EngineWork scope, so the
+// watchdog does not charge it to the task that asked.
+
 bool PointeeStruct(std::string_view variable, std::string_view cu_file, std::string* type,
                    size_t* size) {
-  EngineWork reading_debug_info;  // kmc's work, not the task's (watchdog)
+  EngineWork reading_debug_info;
   const auto& p = DebugInfo::Get().Pointee(variable, cu_file);
   if (p.first.empty() || p.second == 0) return false;
   *type = p.first;
@@ -450,19 +454,19 @@ bool PointeeStruct(std::string_view variable, std::string_view cu_file, std::str
 }
 
 std::string PointerName(std::string_view type, std::string_view cu_file) {
-  EngineWork reading_debug_info;  // kmc's work, not the task's (watchdog)
+  EngineWork reading_debug_info;
   const std::string& n = DebugInfo::Get().PointerName(type, cu_file);
   return n.empty() ? ConventionalName(type) : n;
 }
 
 bool IsStructType(std::string_view qualified, std::string_view cu_file) {
-  EngineWork reading_debug_info;  // kmc's work, not the task's (watchdog)
+  EngineWork reading_debug_info;
   const TypeInfo& t = DebugInfo::Get().Type(qualified, cu_file);
   return t.found && t.is_struct && !t.leaves.empty();
 }
 
 std::string GlobalMember(std::string_view name, uint64_t link_addr, size_t offset) {
-  EngineWork reading_debug_info;  // kmc's work, not the task's (watchdog)
+  EngineWork reading_debug_info;
   size_t elem = 0;
   const TypeInfo& t = DebugInfo::Get().Global(name, link_addr, &elem);
   if (!t.found) return "";
@@ -482,7 +486,7 @@ std::string GlobalMember(std::string_view name, uint64_t link_addr, size_t offse
 }
 
 MemberName FindMember(std::string_view qualified, std::string_view cu_file, size_t offset) {
-  EngineWork reading_debug_info;  // kmc's work, not the task's (watchdog)
+  EngineWork reading_debug_info;
   MemberName m;
   const TypeInfo& t = DebugInfo::Get().Type(qualified, cu_file);
   if (!t.found) return m;

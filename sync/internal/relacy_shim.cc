@@ -825,33 +825,30 @@ class KmcTreeScheduler
     PorEndStep(&fp, g_engine.count_traces ? &touched_ : nullptr);
     step_open_ = false;
     if (thread < 0) thread = step_thread_;
+    // Tasks, kernel threads and interrupt sources (in any context) read
+    // their CPU's state: whether it is taken by an interrupt context,
+    // whether interrupts and bottom halves are enabled there; what changes
+    // it writes the CPU's key (por.h). Softirq daemons and the worker touch
+    // deferred-work state no key names.
     const Runtime& rt = Runtime::Get();
-    if (thread >= 0 && thread < static_cast<int>(rt.tasks().size())) {
-      const TaskState& t = rt.tasks()[thread];
-      // Tasks, kernel threads and interrupt sources (in any context) read
-      // their CPU's state: whether it is taken by an interrupt context,
-      // whether interrupts and bottom halves are enabled there; what
-      // changes it writes the CPU's key (por.h). Softirq daemons and the
-      // worker touch deferred-work state no key names.
-      if ((t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread ||
-           t.kind == TaskKind::kIrq) &&
-          t.cpu >= 0) {
-        fp.Read(PorCpuKey(t.cpu));
-        if (t.kind == TaskKind::kIrq) fp.Read(PorIrqKey(t.cpu));
-        fp.Normalize();
-        if (!touched_.empty()) {
-          touched_.Read(PorCpuKey(t.cpu));
-          if (t.kind == TaskKind::kIrq) touched_.Read(PorIrqKey(t.cpu));
-          touched_.Normalize();
-        }
-      } else if (t.kind != TaskKind::kTask && t.kind != TaskKind::kKthread) {
-        fp.SetGlobal();
-        if (!touched_.empty()) touched_.SetGlobal();
+    const TaskState* t = thread >= 0 && thread < static_cast<int>(rt.tasks().size())
+                             ? &rt.tasks()[thread]
+                             : nullptr;
+    auto add_context = [t](Footprint& f) {
+      if (t == nullptr) {
+        f.SetGlobal();
+      } else if ((t->kind == TaskKind::kTask || t->kind == TaskKind::kKthread ||
+                  t->kind == TaskKind::kIrq) &&
+                 t->cpu >= 0) {
+        f.Read(PorCpuKey(t->cpu));
+        if (t->kind == TaskKind::kIrq) f.Read(PorIrqKey(t->cpu));
+        f.Normalize();
+      } else if (t->kind != TaskKind::kTask && t->kind != TaskKind::kKthread) {
+        f.SetGlobal();
       }
-    } else {
-      fp.SetGlobal();
-      if (!touched_.empty()) touched_.SetGlobal();
-    }
+    };
+    add_context(fp);
+    if (!touched_.empty()) add_context(touched_);
     if (step_node_ >= 0 && static_cast<size_t>(step_node_) < nodes_.size()) {
       PorNode& p = nodes_[step_node_];
       const unsigned idx = this->stree_[step_node_].index_;
