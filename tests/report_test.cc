@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sync/kernel.h"
 #include "sync/model.h"
 #include "sync/runner.h"
 #include "tests/model_test_util.h"
@@ -51,6 +52,33 @@ void ExpectReplaySame(const Result& r, TraceMode mode) {
   const auto again = ReplayModel(*m, r.replay, &error, mode);
   ASSERT_TRUE(again.has_value()) << error;
   EXPECT_EQ(again->report, r.report);
+}
+
+struct LateReader {
+  kernel::Shared<int> x{0};
+};
+
+// A race report names each access with the CPU and context it ran in: the
+// handler's write ran in hardirq context, though its interrupt source has
+// left that context (and ended) when the task's read races with it.
+TEST(ReportTest, RaceNamesEachAccessInTheContextItRanIn) {
+  Model m("unit/late_reader");
+  auto f = m.Fixture<LateReader>();
+  f.Task("reader", 1, [](LateReader& r) {
+    kernel::set_current_state(kernel::TASK_UNINTERRUPTIBLE);
+    kernel::schedule_timeout(1);  // the handler runs meanwhile
+    const int seen = r.x;
+    (void)seen;
+  });
+  f.Irq("dev", 0, 1, [](LateReader& r) { r.x = 1; });
+  RunOptions o;
+  o.search = SearchMode::kBounded;
+  o.bound = 0;
+  const Result r = CheckModel(m, o);
+  ASSERT_EQ(r.verdict, Verdict::kDataRace) << r.report;
+  EXPECT_TRUE(Contains(r.report, "previous write by irq/dev/301 on CPU#0 (hardirq context)"))
+      << r.report;
+  EXPECT_TRUE(Contains(r.report, "by reader/101 on CPU#1 (process context)")) << r.report;
 }
 
 TEST(ReportTest, RaceNamesTheAllocationAndBothAccesses) {

@@ -502,6 +502,19 @@ std::string Runtime::Who(int task) const {
          " (" + CtxName(t->ctx) + ")";
 }
 
+std::string Runtime::WhoAt(int task, const VarState::At& at) const {
+  if (task < 0 || task >= static_cast<int>(tasks_.size())) return Who(task);
+  const TaskState& t = tasks_[task];
+  return t.name + "/" + std::to_string(t.pid) + " on CPU#" + std::to_string(at.cpu) + " (" +
+         CtxName(at.ctx) + ")";
+}
+
+VarState::At Runtime::AccessAt() const {
+  const int i = CurrentIndex();
+  const TaskState& t = (i >= 0 && i < static_cast<int>(tasks_.size())) ? tasks_[i] : setup_task_;
+  return VarState::At{static_cast<int16_t>(t.cpu), t.ctx};
+}
+
 std::string Runtime::HeldLocksText(const TaskState& t) const {
   const std::string who = t.name + "/" + std::to_string(t.pid);
   if (t.held.empty()) return "no locks held by " + who + ".\n";
@@ -1034,6 +1047,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   bool has_loc = false;
   Loc other_loc;
   uint32_t other_chain = 0;
+  const VarState::At* other_at = nullptr;
   bool conflict_store = false;
   const int conflict = v.cell != nullptr ? VarRaceWith(v.cell, write, &conflict_store) : -1;
   if (conflict >= 0) against_write = conflict_store;
@@ -1043,6 +1057,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
       has_loc = v.has_write_loc;
       other_loc = v.last_write_loc;
       other_chain = v.write_chain;
+      other_at = &v.write_at;
     }
   } else if (conflict >= 0) {
     other = conflict;
@@ -1050,6 +1065,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
       other_loc = v.read_loc[conflict];
       has_loc = other_loc.line() != 0;
       other_chain = v.read_chain[conflict];
+      other_at = &v.read_at[conflict];
     }
   } else {
     uint32_t best = 0;
@@ -1060,6 +1076,7 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
         other_loc = v.read_loc[i];
         has_loc = other_loc.line() != 0;
         other_chain = v.read_chain[i];
+        other_at = &v.read_at[i];
       }
     }
   }
@@ -1082,7 +1099,8 @@ void Runtime::ReportRace(VarState& v, bool write, const std::string& what, const
   report_.other_task = other;
   report_.other_loc = has_loc ? other_loc : Loc();
   if (other >= 0) {
-    details += std::string("previous ") + (against_write ? "write" : "read") + " by " + Who(other);
+    details += std::string("previous ") + (against_write ? "write" : "read") + " by " +
+               (other_at != nullptr ? WhoAt(other, *other_at) : Who(other));
     if (has_loc) details += " at " + FormatLoc(other_loc) + " (" + ShortFunction(other_loc) + ")";
     details += "\n";
     if (other_chain != 0 && chain_format_ != nullptr) details += chain_format_(other_chain);
@@ -1136,12 +1154,14 @@ void Runtime::CheckVar(VarState& v, bool write, const Where& where, const Loc* l
     v.last_writer = me;
     v.has_write_loc = loc != nullptr;
     if (loc) v.last_write_loc = *loc;
+    v.write_at = AccessAt();
   } else {
     if (!VarLoad(v.cell)) ReportRace(v, false, Describe(where), loc, true);
     if (me >= 0 && me < VarState::kTrackedReaders) {
       v.read_seq[me] = ++v.seq;
       v.read_loc[me] = loc ? *loc : Loc();
       v.read_chain[me] = chain;
+      v.read_at[me] = AccessAt();
     }
   }
 }

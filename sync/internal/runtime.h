@@ -167,10 +167,18 @@ struct VarState {
   int last_writer = -1;
   Loc last_write_loc;
   bool has_write_loc = false;
+  // Where each recorded access ran (a task's context and CPU change: a
+  // report names those of the access, not the task's at the report).
+  struct At {
+    int16_t cpu = 0;
+    Ctx ctx = Ctx::kProcess;
+  };
+  At write_at;
   // The last read of each task since the last write (race reports name a
   // reader other than the task that loses the race).
   static constexpr int kTrackedReaders = 8;
   Loc read_loc[kTrackedReaders];
+  At read_at[kTrackedReaders];
   uint32_t read_seq[kTrackedReaders] = {};  // 0: no read since the last write
   uint32_t seq = 0;
   // Call chains (interned by sync/internal/kcsan.cc; 0: none) of the last
@@ -414,6 +422,10 @@ class Runtime {
   // module init/exit (fixture setup and the final check).
   static constexpr int kModuleTask = -2;
   std::string Who(int task = -1) const;
+  // Who(task), with the CPU and context of an access it made earlier.
+  std::string WhoAt(int task, const VarState::At& at) const;
+  // The running task's CPU and context, for VarState's records.
+  VarState::At AccessAt() const;
   std::string HeldLocksText(const TaskState& t) const;
   // Lockdep's splat of this execution, for a deadlock report ("" if none).
   std::string LockdepAddendum() const;
