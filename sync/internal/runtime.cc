@@ -677,17 +677,19 @@ void Runtime::FinePoint(const Block* b, const void* addr, bool write, Access acc
   CountStep(t->thread);
 }
 
+bool Runtime::SwitchIsPreemption(int thread) const {
+  if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
+  const TaskState& p = tasks_[thread];
+  const bool waiting_source =
+      p.kind != TaskKind::kTask && p.kind != TaskKind::kKthread && p.ctx == Ctx::kProcess;
+  return !p.finished && p.wait_object == nullptr && !p.idle && !waiting_source;
+}
+
 void Runtime::CountStep(int i) {
   ++exec_steps_;
   if (exec_last_task_ >= 0 && exec_last_task_ != i &&
       exec_last_task_ < static_cast<int>(tasks_.size())) {
-    // As Record() counts them: a switch away from a context that could go on.
-    const TaskState& p = tasks_[exec_last_task_];
-    const bool waiting_source =
-        p.kind != TaskKind::kTask && p.kind != TaskKind::kKthread && p.ctx == Ctx::kProcess;
-    if (!p.finished && p.wait_object == nullptr && !p.idle && !waiting_source) {
-      ++exec_preemptions_;
-    }
+    if (SwitchIsPreemption(exec_last_task_)) ++exec_preemptions_;
   }
   exec_last_task_ = i;
 }
@@ -746,14 +748,9 @@ void Runtime::Record(std::string text, const Loc& loc, uintptr_t lo, uintptr_t h
     }
   }
   if (i >= 0 && i < static_cast<int>(tasks_.size())) {
-    // A switch away from a task that could have gone on is a preemption;
-    // one that sleeps, has exited, or is an interrupt source waiting for
-    // its next interrupt gave up the CPU.
     if (last_trace_task_ >= 0 && last_trace_task_ != i) {
       const TaskState& p = tasks_[last_trace_task_];
-      const bool waiting_source = p.kind != TaskKind::kTask && p.kind != TaskKind::kKthread &&
-                                  p.ctx == Ctx::kProcess;
-      if (!p.finished && p.wait_object == nullptr && !p.idle && !waiting_source) {
+      if (SwitchIsPreemption(last_trace_task_)) {
         e.preempted = last_trace_task_;
         ++preemptions_;
       }

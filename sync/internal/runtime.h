@@ -328,6 +328,13 @@ class Runtime {
   // step that changes nothing, so the tree scheduler leaves it out of that
   // choice (the same interleavings are explored with fewer branches).
   bool CpuBlocked(int thread) const;
+  // True when switching away from engine thread `thread`, now, preempts it:
+  // it could go on. A thread that sleeps, has exited, is an idle kernel
+  // thread, or is an interrupt source (or softirq daemon, worker) waiting
+  // for its next event gives up the CPU. The rule of the preemptions a
+  // report counts and marks. (Relacy's context bound also counts a switch
+  // away from an interrupt source waiting for its next interrupt.)
+  bool SwitchIsPreemption(int thread) const;
   // True once every model task (not kernel thread) has returned.
   bool tasks_done() const { return tasks_done_; }
   // Race checks of the current engine thread are off while > 0 (lockless
