@@ -337,9 +337,12 @@ int test_and_change_bit(long nr, AtomicBitmap* addr, const Loc& loc) {
 }
 
 namespace {
-// A barrier is one scheduling step followed by its fence.
+// A barrier is one scheduling step followed by its fence. Only a full
+// barrier touches what other CPUs share (the seq_cst order).
 void FenceStep(const char* op, MemOrder order, const Loc& loc) {
-  Runtime::Get().Step(&internal::kPorFence, op, "", Access::kFence, loc);
+  Runtime::Get().Step(order == MemOrder::kSeqCst ? &internal::kPorFence
+                                                 : &internal::kPorLocalFence,
+                      op, "", Access::kFence, loc);
   internal::AtomicSection section;
   internal::Fence(order, loc);
 }
@@ -347,7 +350,7 @@ void FenceStep(const char* op, MemOrder order, const Loc& loc) {
 
 void smp_mb(const Loc& loc) { FenceStep("smp_mb", MemOrder::kSeqCst, loc); }
 void smp_wmb(const Loc& loc) {
-  Runtime::Get().Step(&internal::kPorFence, "smp_wmb", "", Access::kFence, loc);
+  Runtime::Get().Step(&internal::kPorLocalFence, "smp_wmb", "", Access::kFence, loc);
   internal::AtomicSection section;
   internal::StoreFence(loc);
 }

@@ -193,6 +193,7 @@ uint64_t PorAddressKey(const void* addr) {
 const char kPorOwnTask = 0;
 const char kPorOwnCpu = 0;
 const char kPorFence = 0;
+const char kPorLocalFence = 0;
 
 bool PorEnabled() { return S().enabled; }
 

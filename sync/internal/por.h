@@ -83,8 +83,9 @@ uint64_t PorCpuKey(int cpu);
 // interrupt sources (whether an interrupt may arrive) and where softirqs
 // may run.
 uint64_t PorIrqKey(int cpu);
-// The order every seq_cst operation and fence shares (fences: a barrier
-// acts on its own CPU's view except through this order).
+// The order every seq_cst operation and seq_cst fence shares (a seq_cst
+// fence acts on its own CPU's view except through this order; acquire and
+// release fences only on their own).
 uint64_t PorSeqCstKey();
 // Whether every model task has returned: written by each task's return
 // where something waits for the end (an idle kernel-thread slot, a softirq
@@ -107,10 +108,14 @@ extern const char kPorOwnTask;
 // The object a step names when it changes only its CPU's interrupt state
 // (PorCpuKey of the running task's CPU).
 extern const char kPorOwnCpu;
-// The object a barrier's step names: the order every seq_cst operation and
-// fence shares (PorSeqCstKey), written. A fence acts otherwise only on its
-// own thread's view of memory.
+// The object a full barrier's step names (smp_mb()): the order every
+// seq_cst fence shares (PorSeqCstKey), written. A fence acts otherwise only
+// on its own thread's view of memory.
 extern const char kPorFence;
+// The object of a barrier that orders only its own CPU's accesses
+// (smp_rmb(), smp_wmb(): an acquire or release fence): the step reads only
+// the task's own state.
+extern const char kPorLocalFence;
 
 // --- Recording (runtime and primitives) ------------------------------------
 // All of these are no-ops unless a reduced search runs and tasks run.
@@ -121,7 +126,7 @@ void PorTouchKey(uint64_t key, bool write);
 void PorTouchTask(int thread);
 // Engine state no key names: the step conflicts with every other step.
 void PorTouchGlobal();
-// Memory-model order shared by every seq_cst operation and fence.
+// Memory-model order shared by every seq_cst operation and seq_cst fence.
 void PorTouchSeqCst();
 // A scheduling point of `thread` named `key` (global: an unnamed object).
 // The key stays part of every later step of the thread until its next

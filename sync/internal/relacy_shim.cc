@@ -1592,16 +1592,18 @@ void LoadFence(MemOrder mo, bool publish_loads) {
 }
 }  // namespace
 
+// Only a seq_cst fence touches state other threads share (Relacy's seq_cst
+// fence order, g_loads.seq_cst); acquire and release fences change only
+// their own thread's clocks.
 void Fence(MemOrder mo, const Loc& loc) {
   if (mo == MemOrder::kRelaxed) return;
-  PorTouchSeqCst();
+  if (mo == MemOrder::kSeqCst) PorTouchSeqCst();
   AtomicSection section;
   rl::atomic_thread_fence(Order(mo), Info(loc));
   LoadFence(mo, true);
 }
 
 void StoreFence(const Loc& loc) {
-  PorTouchSeqCst();
   AtomicSection section;
   rl::atomic_thread_fence(rl::mo_release, Info(loc));
   LoadFence(MemOrder::kRelease, false);

@@ -599,6 +599,8 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
         PorAnnounce(t->thread, PorIrqKey(t->cpu), false, true);
       } else if (obj == &kPorFence) {
         PorAnnounce(t->thread, PorSeqCstKey(), false, true);
+      } else if (obj == &kPorLocalFence) {
+        PorAnnounce(t->thread, PorTaskKey(t->thread), false, false);
       } else if (obj == nullptr) {
         PorAnnounce(t->thread, 0, true, true);
       } else {
@@ -613,7 +615,9 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     CountStep(t->thread);
   }
   // Recorded once the step runs, so the trace is in execution order.
-  if (obj == &kPorOwnCpu || obj == &kPorFence) obj = nullptr;  // the trace shows no object
+  if (obj == &kPorOwnCpu || obj == &kPorFence || obj == &kPorLocalFence) {
+    obj = nullptr;  // the trace shows no object
+  }
   if (tracing) {
     std::string text(op);
     std::string named;
