@@ -9,10 +9,14 @@
 // with two writers of two items and one reader (por/pipe_two_writers_two_items,
 // the scenario of the plain-Relacy pipe measurement in docs/ARCHITECTURE.md).
 //
-//   bazel run -c opt //tests/bench:search_benchmark -- [--budget=N] [--full_budget=N] [MODEL...]
+//   bazel run -c opt //tests/bench:search_benchmark -- [--budget=N] [--full_budget=N] [--traces]
+//       [MODEL...]
 //
 // --budget: executions of the reduced search (default 3,000,000);
-// --full_budget: of the unreduced one (default 300,000).
+// --full_budget: of the unreduced one (default 300,000);
+// --traces: also count the distinct traces each search met (trace
+// fingerprints, RunOptions::count_traces): for a search that finished, how
+// close the reduction comes to one execution per trace.
 //
 // A binary, not a test: `bazel test //...` never times it.
 
@@ -36,13 +40,17 @@ struct Run {
   bool complete = false;
   double cpu = 0;
   std::string verdict;
+  size_t traces = 0;
 };
+
+bool g_traces = false;
 
 Run Search(const kmc::Model& m, kmc::SearchMode mode, uint64_t budget) {
   kmc::RunOptions o;
   o.search = mode;
   o.icb_bound = -1;  // the search alone, no bounded passes first
   o.max_executions = budget;
+  o.count_traces = g_traces;
   const double start = CpuSeconds();
   const kmc::Result r = kmc::CheckModel(m, o);
   Run run;
@@ -50,6 +58,7 @@ Run Search(const kmc::Model& m, kmc::SearchMode mode, uint64_t budget) {
   run.executions = r.executions;
   run.complete = r.complete;
   run.verdict = std::string(kmc::VerdictName(r.verdict));
+  run.traces = r.traces.size();
   return run;
 }
 
@@ -66,6 +75,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--budget=", 9) == 0) {
       budget = std::strtoull(argv[i] + 9, nullptr, 10);
+    } else if (std::strcmp(argv[i], "--traces") == 0) {
+      g_traces = true;
     } else if (std::strncmp(argv[i], "--full_budget=", 14) == 0) {
       full_budget = std::strtoull(argv[i] + 14, nullptr, 10);
     } else {
@@ -103,6 +114,10 @@ int main(int argc, char** argv) {
                 full.executions / (full.cpu > 0 ? full.cpu : 1), Count(reduced).c_str(),
                 reduced.cpu, reduced.executions / (reduced.cpu > 0 ? reduced.cpu : 1), factor,
                 full.complete ? "" : "+");
+    if (g_traces) {
+      std::printf("%-34s distinct traces: full %zu, reduced %zu\n", "", full.traces,
+                  reduced.traces);
+    }
     std::fflush(stdout);
   }
   if (failures != 0) std::printf("\n%d model(s) with different verdicts\n", failures);
