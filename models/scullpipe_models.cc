@@ -279,9 +279,9 @@ KMC_MODEL("scullpipe/two_writers_one_reader") {
              "pipe) and a reader; the reader gets an order-preserving interleaving of both "
              "streams, nothing lost or invented");
   m.Expect(Verdict::kClean);
-  // The unreduced search of three tasks does not finish (22 million
-  // executions in 10 minutes covered about a fifth of the tree); the
-  // reduced one (source-set DPOR) completes in about 370,000 executions.
+  // The unreduced search of three tasks does not finish (300,000
+  // executions are far from it); the reduced one (source-set DPOR)
+  // completes in 11,232 executions (tests/bench/search_benchmark.cc).
   m.DefaultSearch(SearchMode::kExhaustive);
   m.Large();  // kmc check --jobs=N splits its search into N shards
   f.Task("writer0", 0, [](TwoWritersOneReader& p) { WriteStream(p, p.wr0, 0, 2, 2); });

@@ -40,8 +40,9 @@ MutexState& State(mutex* lock, const Loc& loc) {
   return s;
 }
 
-void Acquired(MutexState& s, mutex* lock, const Loc& loc) {
+void Acquired(MutexState& s, mutex* lock, const Loc& loc, bool sleeping = false) {
   TaskState& t = Runtime::Get().Current();
+  if (s.owner == -1) Runtime::Get().LockCountChanged(lock, 1, -1, sleeping);
   s.owner = Me();
   s.owner_loc = loc;
   internal::PushHeld(t, lock, s.name, "struct mutex", loc);
@@ -64,6 +65,12 @@ int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc,
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   MutexState& s = State(lock, loc);
+  rt.SetWouldSleep(
+      [](const void* p, int thread) {
+        const int owner = static_cast<const MutexState*>(p)->owner;
+        return owner != -1 && owner != thread;
+      },
+      &s, interruptible);
   rt.Step(lock, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
   if (s.destroyed) {
@@ -85,7 +92,7 @@ int LockCommon(mutex* lock, const char* fn, bool interruptible, const Loc& loc,
             loc);
   }
   if (s.owner == -1) {
-    Acquired(s, lock, loc);
+    Acquired(s, lock, loc, /*sleeping=*/rt.LeavesOutWaiter(interruptible));
     return 0;
   }
   if (!internal::SleepForGrant(s, lock, std::string(fn) + "(" + s.name + ")", interruptible,
@@ -194,6 +201,7 @@ void mutex_unlock(mutex* lock, const Loc& loc) {
   internal::LockRelease(s, loc);
   const int next = internal::GrantFirst(s, loc);
   s.owner = next >= 0 ? next : -1;
+  if (next < 0) rt.LockCountChanged(lock, 0, 1, false);
 }
 
 bool mutex_is_locked(mutex* lock, const Loc& loc) {

@@ -49,10 +49,13 @@ int DownCommon(semaphore* sem, const char* fn, bool interruptible, const Loc& lo
   Runtime& rt = Runtime::Get();
   rt.MightSleep(fn, loc);
   SemState& s = State(sem, loc);
+  rt.SetWouldSleep([](const void* p, int) { return static_cast<const SemState*>(p)->count <= 0; },
+                   &s, interruptible);
   rt.Step(sem, fn, s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
   if (sem->initial == 1) internal::lockdep::Acquire(sem, s.name, SemDep(), loc);
   if (s.count > 0) {
+    rt.LockCountChanged(sem, s.count, -1, rt.LeavesOutWaiter(interruptible));
     s.count -= 1;
     internal::SyncAcquire(s, loc);
     rt.NoteSemaphore(sem, s.name, true);
@@ -101,6 +104,7 @@ int down_trylock(semaphore* sem, const Loc& loc) {
   rt.Step(sem, "down_trylock", s.name, Access::kAcquire, loc);
   internal::AtomicSection section;
   if (s.count > 0) {
+    rt.LockCountChanged(sem, s.count, -1, false);
     s.count -= 1;
     if (sem->initial == 1) internal::lockdep::Acquire(sem, s.name, SemDep(true), loc);
     internal::SyncAcquire(s, loc);
@@ -118,7 +122,10 @@ void up(semaphore* sem, const Loc& loc) {
   if (sem->initial == 1) internal::lockdep::ReleaseAnywhere(sem);
   internal::SyncRelease(s, loc);
   rt.NoteSemaphore(sem, s.name, false);
-  if (internal::GrantFirst(s, loc) < 0) s.count += 1;
+  if (internal::GrantFirst(s, loc) < 0) {
+    rt.LockCountChanged(sem, s.count, 1, false);
+    s.count += 1;
+  }
 }
 
 }  // namespace kmc::kernel

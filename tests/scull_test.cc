@@ -44,7 +44,7 @@ TEST(ScullModels, WritersAndReaderIsCleanAndExhaustive) {
   EXPECT_EQ(r.verdict, Verdict::kClean) << r.report;
   EXPECT_EQ(r.search, SearchMode::kExhaustive);
   EXPECT_TRUE(r.complete) << "the clean scull model must be explored exhaustively";
-  EXPECT_GT(r.executions, 1000u);
+  EXPECT_GT(r.executions, 100u);  // 584: the bounded passes, then the reduced search
 }
 
 TEST(ScullModels, UnlockedWrite) {

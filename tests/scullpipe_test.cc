@@ -60,7 +60,7 @@ TEST(ScullpipeModels, OneWriterOneReader) {
 TEST(ScullpipeModels, TwoWritersOneReaderIsCleanAndExhaustive) {
   Result r = ExpectCleanAndComplete("scullpipe/two_writers_one_reader");
   EXPECT_EQ(r.search, SearchMode::kExhaustive);
-  EXPECT_GT(r.executions, 100000u);
+  EXPECT_GT(r.executions, 5000u);  // 12,936: the bounded passes, then the reduced search
 }
 
 TEST(ScullpipeModels, Nonblocking) { ExpectCleanExhaustive("scullpipe/nonblocking"); }

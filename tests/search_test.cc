@@ -43,12 +43,12 @@ TEST(IterativeContextBoundingTest, BugIsReportedWithTheFewestPreemptions) {
   // No execution with at most one preemption fails.
   const Result one = Check("scullpipe/if_not_while", Bounded(1));
   EXPECT_EQ(one.verdict, Verdict::kClean) << one.report;
-  // The exhaustive search alone meets the bug later, with more preemptions.
+  // The exhaustive search alone reports an interleaving with more
+  // preemptions.
   const Result dfs = Check("scullpipe/if_not_while", NoIcb());
   EXPECT_NE(dfs.verdict, Verdict::kClean);
   EXPECT_EQ(dfs.preemption_bound, -1);
   EXPECT_GT(dfs.preemptions, 2) << dfs.report;
-  EXPECT_GT(dfs.executions, r.executions);
   ExpectReplayReproduces("scullpipe/if_not_while");
 }
 

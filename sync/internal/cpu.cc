@@ -90,6 +90,26 @@ bool Runtime::CpuBlocked(int thread) const {
   return CpuTaken(t);
 }
 
+bool Runtime::WouldOnlySleep(int thread) const {
+  if (phase_ != Phase::kRunning) return false;
+  if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
+  const TaskState& t = tasks_[thread];
+  return t.at_step && t.would_sleep != nullptr && t.would_sleep(t.would_sleep_state, thread);
+}
+
+void Runtime::SetWouldSleep(bool (*test)(const void* state, int thread), const void* state,
+                            bool interruptible) {
+  TaskState* t = CurrentOrNull();
+  if (t == nullptr || !LeavesOutWaiter(interruptible)) return;
+  t->would_sleep = test;
+  t->would_sleep_state = state;
+}
+
+void Runtime::LockCountChanged(const void* lock, int before, int delta,
+                               bool sleeping_acquire) {
+  if (PorEnabled()) PorLockCount(PorKey(lock), before, delta, sleeping_acquire);
+}
+
 void Runtime::WaitForCpu(TaskState& t) {
   if (cpus_.empty()) return;
   CpuState& c = cpus_[t.cpu];

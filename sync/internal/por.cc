@@ -44,6 +44,8 @@ struct PorState {
   bool keep_touched = false;  // PorKeepTouched
   Footprint touched;  // the step's own touches (PorEndStep)
   Sticky sticky[kMaxThreads];
+  std::vector<LockCount> locks;       // the running step's (PorLockCount)
+  std::vector<LockCount> ended_locks;  // the last ended step's
 };
 
 PorState& S() {
@@ -228,6 +230,13 @@ void PorStepRunsAnnounced(int thread) {
   RunAnnounced(s, st);
 }
 
+void PorLockCount(uint64_t key, int before, int delta, bool sleeping_acquire) {
+  PorState& s = S();
+  if (s.recording) s.locks.push_back(LockCount{key, before, delta, sleeping_acquire});
+}
+
+const std::vector<LockCount>& PorStepLockCounts() { return S().ended_locks; }
+
 void PorEnable(bool on) {
   PorState& s = S();
   s.enabled = on;
@@ -255,6 +264,7 @@ void PorBeginStep(int thread) {
   PorState& s = S();
   s.step.Clear();
   s.touched.Clear();
+  s.locks.clear();
   s.step_thread = thread;
   if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
   Sticky& st = s.sticky[thread];
@@ -271,6 +281,8 @@ void PorEndStep(Footprint* out, Footprint* touched) {
     *touched = s.touched;
   }
   s.touched.Clear();
+  s.ended_locks.swap(s.locks);
+  s.locks.clear();
 }
 
 }  // namespace kmc::internal

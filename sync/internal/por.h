@@ -38,6 +38,18 @@
 
 namespace kmc::internal {
 
+// A change of a sleeping lock's count (a mutex: 1 free, 0 held; a
+// semaphore: its count) by one step: the scheduler leaves a task out of the
+// choice while the lock it is about to take would only put it to sleep
+// (Runtime::WouldOnlySleep), so a race whose later step takes the lock can
+// be reversed only where the lock is free (the search's Reverse()).
+struct LockCount {
+  uint64_t key;  // the lock's key (its object)
+  int before;    // the count before the change
+  int delta;     // -1 taken, +1 released
+  bool sleeping_acquire;  // taken by an acquisition that is left out while busy
+};
+
 // The locations one step (or the union of several) read and wrote.
 class Footprint {
  public:
@@ -135,6 +147,8 @@ void PorAnnounce(int thread, uint64_t key, bool global, bool write);
 // The scheduling point just announced did not end the step (preemption is
 // off): the announced operation runs in the current step.
 void PorStepRunsAnnounced(int thread);
+// The running step changed a sleeping lock's count (LockCount).
+void PorLockCount(uint64_t key, int before, int delta, bool sleeping_acquire);
 
 // --- Engine side (the shim's reduced scheduler) -----------------------------
 void PorEnable(bool on);
@@ -152,6 +166,8 @@ void PorSetRecording(bool on);
 // fingerprints, RunOptions::count_traces).
 void PorBeginStep(int thread);
 void PorEndStep(Footprint* out, Footprint* touched = nullptr);
+// The lock count changes of the step PorEndStep() just ended.
+const std::vector<LockCount>& PorStepLockCounts();
 
 }  // namespace kmc::internal
 

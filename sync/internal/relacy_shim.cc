@@ -400,6 +400,7 @@ struct StepRecord {
   uint32_t local = 0;
   Footprint fp;
   Footprint touched;  // the step's own touches (PorEndStep), to fingerprint traces
+  std::vector<LockCount> locks;  // its changes of sleeping locks' counts
   std::vector<uint32_t> clock;
 };
 
@@ -575,9 +576,11 @@ class KmcTreeScheduler
 
   // Every choice of Relacy's schedulers comes here. A choice of the next
   // thread (an index into running_threads) leaves out threads that would
-  // only park because another context holds their CPU (Runtime::CpuBlocked);
-  // the current thread always stays a candidate, so a context-bounded search
-  // spends its preemptions exactly as before.
+  // only park because another context holds their CPU (Runtime::CpuBlocked)
+  // or another task holds the sleeping lock they are about to take
+  // (Runtime::WouldOnlySleep); the current thread stays a candidate of a
+  // context-bounded search, so it spends its preemptions exactly as before.
+  // When every thread is left out, all are candidates.
   unsigned rand_impl(unsigned limit, rl::sched_type t) {
     if (t != rl::sched_type_sched || limit != static_cast<unsigned>(this->running_threads_count) ||
         limit < 2) {
@@ -634,7 +637,11 @@ class KmcTreeScheduler
     unsigned n = 0;
     for (unsigned i = 0; i < limit; ++i) {
       const rl::thread_id_t th = this->running_threads[i];
-      if (th == self || !rt.CpuBlocked(static_cast<int>(th))) eligible[n++] = i;
+      const int t = static_cast<int>(th);
+      // The current thread stays a candidate of a bounded search, which
+      // would otherwise pay a preemption to leave it.
+      const bool sleeps = (th != self || !kBounded) && rt.WouldOnlySleep(t);
+      if ((th == self || !rt.CpuBlocked(t)) && !sleeps) eligible[n++] = i;
     }
     if (n == 0) {
       for (unsigned i = 0; i < limit; ++i) eligible[i] = i;
@@ -907,6 +914,7 @@ class KmcTreeScheduler
     rec.node = node;
     rec.local = local;
     rec.fp = fp;
+    rec.locks = PorStepLockCounts();
     ++step_count_;
     if (!por_) return;  // recording only, to fingerprint the trace
     for (size_t r : races_) {
@@ -931,6 +939,7 @@ class KmcTreeScheduler
   bool Reverse(size_t first) {
     const StepRecord& e1 = steps_[first];
     if (e1.node < 0 || static_cast<size_t>(e1.node) >= nodes_.size()) return false;
+    if (!LocksFreeForReversal(first)) return false;
     PorNode& p = nodes_[e1.node];
     if (!p.sched) return false;
     if (p.exhausted) return true;  // every continuation is covered elsewhere
@@ -954,6 +963,43 @@ class KmcTreeScheduler
     }
     if (candidate < 0) return false;
     p.backtrack[candidate] = true;
+    return true;
+  }
+
+  // Whether the newest step's sleeping-lock acquisitions could run after
+  // the reversing sequence v at the node of step `first`: a task is left
+  // out of the choice while such a lock is busy (Runtime::WouldOnlySleep),
+  // so where the lock's count, at `first`'s start plus the changes of the
+  // steps of v before the newest, is not positive, the newest step cannot
+  // come first (a waiter cannot take a mutex before its holder's unlock;
+  // the order to explore is the waiter before the holder's lock).
+  bool LocksFreeForReversal(size_t first) const {
+    const size_t last = step_count_ - 1;
+    const StepRecord& e1 = steps_[first];
+    for (const LockCount& a : steps_[last].locks) {
+      if (!a.sleeping_acquire || a.delta >= 0) continue;
+      // The count when `first` started: the one the first change at or
+      // after it saw (the newest step's own change at the latest).
+      int count = a.before;
+      bool found = false;
+      for (size_t k = first; k < last && !found; ++k) {
+        for (const LockCount& c : steps_[k].locks) {
+          if (c.key == a.key) {
+            count = c.before;
+            found = true;
+            break;
+          }
+        }
+      }
+      for (size_t k = first + 1; k < last; ++k) {
+        const StepRecord& s = steps_[k];
+        if (s.clock[e1.thread] >= e1.local) continue;  // after e1: not in v
+        for (const LockCount& c : s.locks) {
+          if (c.key == a.key) count += c.delta;
+        }
+      }
+      if (count <= 0) return false;
+    }
     return true;
   }
 

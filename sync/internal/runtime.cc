@@ -561,7 +561,11 @@ void Runtime::CheckKernelStackLimit() {
 void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
                    Access access, const Loc& loc) {
   TaskState* t = CurrentOrNull();
+  // SetWouldSleep() applies to this step's scheduling point only.
+  bool (*would_sleep)(const void*, int) = nullptr;
   if (t != nullptr) {
+    would_sleep = t->would_sleep;
+    t->would_sleep = nullptr;
     t->in_wait_condition = false;
     t->last_loc = loc;
     t->has_last_loc = true;
@@ -608,8 +612,10 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
       }
     }
     t->at_step = true;
+    t->would_sleep = would_sleep;
     SchedulePoint(obj, op.data(), access, loc);
     t->at_step = false;
+    t->would_sleep = nullptr;
     WaitForCpu(*t);
     MaybeFireOnOwnSoftirq(*t);
     CountStep(t->thread);

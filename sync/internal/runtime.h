@@ -104,6 +104,12 @@ struct TaskState {
   // scheduler does not pick such a thread while its CPU is taken by another
   // context (it would only park there; see Runtime::CpuBlocked).
   bool at_step = false;
+  // Set by a sleeping lock's acquisition for its scheduling point (cleared
+  // when the step runs): true while taking the lock now would only put the
+  // task to sleep (the lock is held by another task). The scheduler does not
+  // pick such a task (Runtime::WouldOnlySleep).
+  bool (*would_sleep)(const void* lock_state, int thread) = nullptr;
+  const void* would_sleep_state = nullptr;
   // Reports: the trace index of the task's last step before it went to
   // sleep, -1 while it is not asleep.
   int trace_sleep_from = -1;
@@ -328,6 +334,26 @@ class Runtime {
   // step that changes nothing, so the tree scheduler leaves it out of that
   // choice (the same interleavings are explored with fewer branches).
   bool CpuBlocked(int thread) const;
+  // True when engine thread `thread` waits at the scheduling point of a
+  // sleeping lock's acquisition (mutex_lock(), down()) whose lock another
+  // task holds, and may not be woken from that sleep by a signal: resuming
+  // it now would only make it sleep until the lock is released, so the tree
+  // scheduler leaves it out of the choice; it takes the lock when it is
+  // picked after the release (docs/ARCHITECTURE.md, "Schedulers").
+  bool WouldOnlySleep(int thread) const;
+  // Whether a waiter for a busy sleeping lock is left out of the choice
+  // rather than put to sleep: unless a signal could end its sleep
+  // (`interruptible` in a model that explores signals).
+  bool LeavesOutWaiter(bool interruptible) const {
+    return !(interruptible && (nondet() & kSignals));
+  }
+  // For the acquisition about to take its scheduling point: the test of
+  // WouldOnlySleep() on `state` (when LeavesOutWaiter(interruptible)).
+  void SetWouldSleep(bool (*test)(const void* state, int thread), const void* state,
+                     bool interruptible);
+  // The running step changed the count of the sleeping lock `lock` (por.h,
+  // LockCount).
+  void LockCountChanged(const void* lock, int before, int delta, bool sleeping_acquire);
   // True when switching away from engine thread `thread`, now, preempts it:
   // it could go on. A thread that sleeps, has exited, is an idle kernel
   // thread, or is an interrupt source (or softirq daemon, worker) waiting
