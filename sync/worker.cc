@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "sync/internal/crash.h"
@@ -301,6 +302,24 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// ForkSafeSection: one lock for the process, entered once per thread.
+std::mutex g_fork_mu;
+thread_local int t_fork_depth = 0;
+
+// Leaves the calling thread's section while it waits (poll, waitpid).
+class OutsideSection {
+ public:
+  OutsideSection() : held_(t_fork_depth > 0) {
+    if (held_) g_fork_mu.unlock();
+  }
+  ~OutsideSection() {
+    if (held_) g_fork_mu.lock();
+  }
+
+ private:
+  bool held_;
+};
+
 Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint64_t iteration,
                  const std::function<Result()>& work) {
   Outcome out;
@@ -364,7 +383,11 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   double forwarded_at = 0;
   for (;;) {
     pollfd p = {fds[0], POLLIN, 0};
-    const int n = poll(&p, 1, 100);
+    int n;
+    {
+      OutsideSection waiting;
+      n = poll(&p, 1, 100);
+    }
     if (n > 0) {
       char chunk[65536];
       const ssize_t got = read(fds[0], chunk, sizeof chunk);
@@ -396,7 +419,10 @@ Outcome RunChild(const Model& model, const Result& base, bool dying_report, uint
   }
   close(fds[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  {
+    OutsideSection waiting;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   if (slot >= 0) g_child_pids[slot].store(0);
   out.status = status;
@@ -577,7 +603,16 @@ Result ReplayInWorker(const Model& model, const Result& base, const std::string&
 
 }  // namespace
 
+ForkSafeSection::ForkSafeSection() {
+  if (t_fork_depth++ == 0) g_fork_mu.lock();
+}
+
+ForkSafeSection::~ForkSafeSection() {
+  if (--t_fork_depth == 0) g_fork_mu.unlock();
+}
+
 Result CheckModelIsolated(const Model& model, const RunOptions& options) {
+  ForkSafeSection section;
   const auto t0 = std::chrono::steady_clock::now();
   const Result base = BaseResult(model, options);
   Outcome o = RunChild(model, base, false, 0, [&model, &options] { return CheckModel(model, options); });
@@ -659,6 +694,7 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
                                           std::string* error, TraceMode trace,
                                           const std::string& out_dir,
                                           const Suppressions* suppressions) {
+  ForkSafeSection section;
   // Decoded in the parent: a bad token is a usage error, not a crash.
   RunOptions options;
   SearchMode mode = SearchMode::kExhaustive;

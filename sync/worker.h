@@ -41,6 +41,25 @@ std::optional<Result> ReplayModelIsolated(const Model& model, std::string_view t
 // what it has (async-signal-safe; call it from the parent's handler).
 void InterruptWorkers(int sig);
 
+// fork() copies only the calling thread: a lock that another thread of the
+// parent holds at that moment stays held in the child for good (GCC's
+// AddressSanitizer allocator takes no lock around fork(), so a worker forked
+// while another thread was inside malloc() hung at its first allocation of
+// that size; a library's lock would do the same). A process that runs
+// workers from several threads (kmc check --jobs) keeps every thread inside
+// a ForkSafeSection while it does anything but wait: the sections of all
+// threads, and the worker functions' fork(), exclude each other. Sections
+// nest; the worker functions open their own and leave it only while they
+// wait for their worker. Take it before, never while holding, another lock
+// that a thread inside a section may wait for.
+class ForkSafeSection {
+ public:
+  ForkSafeSection();
+  ~ForkSafeSection();
+  ForkSafeSection(const ForkSafeSection&) = delete;
+  ForkSafeSection& operator=(const ForkSafeSection&) = delete;
+};
+
 }  // namespace kmc
 
 #endif  // KMC_SYNC_WORKER_H_

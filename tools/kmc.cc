@@ -375,23 +375,45 @@ int Check(const std::vector<std::string>& names) {
   std::condition_variable done;
   size_t next_item = 0;
   bool stop = false;
+  // A thread's start and exit allocate outside any ForkSafeSection: no
+  // thread forks a worker until every thread has started, and none exits
+  // while an item is still being checked.
+  size_t started = 0;
+  size_t checking = 0;
   auto worker = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++started;
+      done.notify_all();
+    }
     for (;;) {
       size_t k;
       {
-        std::lock_guard<std::mutex> lock(mu);
-        if (stop || next_item >= items.size()) return;
+        std::unique_lock<std::mutex> lock(mu);
+        if (stop || next_item >= items.size()) {
+          done.wait(lock, [&] { return checking == 0; });
+          return;
+        }
         k = next_item++;
+        ++checking;
       }
       const size_t i = items[k].model;
+      if (previous[i] < models.size()) {
+        std::unique_lock<std::mutex> lock(mu);
+        done.wait(lock, [&] { return graphs[previous[i]].has_value(); });
+      }
+      // With workers, everything but waiting happens in a section
+      // (sync/worker.h: another thread may fork a worker meanwhile), and the
+      // section comes before mu.
+      std::optional<kmc::ForkSafeSection> section;
+      if (fork) section.emplace();
       kmc::RunOptions model_options = options;
       if (items[k].shards > 0) {
         model_options.shard_index = items[k].shard;
         model_options.shard_count = items[k].shards;
       }
       if (previous[i] < models.size()) {
-        std::unique_lock<std::mutex> lock(mu);
-        done.wait(lock, [&] { return graphs[previous[i]].has_value(); });
+        std::lock_guard<std::mutex> lock(mu);
         model_options.lockdep_graph = *graphs[previous[i]];
       }
       kmc::Result r = fork ? kmc::CheckModelIsolated(*models[i], model_options)
@@ -403,22 +425,32 @@ int Check(const std::vector<std::string>& names) {
       // starts.
       if (g_signal != 0) stop = true;
       slots[k] = std::move(r);
+      --checking;
       done.notify_all();
     }
   };
   std::vector<std::thread> pool;
-  for (size_t j = 0; j < std::min(jobs, items.size()); ++j) pool.emplace_back(worker);
+  {
+    kmc::ForkSafeSection section;
+    for (size_t j = 0; j < std::min(jobs, items.size()); ++j) pool.emplace_back(worker);
+    std::unique_lock<std::mutex> lock(mu);
+    done.wait(lock, [&] { return started == pool.size(); });
+  }
   for (size_t i = 0; i < models.size(); ++i) {
     kmc::Result r;
+    const size_t lo = first_item[i], hi = first_item[i + 1];
     {
       std::unique_lock<std::mutex> lock(mu);
-      const size_t lo = first_item[i], hi = first_item[i + 1];
       bool missing = false;
       for (size_t k = lo; k < hi && !missing; ++k) {
         done.wait(lock, [&] { return slots[k].has_value() || (stop && k >= next_item); });
         missing = !slots[k].has_value();
       }
       if (missing) break;  // never started: the run was interrupted
+    }
+    kmc::ForkSafeSection section;  // before mu, as the pool's threads take them
+    {
+      std::lock_guard<std::mutex> lock(mu);
       if (items[lo].shards == 0) {
         r = std::move(*slots[lo]);
       } else {
