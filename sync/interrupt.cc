@@ -103,6 +103,8 @@ void local_irq_restore(unsigned long flags, const Loc& loc) {
   const bool was_disabled = (flags & kFlagsWasDisabled) != 0;
   t.irqs_disabled = was_disabled;
   if (!was_disabled) {
+    // The state changes here, before the scheduling point (por.h).
+    internal::PorTouchCpu(t.cpu);
     rt.Step(&internal::kPorOwnCpu, "local_irq_restore", "", Access::kRelease, loc);
     rt.IrqsEnabled(t);
   } else {
@@ -121,6 +123,7 @@ void local_irq_enable(const Loc& loc) {
   Runtime& rt = Runtime::Get();
   TaskState& t = rt.Current();
   t.irqs_disabled = false;
+  internal::PorTouchCpu(t.cpu);  // the state changes before the scheduling point
   rt.Step(&internal::kPorOwnCpu, "local_irq_enable", "", Access::kRelease, loc);
   rt.IrqsEnabled(t);
 }
@@ -142,6 +145,7 @@ void local_bh_enable(const Loc& loc) {
             loc);
   }
   t.bh_count -= 1;
+  internal::PorTouchCpu(t.cpu);  // the state changes before the scheduling point
   rt.Step(&internal::kPorOwnCpu, "local_bh_enable", "", Access::kRelease, loc);
   if (t.bh_count == 0) rt.BhEnabled(t);
 }

@@ -66,7 +66,7 @@ bool Runtime::CpuAcceptsSoftirq(int c) const {
 void Runtime::BeforeSchedulePoint(TaskState& t) {
   if (!UsesCpuSync()) return;
   CpuState& c = cpus_[t.cpu];
-  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorOwnedCellKey(PorCpuKey(t.cpu)));
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorUntrackedKey());
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
 }
@@ -113,9 +113,10 @@ void Runtime::LockCountChanged(const void* lock, int before, int delta,
 void Runtime::WaitForCpu(TaskState& t) {
   if (cpus_.empty()) return;
   CpuState& c = cpus_[t.cpu];
+  if (CpuTaken(t)) PorStepParksForCpu(t.thread);
   while (CpuTaken(t)) {
     c.blocked.push_back(t.thread);
-    Park(false, Loc::current());
+    Park(false, Loc::current(), /*cpu_wait=*/true);
   }
   if (c.sync != nullptr && t.cpu_gen_seen != c.gen) {
     t.cpu_gen_seen = c.gen;
@@ -129,7 +130,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
   t.ctx = ctx;
-  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorOwnedCellKey(PorCpuKey(cpu)));
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorUntrackedKey());
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
 }
@@ -150,7 +151,7 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
   t.cpu_gen_seen = c.gen;
   std::vector<int> blocked;
   blocked.swap(c.blocked);
-  for (int th : blocked) Unpark(th, Loc::current());
+  for (int th : blocked) Unpark(th, Loc::current(), /*cpu_wait=*/true);
   std::vector<int> waiters;
   waiters.swap(c.irq_waiters);
   for (int th : waiters) Unpark(th, Loc::current());
@@ -234,9 +235,10 @@ void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
     PorTouchGlobal();
     return;
   }
-  // The CPU's softirq list (read only by contexts of that CPU, whose steps
-  // read its key, and by softirq daemons, whose steps are global) and the
-  // work item.
+  // The CPU's softirq list (read by the interrupt sources of that CPU,
+  // whose steps read its keys, by a task's local_bh_enable() or
+  // spin_unlock_bh(), which writes its interrupt key, and by softirq
+  // daemons, whose steps are global) and the work item.
   PorTouchCpuStack(cpu % static_cast<int>(cpus_.size()));
   PorTouchKey(PorAddressKey(w), true);
   w->pending = true;

@@ -85,8 +85,11 @@ enum class WakeReason : uint8_t { kWoken, kTimeout };
 // Blocks the current engine thread until Unpark(thread). With timed = true the
 // engine may also wake it with kTimeout (a timeout or, for interruptible
 // sleeps, a signal), and a timed sleeper never counts as deadlocked.
-WakeReason Park(bool timed, const Loc& loc);
-void Unpark(int thread, const Loc& loc);
+// A park on a CPU taken by an interrupt or softirq context (and the
+// Unpark() of its end) passes `cpu_wait` = true: the reduced search orders
+// such a wait through the CPU (por.h), not through the task's state.
+WakeReason Park(bool timed, const Loc& loc, bool cpu_wait = false);
+void Unpark(int thread, const Loc& loc, bool cpu_wait = false);
 
 // The engine thread running now, or -1 outside a simulation.
 int CurrentThread();

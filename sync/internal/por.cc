@@ -21,6 +21,7 @@ constexpr uint64_t kTagCpu = uint64_t{8} << kTagShift;
 constexpr uint64_t kTagIrq = uint64_t{9} << kTagShift;
 constexpr uint64_t kTagOwnedCell = uint64_t{10} << kTagShift;
 constexpr uint64_t kTasksDoneKey = uint64_t{11} << kTagShift;
+constexpr uint64_t kUntrackedKey = uint64_t{12} << kTagShift;
 constexpr int kMaxThreads = 64;
 
 struct Sticky {
@@ -152,6 +153,8 @@ uint64_t PorHeapKey(uint64_t id, size_t granule) {
 
 uint64_t PorCellKey(uint64_t id) { return kTagCell | id; }
 
+uint64_t PorUntrackedKey() { return kUntrackedKey; }
+
 uint64_t PorOwnedCellKey(uint64_t owner_key) {
   constexpr uint64_t kPayload = (uint64_t{1} << 52) - 1;
   return kTagOwnedCell | ((owner_key >> kTagShift) << 52) | (owner_key & kPayload);
@@ -201,7 +204,7 @@ bool PorEnabled() { return S().enabled; }
 
 void PorTouchKey(uint64_t key, bool write) {
   PorState& s = S();
-  if (s.recording) Touch(s, key, write);
+  if (s.recording && key != kUntrackedKey) Touch(s, key, write);
 }
 
 void PorTouchTask(int thread) { PorTouchKey(PorTaskKey(thread), true); }
@@ -228,6 +231,15 @@ void PorStepRunsAnnounced(int thread) {
   Sticky& st = s.sticky[thread];
   if (!st.has) return;
   RunAnnounced(s, st);
+}
+
+void PorStepParksForCpu(int thread) {
+  PorState& s = S();
+  if (!s.recording || thread != s.step_thread || thread < 0 || thread >= kMaxThreads) return;
+  s.step.Clear();
+  s.touched.Clear();
+  Sticky& st = s.sticky[thread];
+  if (st.has) st.fresh = true;
 }
 
 void PorLockCount(uint64_t key, int before, int delta, bool sleeping_acquire) {

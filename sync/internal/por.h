@@ -86,9 +86,17 @@ uint64_t PorCellKey(uint64_t id);
 // The key of the engine cell that stands for the object keyed `owner_key`.
 uint64_t PorOwnedCellKey(uint64_t owner_key);
 uint64_t PorTaskKey(int thread);
-// A CPU's context stack (which context runs on it): every step of a task
-// on the CPU reads it (the task cannot run while an interrupt context holds
-// the CPU); entering and leaving an interrupt or softirq context writes it.
+// A key no footprint records: the memory-model cell that orders the
+// contexts of one CPU (Runtime::BeforeSchedulePoint, WaitForCpu) is not an
+// access of the driver; that order is the context stack's (PorCpuKey).
+uint64_t PorUntrackedKey();
+// A CPU's context stack (which context runs on it) and its softirq list:
+// entering and leaving an interrupt or softirq context writes it, steps of
+// interrupt sources read it. A task's steps do not: a task cannot run while
+// an interrupt context holds its CPU, and the reduced search treats that
+// context's whole run as one step that commutes with the task's steps it
+// shares nothing with (the search's Activation); where a race's later step
+// had to wait for the CPU, the race is reversed before the context entered.
 uint64_t PorCpuKey(int cpu);
 // The interrupt and bottom-half state of a CPU's tasks (local_irq_save(),
 // spin_lock_bh(), ...): written where it changes, read by the steps of
@@ -147,6 +155,10 @@ void PorAnnounce(int thread, uint64_t key, bool global, bool write);
 // The scheduling point just announced did not end the step (preemption is
 // off): the announced operation runs in the current step.
 void PorStepRunsAnnounced(int thread);
+// The running step of `thread` parks at once because an interrupt or
+// softirq context holds its CPU (Runtime::WaitForCpu): it has done nothing
+// (it only started its announced operation, which runs when it resumes).
+void PorStepParksForCpu(int thread);
 // The running step changed a sleeping lock's count (LockCount).
 void PorLockCount(uint64_t key, int before, int delta, bool sleeping_acquire);
 

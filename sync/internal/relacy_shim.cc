@@ -480,6 +480,7 @@ class KmcTreeScheduler
     shard_.BeginExecution();
     step_open_ = false;
     step_count_ = 0;
+    for (Activation& a : activation_) a = Activation{};
     thread_clock_.assign(N * N, 0);
     if (record_) PorBeginExecution();
     const unsigned index = DecideThread(this->running_threads_count, nullptr);
@@ -832,11 +833,15 @@ class KmcTreeScheduler
     PorEndStep(&fp, g_engine.count_traces ? &touched_ : nullptr);
     step_open_ = false;
     if (thread < 0) thread = step_thread_;
-    // Tasks, kernel threads and interrupt sources (in any context) read
-    // their CPU's state: whether it is taken by an interrupt context,
-    // whether interrupts and bottom halves are enabled there; what changes
-    // it writes the CPU's key (por.h). Softirq daemons and the worker touch
-    // deferred-work state no key names.
+    // Interrupt sources (in any context) read their CPU's state: whether
+    // an interrupt context holds it, whether interrupts and bottom halves
+    // are enabled there; what changes it writes the CPU's keys (por.h).
+    // A task's or kernel thread's step does not read the context stack:
+    // it commutes with an interrupt or softirq context on its CPU unless it
+    // touches what that context touches (the context's whole run counts as
+    // the step that entered it; see Activation, and AnalyzeRaces for the
+    // races whose later step had to wait for the CPU). Softirq daemons and
+    // the worker touch deferred-work state no key names.
     const Runtime& rt = Runtime::Get();
     const TaskState* t = thread >= 0 && thread < static_cast<int>(rt.tasks().size())
                              ? &rt.tasks()[thread]
@@ -847,8 +852,10 @@ class KmcTreeScheduler
       } else if ((t->kind == TaskKind::kTask || t->kind == TaskKind::kKthread ||
                   t->kind == TaskKind::kIrq) &&
                  t->cpu >= 0) {
-        f.Read(PorCpuKey(t->cpu));
-        if (t->kind == TaskKind::kIrq) f.Read(PorIrqKey(t->cpu));
+        if (t->kind == TaskKind::kIrq) {
+          f.Read(PorCpuKey(t->cpu));
+          f.Read(PorIrqKey(t->cpu));
+        }
         f.Normalize();
       } else if (t->kind != TaskKind::kTask && t->kind != TaskKind::kKthread) {
         f.SetGlobal();
@@ -863,6 +870,32 @@ class KmcTreeScheduler
     }
     const long node = step_node_;
     step_node_ = -1;
+    if (t != nullptr && thread >= 0 && thread < static_cast<int>(N)) {
+      // An interrupt or softirq context keeps the CPU from the other
+      // contexts there until it leaves it: for the sleep sets, the
+      // alternative whose step entered it stands for all of it (por.h).
+      Activation& a = activation_[thread];
+      if (a.active && a.node >= 0 && a.node != node &&
+          static_cast<size_t>(a.node) < nodes_.size()) {
+        PorNode& an = nodes_[a.node];
+        const unsigned ai = this->stree_[a.node].index_;
+        if (an.sched && ai < an.alt_fp.size()) an.alt_fp[ai].Merge(fp);
+      }
+      // A context entered in this step and still running at its end (a
+      // handler with a scheduling point) starts an activation; its later
+      // steps, up to the one that leaves it, merge into the footprint of
+      // the alternative that started it. A sleeping alternative of that
+      // node then wakes when a step touches anything the whole context
+      // touched (the context ran to its end before the CPU's tasks went
+      // on: for them it is one step).
+      const bool inside = t->ctx != Ctx::kProcess;
+      if (!inside) {
+        a.active = false;
+      } else if (!a.active) {
+        a.active = true;
+        a.node = node;
+      }
+    }
     if (blocked_) return;
     if (thread >= 0 && thread < static_cast<int>(N)) {
       AnalyzeRaces(thread, node, fp);
@@ -917,17 +950,34 @@ class KmcTreeScheduler
     rec.locks = PorStepLockCounts();
     ++step_count_;
     if (!por_) return;  // recording only, to fingerprint the trace
+    // A step of a task reads its CPU's context stack only for finding
+    // where a race can be reversed (below): an interrupt context that
+    // entered between e1 and e2 kept e2 from running until it left.
+    if (!races_.empty()) {
+      cpu_fp_.Clear();
+      const Runtime& rt = Runtime::Get();
+      if (thread < static_cast<int>(rt.tasks().size()) && rt.tasks()[thread].cpu >= 0) {
+        cpu_fp_.Read(PorCpuKey(rt.tasks()[thread].cpu));
+      }
+    }
     for (size_t r : races_) {
-      if (Reverse(r)) continue;
+      // When e2's thread could not run where e1 started (an interrupt or
+      // softirq context held its CPU, or it was blocked), another initial
+      // of v does not put e2 first: also look for the place where it can.
+      const long n1 = steps_[r].node;
+      const bool e2_runs_there = n1 >= 0 && static_cast<size_t>(n1) < nodes_.size() &&
+                                 AltIndex(nodes_[n1], thread) >= 0;
+      if (Reverse(r) && e2_runs_there) continue;
       // e2 could not have run where e1 started: e1's thread, or a step
       // before it, kept e2's thread from running (it held the lock e2
       // takes, or the CPU e2 runs on). The order to explore is e2 before
-      // that: the latest earlier conflicting step that does not happen
-      // before e2's thread's previous step and where e2's thread could run.
+      // that: the latest earlier conflicting step (or entry of a context
+      // on e2's CPU) that does not happen before e2's thread's previous
+      // step and where e2's thread could run.
       for (size_t k = r; k != 0; --k) {
         const StepRecord& e0 = steps_[k - 1];
         if (e0.thread == thread || prior_[e0.thread] >= e0.local) continue;
-        if (!e0.fp.Conflicts(fp)) continue;
+        if (!e0.fp.Conflicts(fp) && !e0.fp.Conflicts(cpu_fp_)) continue;
         if (Reverse(k - 1)) break;
       }
     }
@@ -1083,6 +1133,14 @@ class KmcTreeScheduler
   int step_thread_ = -1;
   bool step_open_ = false;         // a step runs (BeginStep without EndStep yet)
   Footprint touched_;              // EndStep: the step's own touches
+  Footprint cpu_fp_;                // AnalyzeRaces: the new step's CPU context stack, read
+  // An interrupt or softirq context a thread entered and has not left yet
+  // (EndStep): the node whose alternative started it (-1: none).
+  struct Activation {
+    bool active = false;
+    long node = -1;
+  };
+  Activation activation_[N];
 };
 
 template <rl::thread_id_t N>
@@ -1244,7 +1302,7 @@ unsigned Choose(unsigned n) {
   return rl::ctx().rand(n, rl::sched_type_user);
 }
 
-WakeReason Park(bool timed, const Loc& loc) {
+WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   rl::context& c = rl::ctx();
   const int th = c.current_thread();
   g_engine.parked[th] = true;
@@ -1265,12 +1323,12 @@ WakeReason Park(bool timed, const Loc& loc) {
   g_engine.at_point = false;
   g_engine.parked[th] = false;
   // The resumed step reads what its waker (or a timeout) left in its state.
-  PorTouchKey(PorTaskKey(th), false);
+  if (!cpu_wait) PorTouchKey(PorTaskKey(th), false);
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
 
-void Unpark(int thread, const Loc& loc) {
-  PorTouchTask(thread);
+void Unpark(int thread, const Loc& loc, bool cpu_wait) {
+  if (!cpu_wait) PorTouchTask(thread);
   if (thread < 0 || thread >= kMaxThreads || !g_engine.parked[thread]) return;
   g_engine.parked[thread] = false;
   rl::ctx().unpark_thread(thread, false, Info(loc));
