@@ -129,6 +129,45 @@ KMC_MODEL("por/abba_after_independent_steps") {
   });
 }
 
+// Two tasks on one CPU and an interrupt there that touches neither's data:
+// "a" writes x, "b" waits for the handler's flag and then reads x unlocked.
+// The contexts of a CPU are ordered through one memory-model cell, so when
+// the interrupt comes in after the write, "b" (which acquires the cell once
+// the handler has left) happens after the write and no race shows; when it
+// comes in before, the race is there. The search must reach the second
+// order, although the interrupt shares nothing with the write.
+struct CpuShared {
+  Shared<int> x{0};
+  atomic_t flag = ATOMIC_INIT(0);
+  spinlock_t lock;
+  wait_queue_head_t wq;
+  CpuShared() {
+    spin_lock_init(&lock);
+    init_waitqueue_head(&wq);
+  }
+};
+
+KMC_MODEL("por/race_hidden_by_interrupt_order") {
+  auto f = m.Fixture<CpuShared>();
+  m.Describe("two tasks on CPU#0 share x without a lock; an interrupt on CPU#0 touches "
+             "neither's data, but whether it comes in between orders them: a data race");
+  m.Expect(Verdict::kDataRace);
+  f.Task("a", 0, [](CpuShared& d) {
+    d.x = 1;
+    spin_lock(&d.lock);
+    spin_unlock(&d.lock);
+  });
+  f.Task("b", 0, [](CpuShared& d) {
+    wait_event(d.wq, atomic_read(&d.flag) != 0);
+    const int v = d.x;
+    (void)v;
+  });
+  f.Irq("gpio", 0, 1, [](CpuShared& d) {
+    atomic_set(&d.flag, 1);
+    wake_up(&d.wq);
+  });
+}
+
 // The pipe the search benchmark measures against plain Relacy
 // (tests/bench/search_benchmark.cc): a 3-slot ring under one mutex, a wait
 // queue for "not full" and one for "not empty", two writers putting two

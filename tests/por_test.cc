@@ -128,7 +128,8 @@ TEST(PorTest, ObserverSeesEveryCombination) {
 }
 
 TEST(PorTest, RaceAndDeadlockBehindIndependentStepsAreFound) {
-  for (const char* name : {"por/race_after_independent_steps", "por/abba_after_independent_steps"}) {
+  for (const char* name : {"por/race_after_independent_steps", "por/abba_after_independent_steps",
+                           "por/race_hidden_by_interrupt_order"}) {
     const Model* m = FindModel(name);
     ASSERT_NE(m, nullptr) << name;
     const Result reduced = Search(*m, SearchMode::kExhaustive, 0);

@@ -39,6 +39,36 @@ bool Runtime::UsesCpuSync() const {
                       [](const CpuState& c) { return !c.softirq_pending.empty() || !c.stack.empty(); }));
 }
 
+// The cell that orders the contexts of a CPU (a release at each scheduling
+// point, an acquire on entering a context and after waiting for the CPU)
+// carries clocks from every context there to every later one, so where an
+// interrupt came in decides whether one thread's accesses happen before
+// another's even where the interrupt touched neither: with a second task on
+// the CPU (A's write, an interrupt, B's read) or any thread elsewhere (a
+// writer on another CPU, the lock a handler takes, the task's read), a race
+// is hidden when the interrupt comes between and shown when it does not.
+// There the cell is a key like any other, and every step on the CPU writes
+// it. When the CPU's contexts are all there is, one task or kernel thread
+// and interrupt sources bound to that CPU, the cell carries only program
+// order and what their conflicting steps order anyway: it is not recorded,
+// and an interrupt's run commutes with the task steps it shares nothing with
+// (por.h, PorUntrackedKey).
+uint64_t Runtime::CpuSyncKey(int cpu) const {
+  int tasks_here = 0;
+  bool alone = model_ != nullptr;
+  for (const TaskState& t : tasks_) {
+    if (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) {
+      tasks_here += 1;
+      alone = alone && t.cpu == cpu;
+    } else if (t.kind == TaskKind::kIrq) {
+      alone = alone && model_->irqs()[t.irq_source].cpu == cpu;
+    } else {
+      alone = false;  // ksoftirqd, the worker
+    }
+  }
+  return alone && tasks_here <= 1 ? PorUntrackedKey() : PorOwnedCellKey(PorCpuKey(cpu));
+}
+
 bool Runtime::CpuAcceptsIrq(int c) const {
   for (const TaskState& t : tasks_) {
     if (t.cpu == c && !t.finished && t.irqs_disabled &&
@@ -66,7 +96,7 @@ bool Runtime::CpuAcceptsSoftirq(int c) const {
 void Runtime::BeforeSchedulePoint(TaskState& t) {
   if (!UsesCpuSync()) return;
   CpuState& c = cpus_[t.cpu];
-  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorUntrackedKey());
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, CpuSyncKey(t.cpu));
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kRelease, Loc::current());
 }
@@ -130,7 +160,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
   t.ctx = ctx;
-  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, PorUntrackedKey());
+  if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, CpuSyncKey(cpu));
   AtomicSection section;
   AtomicRmw(c.sync, RmwOp::kAdd, 0, MemOrder::kAcqRel, Loc::current());
 }

@@ -87,8 +87,9 @@ uint64_t PorCellKey(uint64_t id);
 uint64_t PorOwnedCellKey(uint64_t owner_key);
 uint64_t PorTaskKey(int thread);
 // A key no footprint records: the memory-model cell that orders the
-// contexts of one CPU (Runtime::BeforeSchedulePoint, WaitForCpu) is not an
-// access of the driver; that order is the context stack's (PorCpuKey).
+// contexts of one CPU (Runtime::BeforeSchedulePoint, WaitForCpu) when that
+// CPU's one task and its interrupt sources are all the model runs
+// (Runtime::CpuSyncKey); the order is then the context stack's (PorCpuKey).
 uint64_t PorUntrackedKey();
 // A CPU's context stack (which context runs on it) and its softirq list:
 // entering and leaving an interrupt or softirq context writes it, steps of

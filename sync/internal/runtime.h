@@ -633,6 +633,9 @@ class Runtime {
   bool ProducersDone() const;
   void RunLeftoverDeferred();
   bool UsesCpuSync() const;
+  // The reduced search's key of the memory-model cell that orders the
+  // contexts of `cpu` (cpu.cc).
+  uint64_t CpuSyncKey(int cpu) const;
   void ResetExecution(bool engine_alive);
 
   const Model* model_ = nullptr;
