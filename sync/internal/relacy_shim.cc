@@ -863,11 +863,7 @@ class KmcTreeScheduler
     };
     add_context(fp);
     if (!touched_.empty()) add_context(touched_);
-    if (step_node_ >= 0 && static_cast<size_t>(step_node_) < nodes_.size()) {
-      PorNode& p = nodes_[step_node_];
-      const unsigned idx = this->stree_[step_node_].index_;
-      if (p.sched && idx < p.alt_fp.size()) p.alt_fp[idx].Merge(fp);
-    }
+    MergeIntoChosen(step_node_, fp);
     const long node = step_node_;
     step_node_ = -1;
     if (t != nullptr && thread >= 0 && thread < static_cast<int>(N)) {
@@ -875,12 +871,7 @@ class KmcTreeScheduler
       // contexts there until it leaves it: for the sleep sets, the
       // alternative whose step entered it stands for all of it (por.h).
       Activation& a = activation_[thread];
-      if (a.active && a.node >= 0 && a.node != node &&
-          static_cast<size_t>(a.node) < nodes_.size()) {
-        PorNode& an = nodes_[a.node];
-        const unsigned ai = this->stree_[a.node].index_;
-        if (an.sched && ai < an.alt_fp.size()) an.alt_fp[ai].Merge(fp);
-      }
+      if (a.active && a.node != node) MergeIntoChosen(a.node, fp);
       // A context entered in this step and still running at its end (a
       // handler with a scheduling point) starts an activation; its later
       // steps, up to the one that leaves it, merge into the footprint of
@@ -1106,6 +1097,15 @@ class KmcTreeScheduler
       h = mix(h, k.reads.size());
     }
     return h;
+  }
+
+  // Adds `fp` to the footprint of the alternative this execution took at
+  // `node` (none for -1 or a node that is not a choice of thread).
+  void MergeIntoChosen(long node, const Footprint& fp) {
+    if (node < 0 || static_cast<size_t>(node) >= nodes_.size()) return;
+    PorNode& p = nodes_[node];
+    const unsigned idx = this->stree_[node].index_;
+    if (p.sched && idx < p.alt_fp.size()) p.alt_fp[idx].Merge(fp);
   }
 
   static int AltIndex(const PorNode& p, int thread) {
