@@ -1585,4 +1585,12 @@ std::string ResultToJson(const Result& r) {
   return s;
 }
 
+PlainRelacyResult RunPlainRelacyPipe(int context_bound) {
+  const internal::PlainRelacyRun run = internal::RunPlainRelacyPipe(context_bound);
+  PlainRelacyResult r;
+  r.executions = run.executions;
+  r.ok = run.ok;
+  return r;
+}
+
 }  // namespace kmc

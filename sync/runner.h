@@ -267,6 +267,17 @@ double PctMissProbability(const Result& r);
 // failure, seconds, replay, message, and warning when set).
 std::string ResultToJson(const Result& r);
 
+// The yardstick of tests/bench/cost_benchmark.cc: the pipe of
+// por/pipe_two_writers_two_items written directly on plain Relacy and
+// searched by Relacy's own context-bound tree scheduler with
+// `context_bound` preemptions (sync/internal/engine.h). `ok` is false if an
+// execution lost or reordered an item.
+struct PlainRelacyResult {
+  uint64_t executions = 0;
+  bool ok = false;
+};
+PlainRelacyResult RunPlainRelacyPipe(int context_bound);
+
 }  // namespace kmc
 
 #endif  // KMC_SYNC_RUNNER_H_

@@ -91,11 +91,21 @@ enum class WakeReason : uint8_t { kWoken, kTimeout };
 WakeReason Park(bool timed, const Loc& loc, bool cpu_wait = false);
 void Unpark(int thread, const Loc& loc, bool cpu_wait = false);
 
+// What every access asks the engine, mirrored by the shim so that it is a
+// load, not a call: set for the lifetime of a simulation, the running thread
+// updated at every fiber switch.
+struct EngineMirror {
+  bool in_simulation = false;
+  bool collecting_history = false;
+  int current_thread = -1;
+};
+extern EngineMirror g_mirror;
+
 // The engine thread running now, or -1 outside a simulation.
-int CurrentThread();
-bool InSimulation();
+inline int CurrentThread() { return g_mirror.in_simulation ? g_mirror.current_thread : -1; }
+inline bool InSimulation() { return g_mirror.in_simulation; }
 // True during the re-run of a failing execution, when traces are recorded.
-bool CollectingHistory();
+inline bool CollectingHistory() { return g_mirror.collecting_history; }
 
 // ---------------------------------------------------------------------------
 // Memory-model cells. Created lazily by the runtime, destroyed at the end of
@@ -313,6 +323,18 @@ struct EngineOutcome {
 };
 
 EngineOutcome RunEngine(const EngineRequest& request);
+
+// The yardstick of tests/bench/cost_benchmark.cc: the pipe of
+// por/pipe_two_writers_two_items (3 slots under a mutex, two writers putting
+// two items each, one reader taking four) written directly on plain Relacy
+// (its mutex, condition variables and var<int>), searched by Relacy's own
+// context-bound tree scheduler with `context_bound` preemptions. Runs outside
+// any kmc check; `ok` is false if an execution lost or reordered an item.
+struct PlainRelacyRun {
+  uint64_t executions = 0;
+  bool ok = false;
+};
+PlainRelacyRun RunPlainRelacyPipe(int context_bound);
 
 }  // namespace kmc::internal
 

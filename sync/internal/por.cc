@@ -200,7 +200,7 @@ const char kPorOwnCpu = 0;
 const char kPorFence = 0;
 const char kPorLocalFence = 0;
 
-bool PorEnabled() { return S().enabled; }
+bool g_por_enabled = false;
 
 void PorTouchKey(uint64_t key, bool write) {
   PorState& s = S();
@@ -252,6 +252,7 @@ const std::vector<LockCount>& PorStepLockCounts() { return S().ended_locks; }
 void PorEnable(bool on) {
   PorState& s = S();
   s.enabled = on;
+  g_por_enabled = on;
   if (!on) s.recording = false;
 }
 

@@ -140,7 +140,9 @@ extern const char kPorLocalFence;
 
 // --- Recording (runtime and primitives) ------------------------------------
 // All of these are no-ops unless a reduced search runs and tasks run.
-bool PorEnabled();
+// PorEnable()'s setting, read inline (every access asks).
+extern bool g_por_enabled;
+inline bool PorEnabled() { return g_por_enabled; }
 void PorTouchKey(uint64_t key, bool write);
 // State of engine thread `thread` (its TaskState) read and written by the
 // current step (wake-ups, kthread_stop, grants).

@@ -93,6 +93,8 @@
 #endif
 
 namespace kmc::internal {
+// Keeps g_mirror.current_thread (engine.h) equal to the thread Relacy runs.
+void NoteFiberSwitch();
 // Engine-thread stacks: kStackBytes usable bytes above a kStackGuardBytes
 // PROT_NONE region (large, so that a frame with big locals lands in it
 // rather than past it; kmc is built with -fstack-clash-protection too).
@@ -174,6 +176,8 @@ inline void create_fiber(fiber_t& fib, void (*ufnc)(void*), void* uctx) {
 // (or in FiberStart), which finishes the switch there.
 inline void switch_to_fiber(fiber_t& fib, fiber_t& prv) {
   using namespace kmc::internal;  // NOLINT: the shim's own fiber stacks
+  // Relacy has just set the thread it switches to (threadx_).
+  NoteFiberSwitch();
   if (_setjmp(prv.jmp) == 0) {
     const bool to_main = fib.fib.uc_stack.ss_sp == nullptr;
     g_leaving_main = prv.fib.uc_stack.ss_sp == nullptr;
@@ -1143,6 +1147,20 @@ class KmcTreeScheduler
   Activation activation_[N];
 };
 
+// Sets the engine mirror (engine.h) for one simulation and clears it after,
+// however the simulation ends.
+class MirrorScope {
+ public:
+  explicit MirrorScope(bool collecting) {
+    g_mirror.in_simulation = true;
+    g_mirror.collecting_history = collecting;
+    g_mirror.current_thread = -1;
+  }
+  ~MirrorScope() { g_mirror = EngineMirror{}; }
+  MirrorScope(const MirrorScope&) = delete;
+  MirrorScope& operator=(const MirrorScope&) = delete;
+};
+
 template <rl::thread_id_t N>
 struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
@@ -1174,6 +1192,9 @@ rl::test_result_e RunWith(rl::test_params& params, std::string* state) {
     rl::context_impl<Suite<N>, Sched> c(params, sctx);
     int& gate = AllocGate::Flag(rl::ctx());
     gate += 1;
+    // Suite<N> has no invariant(), so Relacy's collecting_history() is
+    // the parameter throughout.
+    const MirrorScope mirror(params.collect_history);
     res = c.simulate(oss, iss, false);
     if (res != rl::test_result_success && g_engine.tree_save != nullptr &&
         g_engine.save_resume) {
@@ -1334,14 +1355,12 @@ void Unpark(int thread, const Loc& loc, bool cpu_wait) {
   rl::ctx().unpark_thread(thread, false, Info(loc));
 }
 
-int CurrentThread() {
-  if (!rl::is_ctx() || rl::ctx().threadx_ == nullptr) return -1;
-  return rl::ctx().current_thread();
+EngineMirror g_mirror;
+
+void NoteFiberSwitch() {
+  const rl::context& c = rl::ctx();
+  g_mirror.current_thread = c.threadx_ != nullptr ? static_cast<int>(c.threadx_->index_) : -1;
 }
-
-bool InSimulation() { return rl::is_ctx(); }
-
-bool CollectingHistory() { return rl::is_ctx() && rl::ctx().collecting_history(); }
 
 // ---------------------------------------------------------------------------
 // Atomic cells: kmc's own store history on Relacy's vector clocks.
@@ -1503,7 +1522,9 @@ void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw, bool plac
   rec.seq_cst = mo == MemOrder::kSeqCst;
   rec.rmw = rmw;
   rec.stamp = Tick(c);
-  for (int i = 0; i < kMaxThreads; ++i) rec.first_seen[i] = kNever;
+  // Only the simulation's own threads' entries are ever read (every reader
+  // stops at Clocks::threads, the same in every execution of it).
+  for (int i = 0; i < c.threads; ++i) rec.first_seen[i] = kNever;
   rec.first_seen[c.self] = rec.stamp;
   const bool synch = mo == MemOrder::kRelease || mo == MemOrder::kAcqRel || mo == MemOrder::kSeqCst;
   const rl::timestamp_t* from = synch ? c.acq_rel : c.release_fence;
@@ -1511,11 +1532,9 @@ void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw, bool plac
   // later stores of the thread that started it.
   const bool preserve = rmw || (prev.thread == c.self);
   const rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.published[c.self];
-  for (int i = 0; i < kMaxThreads; ++i) {
-    const rl::timestamp_t mine = i < c.threads ? from[i] : 0;
-    rec.release[i] = preserve ? std::max(prev.release[i], mine) : mine;
-    const rl::timestamp_t mine_loads = i < c.threads ? loads[i] : 0;
-    rec.loads[i] = preserve ? std::max(prev.loads[i], mine_loads) : mine_loads;
+  for (int i = 0; i < c.threads; ++i) {
+    rec.release[i] = preserve ? std::max(prev.release[i], from[i]) : from[i];
+    rec.loads[i] = preserve ? std::max(prev.loads[i], loads[i]) : loads[i];
   }
 }
 
@@ -1885,6 +1904,103 @@ EngineOutcome RunEngine(const EngineRequest& req) {
   }
   out.diverged = EngineDiverged(&out.divergence);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// The plain-Relacy yardstick (engine.h, RunPlainRelacyPipe): the pipe of
+// por/pipe_two_writers_two_items written directly on Relacy's own mutex,
+// condition variables and var<int>, searched by Relacy's unchanged
+// context-bound tree scheduler. None of kmc's runtime runs in it, so the cost
+// benchmark can put the cost of one kmc execution next to one of the engine
+// kmc is built on, in the same process and with the same fibers.
+
+namespace {
+
+uint64_t g_plain_executions = 0;
+bool g_plain_ok = true;
+
+struct PlainPipe : rl::test_suite<PlainPipe, 3> {
+  rl::mutex lock;
+  rl::condition_variable not_full;
+  rl::condition_variable not_empty;
+  rl::var<int> slot[3];
+  rl::var<int> head;
+  rl::var<int> count;
+  int got[4] = {0, 0, 0, 0};
+
+  void before() {
+    for (rl::var<int>& s : slot) s(RL_INFO) = 0;
+    head(RL_INFO) = 0;
+    count(RL_INFO) = 0;
+  }
+  void Put(int item) {
+    lock.lock(RL_INFO);
+    while (count(RL_INFO) == 3) not_full.wait(lock, RL_INFO);
+    const int at = (head(RL_INFO) + count(RL_INFO)) % 3;
+    slot[at](RL_INFO) = item;
+    count(RL_INFO) = count(RL_INFO) + 1;
+    lock.unlock(RL_INFO);
+    not_empty.notify_all(RL_INFO);
+  }
+  int Get() {
+    lock.lock(RL_INFO);
+    while (count(RL_INFO) == 0) not_empty.wait(lock, RL_INFO);
+    const int at = head(RL_INFO);
+    const int item = slot[at](RL_INFO);
+    head(RL_INFO) = (at + 1) % 3;
+    count(RL_INFO) = count(RL_INFO) - 1;
+    lock.unlock(RL_INFO);
+    not_full.notify_all(RL_INFO);
+    return item;
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      Put(1);
+      Put(2);
+    } else if (index == 1) {
+      Put(11);
+      Put(12);
+    } else {
+      for (int& g : got) g = Get();
+    }
+  }
+  void after() {
+    ++g_plain_executions;
+    int last0 = 0, last1 = 0, sum = 0;
+    for (int g : got) {
+      int& last = g < 10 ? last0 : last1;
+      if (g <= last) g_plain_ok = false;
+      last = g;
+      sum += g;
+    }
+    if (sum != 1 + 2 + 11 + 12) g_plain_ok = false;
+  }
+};
+
+}  // namespace
+
+PlainRelacyRun RunPlainRelacyPipe(int context_bound) {
+  g_plain_executions = 0;
+  g_plain_ok = true;
+  rl::test_params params;
+  params.search_type = rl::sched_bound;
+  params.context_bound = static_cast<unsigned>(context_bound);
+  NullBuf null_buf;
+  std::ostream null_out(&null_buf);
+  params.output_stream = &null_out;
+  params.progress_stream = &null_out;
+  rl::context_bound_scheduler<3>::shared_context_t sctx;
+  rl::istringstream in("");
+  rl::ostringstream state;
+  rl::test_result_e res;
+  {
+    rl::context_impl<PlainPipe, rl::context_bound_scheduler<3>> c(params, sctx);
+    res = c.simulate(state, in, false);
+  }
+  PlainRelacyRun run;
+  run.executions = g_plain_executions;
+  run.ok = res == rl::test_result_success && g_plain_ok;
+  return run;
 }
 
 }  // namespace kmc::internal

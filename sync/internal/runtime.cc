@@ -101,11 +101,6 @@ volatile sig_atomic_t g_stop_requested = 0;
 void Runtime::RequestStop() { g_stop_requested = 1; }
 bool Runtime::stop_requested() { return g_stop_requested != 0; }
 
-Runtime& Runtime::Get() {
-  static Runtime* rt = new Runtime();
-  return *rt;
-}
-
 // ---------------------------------------------------------------------------
 // Lifecycle.
 

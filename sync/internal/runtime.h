@@ -270,7 +270,12 @@ struct PendingReport {
 
 class Runtime {
  public:
-  static Runtime& Get();
+  // The one runtime (never destroyed: crash handlers and atexit paths may
+  // still ask for it). Inline: every primitive and access asks.
+  static Runtime& Get() {
+    static Runtime* const rt = new Runtime();
+    return *rt;
+  }
 
   // --- Run lifecycle (engine shim) ---------------------------------------
   void StartRun(const Model* model, bool progress);
