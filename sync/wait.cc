@@ -77,8 +77,10 @@ bool TryToWakeUp(TaskState& t, int mode, const Loc& loc) {
   return true;
 }
 
+// `describe`: set what the task sleeps in for reports (false when the
+// caller, wait_event(), says it itself).
 void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool exclusive,
-                   const char* fn, const Loc& loc) {
+                   const char* fn, const Loc& loc, bool describe = true) {
   Runtime& rt = Runtime::Get();
   WaitQueueState& s = State(q, loc);
   rt.Step(q, fn, s.name, Access::kBlock, loc);
@@ -97,7 +99,7 @@ void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool
   t.state_loc = loc;
   t.state_fn = fn;
   t.wait_object = q;
-  t.wait_what = std::string("schedule() after ") + fn + "(" + s.name + ")";
+  if (describe) t.wait_what = std::string("schedule() after ") + fn + "(" + s.name + ")";
   t.wait_loc = loc;
   internal::Fence(internal::MemOrder::kSeqCst, loc);  // set_current_state(): smp_store_mb
   internal::SyncRelease(s, loc);
@@ -343,7 +345,7 @@ bool WaitEventNext(WaitStep& w, bool cond) {
       return false;
   }
   w.phase = 1;
-  PrepareCommon(w.q, w.entry, state, exclusive, w.fn, w.loc);
+  PrepareCommon(w.q, w.entry, state, exclusive, w.fn, w.loc, /*describe=*/false);
   WaitQueueState& s = State(w.q, w.loc);
   rt.Current().wait_what = std::string(w.fn) + "(" + s.name + ", " + w.cond_text + ")";
   return true;

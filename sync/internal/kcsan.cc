@@ -107,10 +107,22 @@ struct Symbolizer {
     return strings.back().c_str();
   }
 
-  // The source line of the instruction at `pc`.
+  // The source line of the instruction at `pc` (every instrumented access
+  // asks: a small direct-mapped cache in front of the table, whose records
+  // live as long as the process).
   const LocRecord* Code(uintptr_t pc) {
+    struct Slot {
+      uintptr_t pc = 0;
+      const LocRecord* rec = nullptr;
+    };
+    static Slot slots[256];
+    Slot& slot = slots[(pc ^ (pc >> 8)) & 255];
+    if (slot.pc == pc && slot.rec != nullptr) return slot.rec;
     auto it = code.find(pc);
-    if (it != code.end()) return it->second;
+    if (it != code.end()) {
+      slot = Slot{pc, it->second};
+      return it->second;
+    }
     struct Job {
       Symbolizer* self;
       uintptr_t pc;
@@ -372,10 +384,11 @@ void PlainAccess(void* pc, const void* addr, size_t size, bool write) {
   if (!InSimulation()) return;
   InstallHooks();
   Runtime& rt = Runtime::Get();
-  if (rt.FindKernelBlock(addr) == nullptr) return;
+  Block* b = rt.FindKernelBlock(addr);
+  if (b == nullptr) return;
   const uintptr_t call = reinterpret_cast<uintptr_t>(pc);
   g_access_pc = call;
-  rt.CheckPlain(addr, size, write, FromRecord(Sym().Code(call - 1)));
+  rt.CheckPlain(addr, size, write, FromRecord(Sym().Code(call - 1)), b);
   g_access_pc = 0;
 }
 
@@ -401,6 +414,7 @@ void Runtime::AddModuleRegion(void* start, size_t size, const std::string& modul
   b.is_module = true;
   b.alloc_task = kModuleTask;
   b.module = module;
+  NoteKernelBlock(b.base, b.base + size);
   modules_.emplace(b.base, std::move(b));
 }
 
@@ -409,9 +423,9 @@ VarState* Runtime::PlainVar(const void* addr) {
   return &plain_[reinterpret_cast<uintptr_t>(addr)];
 }
 
-void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& loc) {
+void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& loc, Block* b) {
   if (!InSimulation()) return;
-  Block* b = FindKernelBlock(addr);
+  if (b == nullptr) b = FindKernelBlock(addr);
   if (b == nullptr) return;
   FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
             loc);

@@ -67,17 +67,16 @@ bool SortedIntersect(const std::vector<uint64_t>& a, const std::vector<uint64_t>
   return false;
 }
 
-void SortUnique(std::vector<uint64_t>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
 void MergeSorted(std::vector<uint64_t>& into, const std::vector<uint64_t>& from) {
   if (from.empty()) return;
-  std::vector<uint64_t> out;
-  out.reserve(into.size() + from.size());
-  std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
-  into.swap(out);
+  if (std::includes(into.begin(), into.end(), from.begin(), from.end())) return;
+  // The union goes through a scratch vector that is swapped in: both keep
+  // their capacity, so merging allocates only while the sets still grow.
+  static std::vector<uint64_t>* scratch = new std::vector<uint64_t>();
+  scratch->clear();
+  std::set_union(into.begin(), into.end(), from.begin(), from.end(),
+                 std::back_inserter(*scratch));
+  into.swap(*scratch);
 }
 
 void Add(Footprint& f, uint64_t key, bool write) {
@@ -108,11 +107,6 @@ void RunAnnounced(PorState& s, Sticky& st) {
 }
 
 }  // namespace
-
-void Footprint::Normalize() {
-  SortUnique(reads_);
-  SortUnique(writes_);
-}
 
 void Footprint::Merge(const Footprint& other) {
   global_ = global_ || other.global_;
@@ -286,13 +280,10 @@ void PorBeginStep(int thread) {
 
 void PorEndStep(Footprint* out, Footprint* touched) {
   PorState& s = S();
-  s.step.Normalize();
-  *out = s.step;
+  // Swapped, not copied: each side keeps a buffer that has grown already.
+  out->Swap(s.step);
   s.step.Clear();
-  if (touched != nullptr) {
-    s.touched.Normalize();
-    *touched = s.touched;
-  }
+  if (touched != nullptr) touched->Swap(s.touched);
   s.touched.Clear();
   s.ended_locks.swap(s.locks);
   s.locks.clear();

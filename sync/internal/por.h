@@ -31,9 +31,11 @@
 #ifndef KMC_SYNC_INTERNAL_POR_H_
 #define KMC_SYNC_INTERNAL_POR_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kmc::internal {
@@ -53,16 +55,24 @@ struct LockCount {
 // The locations one step (or the union of several) read and wrote.
 class Footprint {
  public:
-  void Read(uint64_t key) { reads_.push_back(key); }
-  void Write(uint64_t key) { writes_.push_back(key); }
+  // Both key lists stay sorted and free of duplicates (a step touches a
+  // few keys, most of them more than once).
+  void Read(uint64_t key) { Insert(reads_, key); }
+  void Write(uint64_t key) { Insert(writes_, key); }
   void SetGlobal() { global_ = true; }
   bool global() const { return global_; }
   bool empty() const { return !global_ && reads_.empty() && writes_.empty(); }
   const std::vector<uint64_t>& reads() const { return reads_; }
   const std::vector<uint64_t>& writes() const { return writes_; }
-  // Sorts and removes duplicates (call before Conflicts/Merge).
-  void Normalize();
+  // Kept for callers that build a footprint and then compare it: the lists
+  // are always sorted and unique already.
+  void Normalize() {}
   void Merge(const Footprint& other);
+  void Swap(Footprint& other) {
+    std::swap(global_, other.global_);
+    reads_.swap(other.reads_);
+    writes_.swap(other.writes_);
+  }
   // True when the two steps may not commute.
   bool Conflicts(const Footprint& other) const;
   std::string DebugString() const;
@@ -73,6 +83,10 @@ class Footprint {
   }
 
  private:
+  static void Insert(std::vector<uint64_t>& v, uint64_t key) {
+    auto it = std::lower_bound(v.begin(), v.end(), key);
+    if (it == v.end() || *it != key) v.insert(it, key);
+  }
   bool global_ = false;
   std::vector<uint64_t> reads_;
   std::vector<uint64_t> writes_;

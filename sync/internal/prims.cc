@@ -78,7 +78,7 @@ bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
 int GrantFirst(SyncState& s, const Loc& loc) {
   if (s.waiters.empty()) return -1;
   const int th = s.waiters.front();
-  s.waiters.pop_front();
+  s.waiters.erase(s.waiters.begin());
   Runtime& rt = Runtime::Get();
   auto& tasks = rt.mutable_tasks();
   if (th >= 0 && th < static_cast<int>(tasks.size())) tasks[th].granted = true;

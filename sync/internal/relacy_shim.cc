@@ -832,7 +832,7 @@ class KmcTreeScheduler
   // alternative and wake the sleepers it does not commute with.
   void EndStep(int thread) {
     EngineWork busy;
-    Footprint fp;
+    Footprint& fp = step_fp_;  // reused: its vectors keep their capacity
     touched_.Clear();
     PorEndStep(&fp, g_engine.count_traces ? &touched_ : nullptr);
     step_open_ = false;
@@ -1136,6 +1136,7 @@ class KmcTreeScheduler
   long step_node_ = -1;            // node whose choice started the running step
   int step_thread_ = -1;
   bool step_open_ = false;         // a step runs (BeginStep without EndStep yet)
+  Footprint step_fp_;              // EndStep: the step's footprint
   Footprint touched_;              // EndStep: the step's own touches
   Footprint cpu_fp_;                // AnalyzeRaces: the new step's CPU context stack, read
   // An interrupt or softirq context a thread entered and has not left yet
@@ -1542,9 +1543,26 @@ int64_t LatestValue(const AtomicCell* cell) { return cell->recs[cell->size - 1].
 
 }  // namespace
 
+namespace {
+// Deleted cells, kept with their store buffers for the next execution's
+// (every execution makes the same few cells again).
+std::vector<AtomicCell*>& FreeCells() {
+  static auto* cells = new std::vector<AtomicCell*>();
+  return *cells;
+}
+}  // namespace
+
 AtomicCell* NewAtomicCell(int64_t initial, uint64_t por_key) {
-  void* mem = std::malloc(sizeof(AtomicCell));
-  auto* cell = ::new (mem) AtomicCell();
+  AtomicCell* cell;
+  std::vector<AtomicCell*>& free_cells = FreeCells();
+  if (!free_cells.empty()) {
+    cell = free_cells.back();
+    free_cells.pop_back();
+    cell->size = 0;
+  } else {
+    void* mem = std::malloc(sizeof(AtomicCell));
+    cell = ::new (mem) AtomicCell();
+  }
   cell->por_key = por_key != 0 ? por_key : PorCellKey(PorNewId());
   StoreRec& rec = cell->Push();
   rec.value = initial;
@@ -1562,6 +1580,11 @@ AtomicCell* NewAtomicCell(int64_t initial, uint64_t por_key) {
 }
 
 void DeleteAtomicCell(AtomicCell* cell, bool /*engine_alive*/) {
+  std::vector<AtomicCell*>& free_cells = FreeCells();
+  if (free_cells.size() < 4096) {
+    free_cells.push_back(cell);
+    return;
+  }
   std::free(cell->recs);
   std::free(cell);
 }
@@ -1732,30 +1755,27 @@ void StoreFence(const Loc& loc) {
   LoadFence(MemOrder::kRelease, false);
 }
 
-class VarCell {
- public:
-  rl::var_data* data;
-};
+// A VarCell is Relacy's var_data itself (no allocation of its own).
+namespace {
+rl::var_data* Data(VarCell* cell) { return reinterpret_cast<rl::var_data*>(cell); }
+}  // namespace
 
 VarCell* NewVarCell() {
-  auto* cell = static_cast<VarCell*>(std::malloc(sizeof(VarCell)));
   // A fresh cell has no recorded accesses: its current value counts as
   // established before every task (fixture setup, kzalloc), so only later
   // unordered accesses race.
-  cell->data = rl::ctx().var_ctor();
-  return cell;
+  return reinterpret_cast<VarCell*>(rl::ctx().var_ctor());
 }
 
 void DeleteVarCell(VarCell* cell, bool engine_alive) {
-  if (engine_alive) rl::ctx().var_dtor(cell->data);
-  std::free(cell);
+  if (engine_alive) rl::ctx().var_dtor(Data(cell));
 }
 
-bool VarLoad(VarCell* cell) { return cell->data->load(*rl::ctx().threadx_); }
-bool VarStore(VarCell* cell) { return cell->data->store(*rl::ctx().threadx_); }
+bool VarLoad(VarCell* cell) { return Data(cell)->load(*rl::ctx().threadx_); }
+bool VarStore(VarCell* cell) { return Data(cell)->store(*rl::ctx().threadx_); }
 int VarRaceWith(VarCell* cell, bool write, bool* store) {
   if (g_var_race_with == nullptr) return -1;
-  return g_var_race_with(cell->data, rl::ctx().threadx_, write, store);
+  return g_var_race_with(Data(cell), rl::ctx().threadx_, write, store);
 }
 
 void FailExecution(Verdict verdict, const char* desc, const Loc& loc) {

@@ -141,6 +141,9 @@ void Runtime::ResetExecution(bool engine_alive) {
   for (auto& [base, block] : heap_) std::free(reinterpret_cast<void*>(base));
   heap_.clear();
   modules_.clear();
+  kernel_lo_ = UINTPTR_MAX;
+  kernel_hi_ = 0;
+  last_kernel_block_ = nullptr;
   plain_.clear();
   exit_hooks_.clear();
   alloc_seq_ = 0;
@@ -1313,6 +1316,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.alloc_task = running() ? CurrentIndex() : kModuleTask;
   b.seq = ++alloc_seq_;
   b.por_id = PorNewId();
+  NoteKernelBlock(b.base, b.base + real + kRedzone);
   heap_.emplace(b.base, std::move(b));
   if (CollectingHistory()) {
     const uintptr_t base = reinterpret_cast<uintptr_t>(p);
@@ -1499,13 +1503,23 @@ Block* Runtime::FindBlock(const void* p) {
 
 Block* Runtime::FindKernelBlock(const void* p) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  if (a < kernel_lo_ || a >= kernel_hi_) return nullptr;
+  // Blocks never overlap and stay (freed ones too) until the execution
+  // ends, so the last block found answers again while the address is in it.
+  if (last_kernel_block_ != nullptr && a - last_kernel_block_->base < last_kernel_extent_) {
+    return last_kernel_block_;
+  }
   for (auto* blocks : {&heap_, &modules_}) {
     auto it = blocks->upper_bound(a);
     if (it == blocks->begin()) continue;
     --it;
     Block& b = it->second;
     const size_t extent = b.is_module ? b.size : std::max<size_t>(b.size, 1) + kRedzone;
-    if (a < b.base + extent) return &b;
+    if (a < b.base + extent) {
+      last_kernel_block_ = &b;
+      last_kernel_extent_ = extent;
+      return &b;
+    }
   }
   return nullptr;
 }

@@ -14,9 +14,9 @@
 #ifndef KMC_SYNC_INTERNAL_RUNTIME_H_
 #define KMC_SYNC_INTERNAL_RUNTIME_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -141,7 +141,9 @@ struct ObjectState {
 // sleeping engine threads (helpers in sync/internal/prims.h).
 struct SyncState : ObjectState {
   AtomicCell* sync = nullptr;
-  std::deque<int> waiters;
+  // FIFO (a handful at most; a vector, unlike a deque, allocates nothing
+  // until the first sleeper).
+  std::vector<int> waiters;
 };
 
 // Deferred work run by the runtime: tasklets and timers (softirq context, on
@@ -537,7 +539,9 @@ class Runtime {
   // A plain access of `size` bytes: races, use after free and out of bounds
   // for heap and module memory; other memory (stacks, user buffers, the
   // engine's own) is ignored.
-  void CheckPlain(const void* addr, size_t size, bool write, const Loc& loc);
+  // `b`: FindKernelBlock(addr), when the caller has it (never null).
+  void CheckPlain(const void* addr, size_t size, bool write, const Loc& loc,
+                  Block* b = nullptr);
   // The per-address state of a C location in kernel memory, or null.
   VarState* PlainVar(const void* addr);
   // READ_ONCE/WRITE_ONCE & co. of C code: one scheduling step, an atomic
@@ -675,6 +679,17 @@ class Runtime {
   uint64_t alloc_seq_ = 0;
   std::map<uintptr_t, Block> heap_;
   std::map<uintptr_t, Block> modules_;     // module data regions, this execution
+  // [kernel_lo_, kernel_hi_) covers every block of heap_ and modules_ with
+  // its red zone (NoteKernelBlock), so that FindKernelBlock() rejects an
+  // address elsewhere (a C driver's stack variable) without a lookup.
+  uintptr_t kernel_lo_ = UINTPTR_MAX;
+  uintptr_t kernel_hi_ = 0;
+  Block* last_kernel_block_ = nullptr;  // FindKernelBlock's last answer
+  size_t last_kernel_extent_ = 0;
+  void NoteKernelBlock(uintptr_t lo, uintptr_t hi) {
+    kernel_lo_ = std::min(kernel_lo_, lo);
+    kernel_hi_ = std::max(kernel_hi_, hi);
+  }
   std::map<uintptr_t, VarState> plain_;    // C plain accesses by address
   uint32_t (*chain_current_)() = nullptr;
   std::string (*chain_format_)(uint32_t) = nullptr;
