@@ -49,8 +49,8 @@ struct PorState {
   std::vector<LockCount> ended_locks;  // the last ended step's
 };
 
-PorState& S() {
-  static PorState* s = new PorState();
+inline PorState& S() {
+  static PorState* const s = new PorState();
   return *s;
 }
 

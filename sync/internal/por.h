@@ -84,6 +84,11 @@ class Footprint {
 
  private:
   static void Insert(std::vector<uint64_t>& v, uint64_t key) {
+    if (v.empty() || key > v.back()) {
+      v.push_back(key);
+      return;
+    }
+    if (key == v.back()) return;
     auto it = std::lower_bound(v.begin(), v.end(), key);
     if (it == v.end() || *it != key) v.insert(it, key);
   }
