@@ -196,5 +196,18 @@ TEST(PctTest, CleanRunPrintsItsGuarantee) {
   EXPECT_EQ(PctGuarantee(Check("seqlock/reader_writer")), "");
 }
 
+// The plain-Relacy yardstick of tests/bench:cost_benchmark explores the
+// same context-bounded tree every time and every execution of it delivers
+// each item once and each writer's items in order.
+TEST(PlainRelacyPipe, TheCostBenchmarksYardstickIsDeterministicAndCorrect) {
+  const PlainRelacyResult one = RunPlainRelacyPipe(1);
+  EXPECT_TRUE(one.ok);
+  EXPECT_EQ(one.executions, 178u);
+  const PlainRelacyResult two = RunPlainRelacyPipe(2);
+  EXPECT_TRUE(two.ok);
+  EXPECT_EQ(two.executions, 2944u);
+  EXPECT_EQ(RunPlainRelacyPipe(1).executions, one.executions);
+}
+
 }  // namespace
 }  // namespace kmc
