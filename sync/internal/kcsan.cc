@@ -80,6 +80,7 @@ struct Symbolizer {
   Dwfl* dwfl = nullptr;
   bool tried = false;
   std::unordered_map<uintptr_t, const LocRecord*> code;
+  PcCache<LocRecord> recent;  // in front of `code`
   std::unordered_map<uintptr_t, std::vector<const LocRecord*>> inline_callers;
   std::unordered_set<uintptr_t> cxx;  // pcs in mangled (C++) functions
   std::unordered_map<uintptr_t, std::string> data;
@@ -108,19 +109,12 @@ struct Symbolizer {
   }
 
   // The source line of the instruction at `pc` (every instrumented access
-  // asks: a small direct-mapped cache in front of the table, whose records
-  // live as long as the process).
+  // asks).
   const LocRecord* Code(uintptr_t pc) {
-    struct Slot {
-      uintptr_t pc = 0;
-      const LocRecord* rec = nullptr;
-    };
-    static Slot slots[256];
-    Slot& slot = slots[(pc ^ (pc >> 8)) & 255];
-    if (slot.pc == pc && slot.rec != nullptr) return slot.rec;
+    if (const LocRecord* r = recent.Find(pc)) return r;
     auto it = code.find(pc);
     if (it != code.end()) {
-      slot = Slot{pc, it->second};
+      recent.Put(pc, it->second);
       return it->second;
     }
     struct Job {
@@ -414,7 +408,7 @@ void Runtime::AddModuleRegion(void* start, size_t size, const std::string& modul
   b.is_module = true;
   b.alloc_task = kModuleTask;
   b.module = module;
-  NoteKernelBlock(b.base, b.base + size);
+  NoteKernelBlock(b);
   modules_.emplace(b.base, std::move(b));
 }
 
@@ -425,8 +419,6 @@ VarState* Runtime::PlainVar(const void* addr) {
 
 void Runtime::CheckPlain(const void* addr, size_t size, bool write, const Loc& loc, Block* b) {
   if (!InSimulation()) return;
-  if (b == nullptr) b = FindKernelBlock(addr);
-  if (b == nullptr) return;
   FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
             loc);
   // The reduced search must see the access, as it sees a Shared<T> one:

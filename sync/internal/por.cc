@@ -33,7 +33,6 @@ struct Sticky {
 };
 
 struct PorState {
-  bool enabled = false;
   bool recording = false;
   std::unordered_map<const void*, uint64_t> ordinals;
   uint64_t next_ordinal = 0;
@@ -215,7 +214,7 @@ void PorTouchSeqCst() { PorTouchKey(kSeqCstKey, true); }
 
 void PorAnnounce(int thread, uint64_t key, bool global, bool write) {
   PorState& s = S();
-  if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
+  if (!g_por_enabled || thread < 0 || thread >= kMaxThreads) return;
   s.sticky[thread] = Sticky{true, global, key, write, true};
 }
 
@@ -244,10 +243,8 @@ void PorLockCount(uint64_t key, int before, int delta, bool sleeping_acquire) {
 const std::vector<LockCount>& PorStepLockCounts() { return S().ended_locks; }
 
 void PorEnable(bool on) {
-  PorState& s = S();
-  s.enabled = on;
   g_por_enabled = on;
-  if (!on) s.recording = false;
+  if (!on) S().recording = false;
 }
 
 void PorKeepTouched(bool on) { S().keep_touched = on; }
@@ -265,7 +262,7 @@ void PorBeginExecution() {
   for (Sticky& st : s.sticky) st = Sticky{};
 }
 
-void PorSetRecording(bool on) { S().recording = on && S().enabled; }
+void PorSetRecording(bool on) { S().recording = on && g_por_enabled; }
 
 void PorBeginStep(int thread) {
   PorState& s = S();
@@ -273,7 +270,7 @@ void PorBeginStep(int thread) {
   s.touched.Clear();
   s.locks.clear();
   s.step_thread = thread;
-  if (!s.enabled || thread < 0 || thread >= kMaxThreads) return;
+  if (!g_por_enabled || thread < 0 || thread >= kMaxThreads) return;
   Sticky& st = s.sticky[thread];
   if (st.has) RunAnnounced(s, st);
 }

@@ -64,9 +64,6 @@ class Footprint {
   bool empty() const { return !global_ && reads_.empty() && writes_.empty(); }
   const std::vector<uint64_t>& reads() const { return reads_; }
   const std::vector<uint64_t>& writes() const { return writes_; }
-  // Kept for callers that build a footprint and then compare it: the lists
-  // are always sorted and unique already.
-  void Normalize() {}
   void Merge(const Footprint& other);
   void Swap(Footprint& other) {
     std::swap(global_, other.global_);

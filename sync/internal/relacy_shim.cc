@@ -860,7 +860,6 @@ class KmcTreeScheduler
           f.Read(PorCpuKey(t->cpu));
           f.Read(PorIrqKey(t->cpu));
         }
-        f.Normalize();
       } else if (t->kind != TaskKind::kTask && t->kind != TaskKind::kKthread) {
         f.SetGlobal();
       }
@@ -1413,7 +1412,7 @@ namespace {
 
 
 bool HaveThread() {
-  return rl::is_ctx() && rl::ctx().threadx_ != nullptr && g_clocks_of != nullptr;
+  return CurrentThread() >= 0 && g_clocks_of != nullptr;
 }
 
 rl::timestamp_t Tick(Clocks& c) { return ++c.acq_rel[c.self]; }

@@ -1316,7 +1316,7 @@ void* Runtime::Allocate(size_t size, bool zero, bool is_page, const Loc& loc) {
   b.alloc_task = running() ? CurrentIndex() : kModuleTask;
   b.seq = ++alloc_seq_;
   b.por_id = PorNewId();
-  NoteKernelBlock(b.base, b.base + real + kRedzone);
+  NoteKernelBlock(b);
   heap_.emplace(b.base, std::move(b));
   if (CollectingHistory()) {
     const uintptr_t base = reinterpret_cast<uintptr_t>(p);
@@ -1501,6 +1501,10 @@ Block* Runtime::FindBlock(const void* p) {
   return nullptr;
 }
 
+size_t Runtime::KernelExtent(const Block& b) {
+  return b.is_module ? b.size : std::max<size_t>(b.size, 1) + kRedzone;
+}
+
 Block* Runtime::FindKernelBlock(const void* p) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   if (a < kernel_lo_ || a >= kernel_hi_) return nullptr;
@@ -1514,7 +1518,7 @@ Block* Runtime::FindKernelBlock(const void* p) {
     if (it == blocks->begin()) continue;
     --it;
     Block& b = it->second;
-    const size_t extent = b.is_module ? b.size : std::max<size_t>(b.size, 1) + kRedzone;
+    const size_t extent = KernelExtent(b);
     if (a < b.base + extent) {
       last_kernel_block_ = &b;
       last_kernel_extent_ = extent;

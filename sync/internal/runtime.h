@@ -539,9 +539,8 @@ class Runtime {
   // A plain access of `size` bytes: races, use after free and out of bounds
   // for heap and module memory; other memory (stacks, user buffers, the
   // engine's own) is ignored.
-  // `b`: FindKernelBlock(addr), when the caller has it (never null).
-  void CheckPlain(const void* addr, size_t size, bool write, const Loc& loc,
-                  Block* b = nullptr);
+  // `b`: FindKernelBlock(addr) (not null).
+  void CheckPlain(const void* addr, size_t size, bool write, const Loc& loc, Block* b);
   // The per-address state of a C location in kernel memory, or null.
   VarState* PlainVar(const void* addr);
   // READ_ONCE/WRITE_ONCE & co. of C code: one scheduling step, an atomic
@@ -686,9 +685,12 @@ class Runtime {
   uintptr_t kernel_hi_ = 0;
   Block* last_kernel_block_ = nullptr;  // FindKernelBlock's last answer
   size_t last_kernel_extent_ = 0;
-  void NoteKernelBlock(uintptr_t lo, uintptr_t hi) {
-    kernel_lo_ = std::min(kernel_lo_, lo);
-    kernel_hi_ = std::max(kernel_hi_, hi);
+  // The bytes FindKernelBlock() attributes to `b`: a module region's, or a
+  // heap object's (at least one byte) with its red zone.
+  static size_t KernelExtent(const Block& b);
+  void NoteKernelBlock(const Block& b) {
+    kernel_lo_ = std::min(kernel_lo_, b.base);
+    kernel_hi_ = std::max(kernel_hi_, b.base + KernelExtent(b));
   }
   std::map<uintptr_t, VarState> plain_;    // C plain accesses by address
   uint32_t (*chain_current_)() = nullptr;

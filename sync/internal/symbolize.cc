@@ -287,20 +287,14 @@ int CaptureFaultFrames(const void* ucontext, uintptr_t fault_addr, CodeFrame* ou
 }
 
 std::source_location CodeLocation(uintptr_t pc) {
-  // Every implicit Shared<T> access asks for its caller's line: a small
-  // direct-mapped cache in front of the symbolizer's table (its entries live
-  // as long as the process, and one simulation runs at a time).
-  struct Slot {
-    uintptr_t pc = 0;
-    const Resolved* r = nullptr;
-  };
-  static Slot slots[256];
-  Slot& slot = slots[(pc ^ (pc >> 8)) & 255];
-  if (slot.pc != pc || slot.r == nullptr) {
-    slot.r = &Sym().Get(pc);
-    slot.pc = pc;
+  // Every implicit Shared<T> access asks for its caller's line.
+  static PcCache<Resolved> recent;
+  const Resolved* r = recent.Find(pc);
+  if (r == nullptr) {
+    r = &Sym().Get(pc);
+    recent.Put(pc, r);
   }
-  return FromRecord(&slot.r->rec);
+  return FromRecord(&r->rec);
 }
 
 bool IsKmcCode(uintptr_t pc) {

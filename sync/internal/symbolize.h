@@ -10,6 +10,7 @@
 #ifndef KMC_SYNC_INTERNAL_SYMBOLIZE_H_
 #define KMC_SYNC_INTERNAL_SYMBOLIZE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <source_location>
 
@@ -28,6 +29,27 @@ struct CodeFrame {
 // the fault was a stack access below it. At most `max`; returns how many.
 // Safe in a signal handler (it allocates nothing).
 int CaptureFaultFrames(const void* ucontext, uintptr_t fault_addr, CodeFrame* out, int max);
+
+// A small direct-mapped cache of per-instruction answers in front of a
+// symbolizer's table, for the lookups every access makes (its values must
+// live as long as the process; one simulation runs at a time).
+template <class T>
+class PcCache {
+ public:
+  const T* Find(uintptr_t pc) const {
+    const Slot& s = slots_[Index(pc)];
+    return s.pc == pc ? s.value : nullptr;
+  }
+  void Put(uintptr_t pc, const T* value) { slots_[Index(pc)] = Slot{pc, value}; }
+
+ private:
+  struct Slot {
+    uintptr_t pc = 0;
+    const T* value = nullptr;
+  };
+  static size_t Index(uintptr_t pc) { return (pc ^ (pc >> 8)) & 255; }
+  Slot slots_[256];
+};
 
 // The source line of the code at `pc`: the file and line of the
 // instruction (inlined code keeps its own line) and the demangled name of
