@@ -60,19 +60,12 @@ TEST(PorTest, ReducedSearchFindsWhatTheFullSearchFinds) {
           << "reduced search observed:\n" << Join(reduced.observations);
       // The reduced search explores a subset of the full search's
       // executions, and at least one of every trace: the same set of trace
-      // fingerprints (RunOptions::count_traces). One known exception,
-      // printed below: with signals a sleep is a timed park, which keeps
-      // Relacy's yield rule (a parked thread runs again only after every
-      // other thread was scheduled), so whether a thread may run depends
-      // on steps it does not conflict with (docs/ARCHITECTURE.md, "When
-      // two steps commute").
+      // fingerprints (RunOptions::count_traces).
       EXPECT_TRUE(std::includes(full.traces.begin(), full.traces.end(), reduced.traces.begin(),
                                 reduced.traces.end()));
       EXPECT_FALSE(full.traces.empty());
-      if (m->name() != "scullpipe/signal_while_blocked") {
-        EXPECT_EQ(reduced.traces.size(), full.traces.size())
-            << "the reduced search misses traces of the full one";
-      }
+      EXPECT_EQ(reduced.traces.size(), full.traces.size())
+          << "the reduced search misses traces of the full one";
       if (reduced.traces.size() != full.traces.size()) {
         std::printf("%s: %zu trace fingerprints in the full search, %zu in the reduced one\n",
                     m->name().c_str(), full.traces.size(), reduced.traces.size());

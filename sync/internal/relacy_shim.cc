@@ -572,6 +572,15 @@ class KmcTreeScheduler
     if (g_engine.parking_untimed) yield = 0;
     g_engine.parking_untimed = false;
     if (!record_) return base_t::schedule_impl(reason, yield);
+    // A yield keeps the yielding thread from running again until every
+    // other thread has been scheduled: whether it may resume before
+    // another thread's next step depends on whether that step came after
+    // the yield. So the step that yields does not commute with any step of
+    // another thread (the reduced search must try the others' steps on
+    // both sides of it; without this, a sleeping thread that commutes with
+    // the yielding step can leave the yielder nothing to do but wait, and
+    // the resumptions before the sleeper's next step are never explored).
+    if (yield != 0) PorTouchGlobal();
     EndStep(static_cast<int>(this->thread_->index_));
     decided_node_ = -1;
     const rl::thread_id_t th = base_t::schedule_impl(reason, yield);
