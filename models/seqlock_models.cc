@@ -22,7 +22,7 @@ using namespace kmc::kernel;  // NOLINT: kernel spelling
 // Write sections per writer: two, so a reader can also overlap the second
 // section after retrying over the first. (The unreduced search of the clean
 // model with two is about 10^4 times larger than with one, hundreds of
-// millions of executions; the reduced search completes in about 170,000.)
+// millions of executions; the reduced search completes in about 200,000.)
 constexpr int kSections = 2;
 
 struct Pair {

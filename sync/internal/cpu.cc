@@ -208,8 +208,12 @@ void Runtime::BhEnabled(TaskState& t) {
   }
 }
 
+uint64_t Runtime::DeferredWorkKey(const DeferredWork* w) {
+  return w->owner != nullptr ? PorKey(w->owner) : PorAddressKey(w);
+}
+
 void Runtime::RunDeferred(TaskState& t, DeferredWork* w, Ctx ctx) {
-  PorTouchKey(PorAddressKey(w), true);
+  PorTouchKey(DeferredWorkKey(w), true);
   w->pending = false;
   w->running = true;
   w->cpu = t.cpu;
@@ -270,7 +274,7 @@ void Runtime::RaiseSoftirq(DeferredWork* w, int cpu) {
   // spin_unlock_bh(), which writes its interrupt key, and by softirq
   // daemons, whose steps are global) and the work item.
   PorTouchCpuStack(cpu % static_cast<int>(cpus_.size()));
-  PorTouchKey(PorAddressKey(w), true);
+  PorTouchKey(DeferredWorkKey(w), true);
   w->pending = true;
   w->cpu = cpu;
   auto& q = cpus_[cpu].softirq_pending;

@@ -38,6 +38,7 @@
 #include "sync/internal/c_loc.h"
 #include "sync/internal/debuginfo.h"
 #include "sync/internal/engine.h"
+#include "sync/internal/por.h"
 #include "sync/internal/runtime.h"
 #include "sync/internal/symbolize.h"
 
@@ -408,6 +409,10 @@ void Runtime::AddModuleRegion(void* start, size_t size, const std::string& modul
   b.is_module = true;
   b.alloc_task = kModuleTask;
   b.module = module;
+  // Keyed like heap memory, by the block and the granule: a module's
+  // globals are distinct objects to the reduced search, whatever order
+  // the tasks first touch them in.
+  b.por_id = PorNewId();
   NoteKernelBlock(b);
   modules_.emplace(b.base, std::move(b));
 }

@@ -667,14 +667,7 @@ void Runtime::FinePoint(const Block* b, const void* addr, bool write, Access acc
     // The memory the step touches first (the access records the rest of
     // its granules as it runs); an allocator step touches only the task's
     // own allocation numbering.
-    uint64_t key = 0;
-    if (addr == nullptr) {
-      key = PorTaskKey(t->thread);
-    } else if (b != nullptr) {
-      key = PorHeapKey(b->por_id, (reinterpret_cast<uintptr_t>(addr) - b->base) / kGranule);
-    } else {
-      key = PorAddressKey(addr);
-    }
+    const uint64_t key = addr == nullptr ? PorTaskKey(t->thread) : PorKeyIn(b, addr);
     PorAnnounce(t->thread, key, false, write);
   }
   t->at_step = true;
@@ -1195,8 +1188,10 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
 
 void Runtime::PorTouchRange(const Block* b, const void* addr, size_t size, bool write) {
   if (!PorEnabled()) return;
+  if (b == nullptr) b = FindKernelBlock(addr);  // a module's static data
   if (b == nullptr) {
-    // Not heap memory (a fixture field, a static): keyed by its address.
+    // Neither heap nor module memory (a fixture field, a static of the
+    // model): keyed by its address.
     PorTouchKey(PorAddressKey(addr), write);
     return;
   }
@@ -1213,8 +1208,13 @@ void Runtime::PorTouchRange(const Block* b, const void* addr, size_t size, bool 
   for (size_t g = first; g <= last; ++g) PorTouchKey(PorHeapKey(b->por_id, g), write);
 }
 
-uint64_t Runtime::PorKey(const void* addr) {
-  const Block* b = FindBlock(addr);
+uint64_t Runtime::PorKey(const void* addr) { return PorKeyIn(nullptr, addr); }
+
+uint64_t Runtime::PorKeyIn(const Block* b, const void* addr) {
+  // One key per 8-byte granule of a block, heap or module, whichever way
+  // the block was found: the same byte must never get two keys, or two
+  // steps that touch it would look independent.
+  if (b == nullptr) b = FindKernelBlock(addr);
   if (b == nullptr) return PorAddressKey(addr);
   return PorHeapKey(b->por_id, (reinterpret_cast<uintptr_t>(addr) - b->base) / kGranule);
 }

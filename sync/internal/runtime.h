@@ -596,8 +596,13 @@ class Runtime {
   void CheckVar(VarState& v, bool write, const Where& where, const Loc* loc, bool record);
   // Records an access for the reduced search (por.h).
   void PorTouchRange(const Block* b, const void* addr, size_t size, bool write);
-  // The reduced search's key of a kernel object's address.
+  // The reduced search's key of a kernel object's address; PorKeyIn when
+  // the caller has already looked up the address's block (`b` may be null).
   uint64_t PorKey(const void* addr);
+  uint64_t PorKeyIn(const Block* b, const void* addr);
+  // The key of a tasklet, timer or work item: that of the kernel structure
+  // it belongs to (its host state is allocated anew in every execution).
+  uint64_t DeferredWorkKey(const DeferredWork* w);
   // Ends the execution with a race report, or returns when a suppression
   // matches the race.
   void ReportRace(VarState& v, bool write, const std::string& what, const Loc* loc,
