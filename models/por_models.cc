@@ -168,6 +168,41 @@ KMC_MODEL("por/race_hidden_by_interrupt_order") {
   });
 }
 
+// An interrupt raised while its CPU has interrupts off waits for them to
+// come back on; Relacy's scheduler then also lets it run only after every
+// other thread took a step since it started waiting. With two other tasks
+// the order of that wait and the other CPU's steps decides when the handler
+// may run, though they touch nothing in common: the reduced search must
+// try both (tests/por_test.cc compares the traces).
+struct PendingIrq {
+  atomic_t a = ATOMIC_INIT(0);
+  atomic_t b = ATOMIC_INIT(0);
+  int saw = -1;  // written only by the handler
+};
+
+KMC_MODEL("por/pending_irq_and_another_cpu") {
+  auto f = m.Fixture<PendingIrq>();
+  m.Describe("a task on CPU#0 bumps a counter with interrupts off, a task on CPU#1 bumps "
+             "another twice, an interrupt on CPU#0 reads the second: every value it can "
+             "read, wherever it waited for CPU#0");
+  m.Expect(Verdict::kClean);
+  f.Task("cpu0", 0, [](PendingIrq& d) {
+    local_irq_disable();
+    atomic_inc(&d.a);
+    atomic_inc(&d.a);
+    local_irq_enable();
+  });
+  f.Task("cpu1", 1, [](PendingIrq& d) {
+    atomic_inc(&d.b);
+    atomic_inc(&d.b);
+  });
+  f.Irq("dev", 0, 1, [](PendingIrq& d) { d.saw = atomic_read(&d.b); });
+  f.Check([](PendingIrq& d) {
+    KMC_ASSERT(atomic_read(&d.a) == 2 && atomic_read(&d.b) == 2);
+    Observe("saw", d.saw);
+  });
+}
+
 // The pipe the search benchmark measures against plain Relacy
 // (tests/bench/search_benchmark.cc): a 3-slot ring under one mutex, a wait
 // queue for "not full" and one for "not empty", two writers putting two

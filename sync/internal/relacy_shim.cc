@@ -286,6 +286,8 @@ struct EngineState {
   // Park(): the running thread sleeps until another one wakes it (see
   // KmcTreeScheduler::schedule_impl).
   bool parking_untimed = false;
+  // Park(): the park has no timeout (only another thread's Unpark ends it).
+  bool park_needs_unpark = false;
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
   bool save_resume = false;
@@ -571,6 +573,8 @@ class KmcTreeScheduler
     // steps are global).
     if (g_engine.parking_untimed) yield = 0;
     g_engine.parking_untimed = false;
+    const bool needs_unpark = g_engine.park_needs_unpark;
+    g_engine.park_needs_unpark = false;
     if (!record_) return base_t::schedule_impl(reason, yield);
     // A yield keeps the yielding thread from running again until every
     // other thread has been scheduled: whether it may resume before
@@ -580,7 +584,13 @@ class KmcTreeScheduler
     // both sides of it; without this, a sleeping thread that commutes with
     // the yielding step can leave the yielder nothing to do but wait, and
     // the resumptions before the sleeper's next step are never explored).
-    if (yield != 0) PorTouchGlobal();
+    // Except when the rule cannot matter: a park that only an Unpark ends,
+    // in an execution of two threads: the other one must step to wake it
+    // and is scheduled at that step's end, as the rule asks. (The count of
+    // threads that have not finished would not do: whether one finished
+    // before the yield can depend on the order of commuting steps, and a
+    // step's footprint must not.)
+    if (yield != 0 && (!needs_unpark || N > 2)) PorTouchGlobal();
     EndStep(static_cast<int>(this->thread_->index_));
     decided_node_ = -1;
     const rl::thread_id_t th = base_t::schedule_impl(reason, yield);
@@ -1346,6 +1356,7 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
                            ? Runtime::Get().tasks()[th].kind
                            : TaskKind::kWorker;
   g_engine.parking_untimed = !timed && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
+  g_engine.park_needs_unpark = !timed;
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
   g_engine.parking_untimed = false;
   g_engine.atomic_depth = atomic_depth;
