@@ -288,6 +288,7 @@ struct EngineState {
   bool parking_untimed = false;
   // Park(): the park has no timeout (only another thread's Unpark ends it).
   bool park_needs_unpark = false;
+  bool spin_pause = false;  // SpinPause()
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
   bool save_resume = false;
@@ -565,9 +566,10 @@ class KmcTreeScheduler
     // Relacy treats a park as a yield: the parked thread could not run
     // again, even once woken, before every other thread had been scheduled
     // (its fairness rule for spin loops). A task or kernel thread woken
-    // from a sleep may run at once, as on a kernel. A timed park (a spin,
-    // cpu_relax()) keeps the rule, which keeps spinning threads from
-    // starving the rest, and so do the idle parks of ksoftirqd and the
+    // from a sleep (by another thread, a signal or a timeout) may run at
+    // once, as on a kernel. A spin's pause (SpinPause, cpu_relax()) keeps
+    // the rule, which keeps spinning threads from starving the rest, and
+    // so do the idle parks of ksoftirqd and the
     // worker: woken on every event that might give them work, they would
     // otherwise add a branch at every point that follows one (their own
     // steps are global).
@@ -1355,7 +1357,11 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   const TaskKind kind = th >= 0 && th < static_cast<int>(Runtime::Get().tasks().size())
                            ? Runtime::Get().tasks()[th].kind
                            : TaskKind::kWorker;
-  g_engine.parking_untimed = !timed && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
+  // A task's or kernel thread's sleep is not a yield, timed or not (a
+  // signal or a timeout may end it at once); a spin's pause is.
+  const bool spin = g_engine.spin_pause;
+  g_engine.spin_pause = false;
+  g_engine.parking_untimed = !spin && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
   g_engine.park_needs_unpark = !timed;
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
   g_engine.parking_untimed = false;
@@ -1366,6 +1372,11 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   // The resumed step reads what its waker (or a timeout) left in its state.
   if (!cpu_wait) PorTouchKey(PorTaskKey(th), false);
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
+}
+
+void SpinPause(const Loc& loc) {
+  g_engine.spin_pause = true;  // read (and cleared) by Park()
+  Park(true, loc);
 }
 
 void Unpark(int thread, const Loc& loc, bool cpu_wait) {
