@@ -34,7 +34,7 @@ using asgn2_rig::Rig;
 // ran 4,000,000 executions in 248 s without finishing). The reduced search
 // (source-set DPOR) completes asgn2/one_file in about 1,400 executions,
 // and asgn2/two_files_two_opens, whose reader is on the interrupt's CPU, in
-// about 83,000 (7 s): the module's globals are distinct objects to it (a
+// about 76,000 (5 s): the module's globals are distinct objects to it (a
 // granule of the module's data is a key like one of heap memory), and
 // an interrupt's whole run (handler, and the tasklet
 // at irq exit) commutes with each step of the reader it interrupts that

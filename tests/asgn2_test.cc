@@ -50,11 +50,11 @@ TEST(Asgn2Models, OneFileIsCleanAndExhaustive) {
 
 TEST(Asgn2Models, OneFileOnTheInterruptsCpuIsCleanAndExhaustive) {
   Result r = ExpectCleanAndComplete("asgn2/one_file_same_cpu");
-  EXPECT_GT(r.executions, 1000u);  // 2,183 with the reduction
+  EXPECT_GT(r.executions, 1000u);  // 2,105 with the reduction
 }
 
 TEST(Asgn2Models, TwoFilesTwoOpensIsCleanAndExhaustive) {
-  // Its reduced search completes in about 84,000 executions (see the
+  // Its reduced search completes in about 76,000 executions (see the
   // model); a bounded default would be no proof.
   Result r = ExpectCleanAndComplete("asgn2/two_files_two_opens");
   EXPECT_EQ(r.search, SearchMode::kExhaustive);
