@@ -310,7 +310,7 @@ void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, cons
             "no task runs that could store the value it waits for\n", loc);
   }
   if (newest_satisfies) {
-    internal::SpinPause(loc);
+    internal::PollPause(loc);
     return;
   }
   internal::VarState& v = rt.Var(h);

@@ -49,7 +49,7 @@ unsigned ReadBegin(const seqcount_t *s, const char *fn, bool barrier, const Loc 
     } else {
       // The odd value was stale; cpu_relax() and read again (Relacy lets a
       // thread that yielded read nothing older than what it has seen).
-      internal::SpinPause(loc);
+      internal::PollPause(loc);
     }
   }
 }

@@ -133,7 +133,8 @@ WakeResult Sleep(bool allow_timeout, const Loc& loc) {
     t.wait_object = &t;
   }
   for (;;) {
-    const internal::WakeReason r = internal::Park(may_signal || allow_timeout, loc);
+    const internal::WakeReason r =
+        allow_timeout ? internal::PollPause(loc) : internal::Park(may_signal, loc);
     if (t.state == TASK_RUNNING) {
       WakeSyncAcquire(t, loc);
       return WakeResult::kWoken;

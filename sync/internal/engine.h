@@ -89,10 +89,13 @@ enum class WakeReason : uint8_t { kWoken, kTimeout };
 // Unpark() of its end) passes `cpu_wait` = true: the reduced search orders
 // such a wait through the CPU (por.h), not through the task's state.
 WakeReason Park(bool timed, const Loc& loc, bool cpu_wait = false);
-// A spin-wait's pause (cpu_relax() after a value that is stale for this
-// thread): a timed park that keeps Relacy's yield rule, so the thread reads
-// nothing older than what it has seen when it runs again.
-void SpinPause(const Loc& loc);
+// A polling loop's pause: a spin's cpu_relax() after a value that is stale
+// for this thread, or a sleep with a timeout (which a loop may repeat until
+// a condition holds). A timed park that keeps Relacy's yield rule: the
+// thread runs again only after every other thread was scheduled, so such a
+// loop cannot starve the rest, and a spinner reads nothing older than what
+// it has seen. Other sleeps (Park) are not yields.
+WakeReason PollPause(const Loc& loc);
 void Unpark(int thread, const Loc& loc, bool cpu_wait = false);
 
 // What every access asks the engine, mirrored by the shim so that it is a

@@ -53,7 +53,7 @@ bool SleepForGrant(SyncState& s, const void* obj, const std::string& what,
   t.wait_loc = loc;
   const bool may_signal = interruptible && (rt.nondet() & kSignals) && t.signals_left > 0;
   for (;;) {
-    const WakeReason r = Park(may_signal || timeout, loc);
+    const WakeReason r = timeout ? PollPause(loc) : Park(may_signal, loc);
     if (t.granted) break;
     if (r == WakeReason::kTimeout) {
       auto it = std::find(s.waiters.begin(), s.waiters.end(), t.thread);

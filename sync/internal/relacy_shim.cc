@@ -288,7 +288,7 @@ struct EngineState {
   bool parking_untimed = false;
   // Park(): the park has no timeout (only another thread's Unpark ends it).
   bool park_needs_unpark = false;
-  bool spin_pause = false;  // SpinPause()
+  bool poll_pause = false;  // PollPause()
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
   bool save_resume = false;
@@ -567,8 +567,8 @@ class KmcTreeScheduler
     // again, even once woken, before every other thread had been scheduled
     // (its fairness rule for spin loops). A task or kernel thread woken
     // from a sleep (by another thread, a signal or a timeout) may run at
-    // once, as on a kernel. A spin's pause (SpinPause, cpu_relax()) keeps
-    // the rule, which keeps spinning threads from starving the rest, and
+    // once, as on a kernel. A polling loop's pause (PollPause: a spin's
+    // cpu_relax(), a sleep with a timeout) keeps the rule, which keeps spinning threads from starving the rest, and
     // so do the idle parks of ksoftirqd and the
     // worker: woken on every event that might give them work, they would
     // otherwise add a branch at every point that follows one (their own
@@ -1357,11 +1357,11 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   const TaskKind kind = th >= 0 && th < static_cast<int>(Runtime::Get().tasks().size())
                            ? Runtime::Get().tasks()[th].kind
                            : TaskKind::kWorker;
-  // A task's or kernel thread's sleep is not a yield, timed or not (a
-  // signal or a timeout may end it at once); a spin's pause is.
-  const bool spin = g_engine.spin_pause;
-  g_engine.spin_pause = false;
-  g_engine.parking_untimed = !spin && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
+  // A task's or kernel thread's sleep is not a yield, even one a signal
+  // may end at once; a polling loop's pause is.
+  const bool poll = g_engine.poll_pause;
+  g_engine.poll_pause = false;
+  g_engine.parking_untimed = !poll && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
   g_engine.park_needs_unpark = !timed;
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
   g_engine.parking_untimed = false;
@@ -1374,9 +1374,9 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
 
-void SpinPause(const Loc& loc) {
-  g_engine.spin_pause = true;  // read (and cleared) by Park()
-  Park(true, loc);
+WakeReason PollPause(const Loc& loc) {
+  g_engine.poll_pause = true;  // read (and cleared) by Park()
+  return Park(true, loc);
 }
 
 void Unpark(int thread, const Loc& loc, bool cpu_wait) {
