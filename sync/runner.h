@@ -30,8 +30,9 @@ struct RunOptions {
   bool progress = false;               // progress lines on stderr
   // Fingerprint each complete execution of a full or exhaustive search by
   // its Mazurkiewicz trace (its steps and the order of every two that
-  // conflict) into Result::traces: how many distinct traces the search
-  // reached (tests/por_test.cc, tests/bench/search_benchmark.cc).
+  // conflict) and which store each of its loads read into Result::traces:
+  // how many distinct executions the search reached (tests/por_test.cc,
+  // tests/bench/search_benchmark.cc).
   bool count_traces = false;
   bool progress_lines = false;         // as plain lines (stderr is not a terminal)
   uint64_t progress_every = 0;         // a line every N executions (0: by time)
@@ -138,7 +139,8 @@ struct Result {
   // nothing).
   std::set<std::string> observations;
   // With RunOptions::count_traces: the fingerprints of the distinct traces
-  // of the complete executions (empty otherwise).
+  // of the complete executions, each with which store every load read
+  // (empty otherwise).
   std::set<uint64_t> traces;
   bool interrupted = false;  // stopped by SIGINT/SIGTERM (not a proof)
   // A failure found by a pass of iterative context bounding: that pass's

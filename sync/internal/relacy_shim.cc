@@ -310,6 +310,10 @@ struct EngineState {
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
 LoadFrom g_last_load;
+// RunOptions::count_traces: which store each load of the running execution
+// read, summed (the order of the loads of different threads does not count;
+// TraceFingerprint).
+uint64_t g_reads_from = 0;
 
 // LKMM's smp_wmb() orders a CPU's earlier stores before its later stores,
 // not its loads: it is not A-cumulative, and WRC+wmb+rmb is allowed.
@@ -481,6 +485,7 @@ class KmcTreeScheduler
     this->stree_depth_ = 0;
     if (g_recorder != nullptr) g_recorder->depth = 0;
     blocked_ = false;
+    g_reads_from = 0;
     g_engine.atomic_depth = 0;
     sleep_.clear();
     step_node_ = -1;
@@ -1075,6 +1080,9 @@ class KmcTreeScheduler
   // preceded it. A global step writes one extra key every other touching
   // step reads. Two executions that differ only in the order of steps with
   // no key in conflict have the same fingerprint (RunOptions::count_traces).
+  // Which store each load of a memory-model cell read is part of it too
+  // (g_reads_from): executions whose steps come in the same order but whose
+  // loads return different stores are different executions.
   uint64_t TraceFingerprint() const {
     auto mix = [](uint64_t h, uint64_t v) {
       h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
@@ -1111,7 +1119,7 @@ class KmcTreeScheduler
       for (uint64_t k : f.reads()) read(k, s.thread);
       for (uint64_t k : f.writes()) write(k, s.thread);
     }
-    uint64_t h = 0;
+    uint64_t h = g_reads_from;
     for (auto& [key, k] : keys) {
       std::sort(k.reads.begin(), k.reads.end());
       k.reads.erase(std::unique(k.reads.begin(), k.reads.end()), k.reads.end());
@@ -1417,6 +1425,11 @@ struct StoreRec {
   int thread;                        // -1: the initial value
   bool seq_cst;
   bool rmw;                          // a read-modify-write: it read the store before it
+  // RunOptions::count_traces: made before the tasks ran (by module init or
+  // fixture setup, on whichever thread ran first), and how many stores to
+  // the cell its thread made before it while they ran.
+  bool setup;
+  uint32_t nth;
   rl::timestamp_t stamp;             // the storing thread's timestamp
   rl::timestamp_t release[kMaxThreads];     // clock a reader acquires
   rl::timestamp_t loads[kMaxThreads];       // what a reader learns of loads (LoadClocks)
@@ -1535,6 +1548,19 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.pending[c.self];
   for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], rec.loads[i]);
   g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
+  if (g_engine.count_traces && cell->por_key != PorUntrackedKey() && Runtime::Get().running()) {
+    // The load (cell, loading thread) and the store it read (its thread and
+    // number, or "before the tasks"), summed: an execution's loads in any
+    // order. Loads during module exit and the final check, which run on
+    // whichever thread ended last, do not count; nor do a CPU's untracked
+    // cell's (por.h).
+    auto mix = [](uint64_t h, uint64_t v) {
+      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+      return h * 0xff51afd7ed558ccdull;
+    };
+    const uint64_t store = rec.setup ? 0 : (uint64_t{static_cast<uint32_t>(rec.thread + 1)} << 32) | rec.nth;
+    g_reads_from += mix(mix(mix(cell->por_key, static_cast<uint64_t>(c.self)), store), 1);
+  }
   return rec.value;
 }
 
@@ -1553,6 +1579,15 @@ void StoreImpl(AtomicCell* cell, int64_t value, MemOrder mo, bool rmw, bool plac
   rec.seq_cst = mo == MemOrder::kSeqCst;
   rec.rmw = rmw;
   rec.stamp = Tick(c);
+  rec.setup = true;
+  rec.nth = 0;
+  if (g_engine.count_traces && Runtime::Get().running()) {
+    rec.setup = false;
+    for (size_t k = 0; k < cell->size; ++k) {
+      const StoreRec& o = cell->recs[k];
+      if (k != at && o.thread == c.self && !o.setup) ++rec.nth;
+    }
+  }
   // Only the simulation's own threads' entries are ever read (every reader
   // stops at Clocks::threads, the same in every execution of it).
   for (int i = 0; i < c.threads; ++i) rec.first_seen[i] = kNever;
@@ -1598,6 +1633,8 @@ AtomicCell* NewAtomicCell(int64_t initial, uint64_t por_key) {
   rec.value = initial;
   rec.id = 0;
   rec.thread = -1;
+  rec.setup = true;
+  rec.nth = 0;
   rec.seq_cst = false;
   rec.rmw = false;
   rec.stamp = 0;

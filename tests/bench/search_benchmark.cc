@@ -14,9 +14,10 @@
 //
 // --budget: executions of the reduced search (default 3,000,000);
 // --full_budget: of the unreduced one (default 300,000);
-// --traces: also count the distinct traces each search met (trace
-// fingerprints, RunOptions::count_traces): for a search that finished, how
-// close the reduction comes to one execution per trace.
+// --traces: also count the distinct executions each search met (trace
+// fingerprints with reads-from, RunOptions::count_traces): for a search
+// that finished, how close the reduction comes to one execution per
+// distinct one.
 //
 // A binary, not a test: `bazel test //...` never times it.
 
