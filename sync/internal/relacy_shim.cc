@@ -315,6 +315,12 @@ LoadFrom g_last_load;
 // TraceFingerprint).
 uint64_t g_reads_from = 0;
 
+// Mixes v into the hash h (trace fingerprints).
+uint64_t MixHash(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h * 0xff51afd7ed558ccdull;
+}
+
 // LKMM's smp_wmb() orders a CPU's earlier stores before its later stores,
 // not its loads: it is not A-cumulative, and WRC+wmb+rmb is allowed.
 // Relacy's clocks do not tell a thread's loads from its stores, so kmc
@@ -1084,10 +1090,7 @@ class KmcTreeScheduler
   // (g_reads_from): executions whose steps come in the same order but whose
   // loads return different stores are different executions.
   uint64_t TraceFingerprint() const {
-    auto mix = [](uint64_t h, uint64_t v) {
-      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-      return h * 0xff51afd7ed558ccdull;
-    };
+    const auto mix = MixHash;
     constexpr uint64_t kGlobalKey = ~uint64_t{0};
     struct KeyTrace {
       uint32_t writes = 0;
@@ -1554,10 +1557,7 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
     // order. Loads during module exit and the final check, which run on
     // whichever thread ended last, do not count; nor do a CPU's untracked
     // cell's (por.h).
-    auto mix = [](uint64_t h, uint64_t v) {
-      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-      return h * 0xff51afd7ed558ccdull;
-    };
+    const auto mix = MixHash;
     const uint64_t store = rec.setup ? 0 : (uint64_t{static_cast<uint32_t>(rec.thread + 1)} << 32) | rec.nth;
     g_reads_from += mix(mix(mix(cell->por_key, static_cast<uint64_t>(c.self)), store), 1);
   }
