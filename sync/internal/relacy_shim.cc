@@ -283,12 +283,12 @@ struct EngineState {
   bool por = false;  // the exhaustive search prunes with sleep sets
   bool count_traces = false;  // RunOptions::count_traces
   int atomic_depth = 0;  // AtomicSections alive (preemption off)
-  // Park(): the running thread sleeps until another one wakes it (see
-  // KmcTreeScheduler::schedule_impl).
-  bool parking_untimed = false;
-  // Park(): the park has no timeout (only another thread's Unpark ends it).
+  // The park in progress (Park, PollPause), for
+  // KmcTreeScheduler::schedule_impl: Relacy's yield rule does not apply to
+  // it (a task's or kernel thread's sleep), and only another thread's
+  // Unpark ends it (no timeout, no signal).
+  bool park_not_a_yield = false;
   bool park_needs_unpark = false;
-  bool poll_pause = false;  // PollPause()
   // Continuing a search after a failing execution (ResumeTree).
   bool resuming = false;
   bool save_resume = false;
@@ -319,6 +319,18 @@ uint64_t g_reads_from = 0;
 uint64_t MixHash(uint64_t h, uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
   return h * 0xff51afd7ed558ccdull;
+}
+
+// Every bit of x flips about half of the result's (MurmurHash3's 64-bit
+// finalizer): the terms of a sum that ignores their order must not cancel
+// out (g_reads_from).
+uint64_t Avalanche(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
 }
 
 // LKMM's smp_wmb() orders a CPU's earlier stores before its later stores,
@@ -577,16 +589,16 @@ class KmcTreeScheduler
     // Relacy treats a park as a yield: the parked thread could not run
     // again, even once woken, before every other thread had been scheduled
     // (its fairness rule for spin loops). A task or kernel thread woken
-    // from a sleep (by another thread, a signal or a timeout) may run at
-    // once, as on a kernel. A polling loop's pause (PollPause: a spin's
-    // cpu_relax(), a sleep with a timeout) keeps the rule, which keeps spinning threads from starving the rest, and
-    // so do the idle parks of ksoftirqd and the
+    // from a sleep (by another thread or a signal) may run at once, as on a
+    // kernel. A polling loop's pause (PollPause: a spin's cpu_relax(), a
+    // sleep with a timeout) keeps the rule, which keeps spinning threads
+    // from starving the rest, and so do the idle parks of ksoftirqd and the
     // worker: woken on every event that might give them work, they would
     // otherwise add a branch at every point that follows one (their own
     // steps are global).
-    if (g_engine.parking_untimed) yield = 0;
-    g_engine.parking_untimed = false;
+    if (g_engine.park_not_a_yield) yield = 0;
     const bool needs_unpark = g_engine.park_needs_unpark;
+    g_engine.park_not_a_yield = false;
     g_engine.park_needs_unpark = false;
     if (!record_) return base_t::schedule_impl(reason, yield);
     // A yield keeps the yielding thread from running again until every
@@ -1090,7 +1102,6 @@ class KmcTreeScheduler
   // (g_reads_from): executions whose steps come in the same order but whose
   // loads return different stores are different executions.
   uint64_t TraceFingerprint() const {
-    const auto mix = MixHash;
     constexpr uint64_t kGlobalKey = ~uint64_t{0};
     struct KeyTrace {
       uint32_t writes = 0;
@@ -1103,7 +1114,7 @@ class KmcTreeScheduler
       KeyTrace& k = keys[key];
       if (k.per_thread.size() <= static_cast<size_t>(thread)) k.per_thread.resize(thread + 1);
       const uint32_t nth = k.per_thread[thread]++;
-      k.order = mix(k.order, (static_cast<uint64_t>(thread) << 32) | nth);
+      k.order = MixHash(k.order, (static_cast<uint64_t>(thread) << 32) | nth);
       k.writes += 1;
     };
     auto read = [&](uint64_t key, int thread) {
@@ -1126,10 +1137,10 @@ class KmcTreeScheduler
     for (auto& [key, k] : keys) {
       std::sort(k.reads.begin(), k.reads.end());
       k.reads.erase(std::unique(k.reads.begin(), k.reads.end()), k.reads.end());
-      h = mix(h, key);
-      h = mix(h, k.order);
-      for (uint64_t r : k.reads) h = mix(h, r);
-      h = mix(h, k.reads.size());
+      h = MixHash(h, key);
+      h = MixHash(h, k.order);
+      for (uint64_t r : k.reads) h = MixHash(h, r);
+      h = MixHash(h, k.reads.size());
     }
     return h;
   }
@@ -1355,7 +1366,11 @@ unsigned Choose(unsigned n) {
   return rl::ctx().rand(n, rl::sched_type_user);
 }
 
-WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
+namespace {
+
+// Park() and PollPause(): `poll` keeps Relacy's yield rule for a task or
+// kernel thread (see KmcTreeScheduler::schedule_impl).
+WakeReason ParkThread(bool timed, bool poll, const Loc& loc, bool cpu_wait) {
   rl::context& c = rl::ctx();
   const int th = c.current_thread();
   g_engine.parked[th] = true;
@@ -1370,12 +1385,10 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
                            : TaskKind::kWorker;
   // A task's or kernel thread's sleep is not a yield, even one a signal
   // may end at once; a polling loop's pause is.
-  const bool poll = g_engine.poll_pause;
-  g_engine.poll_pause = false;
-  g_engine.parking_untimed = !poll && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
+  g_engine.park_not_a_yield = !poll && (kind == TaskKind::kTask || kind == TaskKind::kKthread);
   g_engine.park_needs_unpark = !timed;
   rl::unpark_reason r = c.park_current_thread(timed, false, false, Info(loc));
-  g_engine.parking_untimed = false;
+  g_engine.park_not_a_yield = false;
   g_engine.atomic_depth = atomic_depth;
   Progress();
   g_engine.at_point = false;
@@ -1385,9 +1398,14 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
 
+}  // namespace
+
+WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
+  return ParkThread(timed, /*poll=*/false, loc, cpu_wait);
+}
+
 WakeReason PollPause(const Loc& loc) {
-  g_engine.poll_pause = true;  // read (and cleared) by Park()
-  return Park(true, loc);
+  return ParkThread(/*timed=*/true, /*poll=*/true, loc, /*cpu_wait=*/false);
 }
 
 void Unpark(int thread, const Loc& loc, bool cpu_wait) {
@@ -1557,9 +1575,10 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
     // order. Loads during module exit and the final check, which run on
     // whichever thread ended last, do not count; nor do a CPU's untracked
     // cell's (por.h).
-    const auto mix = MixHash;
-    const uint64_t store = rec.setup ? 0 : (uint64_t{static_cast<uint32_t>(rec.thread + 1)} << 32) | rec.nth;
-    g_reads_from += mix(mix(mix(cell->por_key, static_cast<uint64_t>(c.self)), store), 1);
+    const uint64_t store =
+        rec.setup ? 0 : (uint64_t{static_cast<uint32_t>(rec.thread + 1)} << 32) | rec.nth;
+    g_reads_from +=
+        Avalanche(MixHash(MixHash(cell->por_key, static_cast<uint64_t>(c.self)), store));
   }
   return rec.value;
 }
