@@ -114,9 +114,14 @@ bool Runtime::CpuBlocked(int thread) const {
   if (phase_ != Phase::kRunning || cpus_.empty()) return false;
   if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
   const TaskState& t = tasks_[thread];
-  if (!t.at_step || t.finished || t.cpu < 0 || t.cpu >= static_cast<int>(cpus_.size())) {
-    return false;
-  }
+  if (t.finished || t.cpu < 0 || t.cpu >= static_cast<int>(cpus_.size())) return false;
+  // At a scheduling point, it would only park in WaitForCpu(). A task or
+  // kernel thread in a sleep (woken, or able to time out or take a
+  // signal) cannot run either while another context holds its CPU: it
+  // goes on once that context has left.
+  const bool sleeper =
+      (t.kind == TaskKind::kTask || t.kind == TaskKind::kKthread) && InSleep(thread);
+  if (!t.at_step && !sleeper) return false;
   return CpuTaken(t);
 }
 

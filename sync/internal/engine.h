@@ -97,6 +97,9 @@ WakeReason Park(bool timed, const Loc& loc, bool cpu_wait = false);
 // it has seen. Other sleeps (Park) are not yields.
 WakeReason PollPause(const Loc& loc);
 void Unpark(int thread, const Loc& loc, bool cpu_wait = false);
+// True while engine thread `thread` is in Park() or PollPause() waiting for
+// a wake-up, a timeout or a signal (not for its CPU), woken or not.
+bool InSleep(int thread);
 
 // What every access asks the engine, mirrored by the shim so that it is a
 // load, not a call: set for the lifetime of a simulation, the running thread

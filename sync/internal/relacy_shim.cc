@@ -267,6 +267,7 @@ struct AllocGate : rl::context {
 // Engine-wide state of the current simulation.
 struct EngineState {
   bool parked[kMaxThreads] = {};
+  bool sleeping[kMaxThreads] = {};  // in Park() or PollPause() for a wake-up, not for its CPU
   bool diverged = false;          // replay token did not fit the execution
   std::string divergence;
   bool replaying = false;         // following a recorded decision path
@@ -1213,6 +1214,7 @@ struct Suite : rl::test_suite<Suite<N>, N> {
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
     Progress();
     g_engine.iteration = g_engine.next_iteration++;
+    std::fill(std::begin(g_engine.sleeping), std::end(g_engine.sleeping), false);
     Runtime::Get().BeginExecution();
   }
   void thread(unsigned index) { Runtime::Get().RunThread(static_cast<int>(index)); }
@@ -1374,6 +1376,7 @@ WakeReason ParkThread(bool timed, bool poll, const Loc& loc, bool cpu_wait) {
   rl::context& c = rl::ctx();
   const int th = c.current_thread();
   g_engine.parked[th] = true;
+  g_engine.sleeping[th] = !cpu_wait;
   Progress();
   // Preemption is off only for the thread that turned it off: while this
   // one sleeps (inside a primitive's AtomicSection) the others run with
@@ -1393,12 +1396,17 @@ WakeReason ParkThread(bool timed, bool poll, const Loc& loc, bool cpu_wait) {
   Progress();
   g_engine.at_point = false;
   g_engine.parked[th] = false;
+  g_engine.sleeping[th] = false;
   // The resumed step reads what its waker (or a timeout) left in its state.
   if (!cpu_wait) PorTouchKey(PorTaskKey(th), false);
   return r == rl::unpark_reason_normal ? WakeReason::kWoken : WakeReason::kTimeout;
 }
 
 }  // namespace
+
+bool InSleep(int thread) {
+  return thread >= 0 && thread < kMaxThreads && g_engine.sleeping[thread];
+}
 
 WakeReason Park(bool timed, const Loc& loc, bool cpu_wait) {
   return ParkThread(timed, /*poll=*/false, loc, cpu_wait);
