@@ -310,7 +310,8 @@ void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, cons
             "no task runs that could store the value it waits for\n", loc);
   }
   if (newest_satisfies) {
-    internal::PollPause(loc);
+    // The value read was stale: the next iteration reads a newer store.
+    if (!internal::NextLoadReadsNewer()) internal::PollPause(loc);
     return;
   }
   internal::VarState& v = rt.Var(h);

@@ -46,9 +46,9 @@ unsigned ReadBegin(const seqcount_t *s, const char *fn, bool barrier, const Loc 
       // A writer is inside its section: spin (wait) until write_seqcount_end().
       SeqState &st = State(s);
       internal::SleepForGrant(st, s, std::string(fn) + "(" + st.name + ")", false, loc);
-    } else {
-      // The odd value was stale; cpu_relax() and read again (Relacy lets a
-      // thread that yielded read nothing older than what it has seen).
+    } else if (!internal::NextLoadReadsNewer()) {
+      // The odd value was stale: the next iteration reads a newer one (one
+      // that read the same value again would change nothing).
       internal::PollPause(loc);
     }
   }

@@ -66,9 +66,9 @@ TEST(IterativeContextBoundingTest, SequentialBugIsFoundByPassZero) {
 // A clean model: every pass runs, the result is complete, and the
 // executions are those of the bounded passes plus the exhaustive search.
 TEST(IterativeContextBoundingTest, CleanModelCountsEveryPass) {
-  const Result r = ExpectMatch("seqlock/reader_writer");
-  const Result bounded = Check("seqlock/reader_writer", Bounded(2));  // passes 0, 1, 2
-  const Result dfs = Check("seqlock/reader_writer", NoIcb());
+  const Result r = ExpectMatch("scullpipe/two_writers_one_reader");
+  const Result bounded = Check("scullpipe/two_writers_one_reader", Bounded(2));  // passes 0, 1, 2
+  const Result dfs = Check("scullpipe/two_writers_one_reader", NoIcb());
   EXPECT_EQ(r.verdict, Verdict::kClean);
   EXPECT_TRUE(r.complete);
   EXPECT_TRUE(dfs.complete);

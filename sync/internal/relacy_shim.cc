@@ -311,6 +311,14 @@ struct EngineState {
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
 LoadFrom g_last_load;
+const AtomicCell* g_last_load_cell = nullptr;  // the cell g_last_load read
+// NextLoadReadsNewer(): per engine thread, a cell and the store its next
+// load of that cell must not read (nor anything older).
+struct LoadFloor {
+  const AtomicCell* cell = nullptr;
+  uint64_t store = 0;
+};
+LoadFloor g_load_floor[kMaxThreads];
 // RunOptions::count_traces: which store each load of the running execution
 // read, summed (the order of the loads of different threads does not count;
 // TraceFingerprint).
@@ -1210,6 +1218,8 @@ struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
     g_next_store_id = 1;
     g_last_load = LoadFrom{};
+    g_last_load_cell = nullptr;
+    std::fill(std::begin(g_load_floor), std::end(g_load_floor), LoadFloor{});
     g_loads = LoadClocks{};
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
     Progress();
@@ -1502,8 +1512,20 @@ size_t PickStore(AtomicCell* cell, const Clocks& c, MemOrder mo, bool rmw) {
   size_t index = cell->size - 1;
   if (rmw || cell->size == 1) return index;
   const rl::thread_info_base& th = *rl::ctx().threadx_;
+  // A polling loop that read a stale store reads a newer one next.
+  size_t lowest = 0;
+  LoadFloor& floor = g_load_floor[c.self];
+  if (floor.cell == cell) {
+    for (size_t k = index; k > 0; --k) {
+      if (cell->recs[k - 1].id == floor.store) {
+        lowest = k;
+        break;
+      }
+    }
+    floor = LoadFloor{};
+  }
   size_t oldest = index;
-  for (; oldest > 0; --oldest) {
+  for (; oldest > lowest; --oldest) {
     const StoreRec& rec = cell->recs[oldest];
     const StoreRec& prev = cell->recs[oldest - 1];
     if (prev.first_seen[c.self] <= th.last_yield_) break;  // no stale reads after a yield
@@ -1577,6 +1599,7 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.pending[c.self];
   for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], rec.loads[i]);
   g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
+  g_last_load_cell = cell;
   if (g_engine.count_traces && cell->por_key != PorUntrackedKey() && Runtime::Get().running()) {
     // The load (cell, loading thread) and the store it read (its thread and
     // number, or "before the tasks"), summed: an execution's loads in any
@@ -1807,6 +1830,16 @@ void LockCumulativity(AtomicCell* cell) {
 }
 
 LoadFrom LastLoadFrom() { return g_last_load; }
+
+bool NextLoadReadsNewer() {
+  const int th = CurrentThread();
+  if (th < 0 || th >= kMaxThreads || g_last_load_cell == nullptr ||
+      g_last_load.store == g_last_load.latest) {
+    return false;
+  }
+  g_load_floor[th] = LoadFloor{g_last_load_cell, g_last_load.store};
+  return true;
+}
 uint64_t LastStoreId() { return g_next_store_id - 1; }
 
 namespace {
