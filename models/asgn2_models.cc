@@ -34,7 +34,7 @@ using asgn2_rig::Rig;
 // ran 4,000,000 executions in 248 s without finishing). The reduced search
 // (source-set DPOR) completes asgn2/one_file in about 1,400 executions,
 // and asgn2/two_files_two_opens, whose reader is on the interrupt's CPU, in
-// about 76,000 (5 s): the module's globals are distinct objects to it (a
+// about 12,000 (1 s): the module's globals are distinct objects to it (a
 // granule of the module's data is a key like one of heap memory), and
 // an interrupt's whole run (handler, and the tasklet
 // at irq exit) commutes with each step of the reader it interrupts that
@@ -42,7 +42,8 @@ using asgn2_rig::Rig;
 // relative to the reader's page-queue, wait-queue and bottom-half steps
 // matters (docs/ARCHITECTURE.md, "When two steps commute"). With the reader
 // on the interrupt's CPU the handler can only come in at the reader's
-// scheduling points and runs to completion: asgn2/one_file_same_cpu.
+// scheduling points and runs to completion, and a reader the tasklet woke
+// goes on only once the tasklet has left its CPU: asgn2/one_file_same_cpu.
 // Seconds for each: docs/DRIVERS.md, asgn2 seeded bugs.
 // Every bug below is found within 3 preemptions.
 

@@ -89,12 +89,12 @@ enum class WakeReason : uint8_t { kWoken, kTimeout };
 // Unpark() of its end) passes `cpu_wait` = true: the reduced search orders
 // such a wait through the CPU (por.h), not through the task's state.
 WakeReason Park(bool timed, const Loc& loc, bool cpu_wait = false);
-// A polling loop's pause: a spin's cpu_relax() after a value that is stale
-// for this thread, or a sleep with a timeout (which a loop may repeat until
-// a condition holds). A timed park that keeps Relacy's yield rule: the
-// thread runs again only after every other thread was scheduled, so such a
-// loop cannot starve the rest, and a spinner reads nothing older than what
-// it has seen. Other sleeps (Park) are not yields.
+// A polling loop's pause: a sleep with a timeout (which a loop may repeat
+// until a condition holds), or a spin's cpu_relax() after a stale value when
+// NextLoadReadsNewer() cannot apply. A timed park that keeps Relacy's yield
+// rule: the thread runs again only after every other thread was scheduled,
+// so such a loop cannot starve the rest, and a spinner reads nothing older
+// than what it has seen. Other sleeps (Park) are not yields.
 WakeReason PollPause(const Loc& loc);
 void Unpark(int thread, const Loc& loc, bool cpu_wait = false);
 // True while engine thread `thread` is in Park() or PollPause() waiting for
