@@ -309,12 +309,12 @@ void SpinOnce(const void* addr, internal::Handle& h, bool newest_satisfies, cons
             "kmc: " + std::string(op) + "() would spin forever during module init/exit",
             "no task runs that could store the value it waits for\n", loc);
   }
+  internal::VarState& v = rt.Var(h);
   if (newest_satisfies) {
     // The value read was stale: the next iteration reads a newer store.
-    if (!internal::NextLoadReadsNewer()) internal::PollPause(loc);
+    if (!internal::NextLoadReadsNewer(v.marked)) internal::PollPause(loc);
     return;
   }
-  internal::VarState& v = rt.Var(h);
   (void)addr;
   internal::TaskState& t = rt.Current();
   v.spinners.push_back(t.thread);

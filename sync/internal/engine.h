@@ -175,13 +175,14 @@ struct LoadFrom {
   bool initial = true;
 };
 LoadFrom LastLoadFrom();
-// A polling loop read a store older than the newest of its cell (an odd
-// sequence a writer has ended since, a value that no longer fails the
-// loop's condition): the running thread's next load of that cell reads a
-// newer store. Reading the same store again would repeat the iteration
-// and change nothing; this replaces a pause (PollPause), which let the
-// other threads run first. False when the last load read the newest store.
-bool NextLoadReadsNewer();
+// A polling loop's last load (of `cell`, when given) read a store older
+// than the newest of its cell (an odd sequence a writer has ended since, a
+// value that no longer fails the loop's condition): the running thread's
+// next load of that cell reads a newer store. Reading the same store again
+// would repeat the iteration and change nothing; this replaces a pause
+// (PollPause), which let the other threads run first. False when the
+// thread's last load read the newest store, or another cell than `cell`.
+bool NextLoadReadsNewer(const AtomicCell* cell = nullptr);
 // The number of the current thread's last atomic store (0 before any).
 uint64_t LastStoreId();
 

@@ -311,13 +311,15 @@ struct EngineState {
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
 LoadFrom g_last_load;
-const AtomicCell* g_last_load_cell = nullptr;  // the cell g_last_load read
-// NextLoadReadsNewer(): per engine thread, a cell and the store its next
-// load of that cell must not read (nor anything older).
+// NextLoadReadsNewer(): per engine thread, the cell and store of its last
+// load, and a cell and the store its next load of that cell must not read
+// (nor anything older).
 struct LoadFloor {
   const AtomicCell* cell = nullptr;
   uint64_t store = 0;
+  bool newest = true;  // (last load) it read the cell's newest store
 };
+LoadFloor g_thread_last_load[kMaxThreads];
 LoadFloor g_load_floor[kMaxThreads];
 // RunOptions::count_traces: which store each load of the running execution
 // read, summed (the order of the loads of different threads does not count;
@@ -1218,7 +1220,7 @@ struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
     g_next_store_id = 1;
     g_last_load = LoadFrom{};
-    g_last_load_cell = nullptr;
+    std::fill(std::begin(g_thread_last_load), std::end(g_thread_last_load), LoadFloor{});
     std::fill(std::begin(g_load_floor), std::end(g_load_floor), LoadFloor{});
     g_loads = LoadClocks{};
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
@@ -1599,7 +1601,7 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.pending[c.self];
   for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], rec.loads[i]);
   g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
-  g_last_load_cell = cell;
+  g_thread_last_load[c.self] = LoadFloor{cell, rec.id, index == cell->size - 1};
   if (g_engine.count_traces && cell->por_key != PorUntrackedKey() && Runtime::Get().running()) {
     // The load (cell, loading thread) and the store it read (its thread and
     // number, or "before the tasks"), summed: an execution's loads in any
@@ -1831,13 +1833,12 @@ void LockCumulativity(AtomicCell* cell) {
 
 LoadFrom LastLoadFrom() { return g_last_load; }
 
-bool NextLoadReadsNewer() {
+bool NextLoadReadsNewer(const AtomicCell* cell) {
   const int th = CurrentThread();
-  if (th < 0 || th >= kMaxThreads || g_last_load_cell == nullptr ||
-      g_last_load.store == g_last_load.latest) {
-    return false;
-  }
-  g_load_floor[th] = LoadFloor{g_last_load_cell, g_last_load.store};
+  if (th < 0 || th >= kMaxThreads) return false;
+  const LoadFloor& last = g_thread_last_load[th];
+  if (last.cell == nullptr || last.newest || (cell != nullptr && last.cell != cell)) return false;
+  g_load_floor[th] = LoadFloor{last.cell, last.store, false};
   return true;
 }
 uint64_t LastStoreId() { return g_next_store_id - 1; }
