@@ -310,16 +310,19 @@ struct EngineState {
 };
 EngineState g_engine;
 uint64_t g_next_store_id = 1;  // next atomic store number of the execution
-LoadFrom g_last_load;
-// NextLoadReadsNewer(): per engine thread, the cell and store of its last
-// load, and a cell and the store its next load of that cell must not read
-// (nor anything older).
+// Per engine thread: the cell of its last load and which store that load
+// read (LastLoadFrom, NextLoadReadsNewer).
+struct LastLoad {
+  const AtomicCell* cell = nullptr;
+  LoadFrom from;
+};
+LastLoad g_last_load[kMaxThreads];
+// NextLoadReadsNewer(): per engine thread, a cell and the store its next
+// load of that cell must not read (nor anything older).
 struct LoadFloor {
   const AtomicCell* cell = nullptr;
   uint64_t store = 0;
-  bool newest = true;  // (last load) it read the cell's newest store
 };
-LoadFloor g_thread_last_load[kMaxThreads];
 LoadFloor g_load_floor[kMaxThreads];
 // RunOptions::count_traces: which store each load of the running execution
 // read, summed (the order of the loads of different threads does not count;
@@ -1219,8 +1222,7 @@ template <rl::thread_id_t N>
 struct Suite : rl::test_suite<Suite<N>, N> {
   void before() {
     g_next_store_id = 1;
-    g_last_load = LoadFrom{};
-    std::fill(std::begin(g_thread_last_load), std::end(g_thread_last_load), LoadFloor{});
+    std::fill(std::begin(g_last_load), std::end(g_last_load), LastLoad{});
     std::fill(std::begin(g_load_floor), std::end(g_load_floor), LoadFloor{});
     g_loads = LoadClocks{};
     if (g_recorder != nullptr) g_recorder->executions = g_recorder->executions + 1;
@@ -1600,8 +1602,7 @@ int64_t LoadImpl(AtomicCell* cell, MemOrder mo, bool rmw) {
   for (int i = 0; i < c.threads; ++i) into[i] = std::max(into[i], rec.release[i]);
   rl::timestamp_t* loads = synch ? KnownLoads(c) : g_loads.pending[c.self];
   for (int i = 0; i < c.threads; ++i) loads[i] = std::max(loads[i], rec.loads[i]);
-  g_last_load = LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0};
-  g_thread_last_load[c.self] = LoadFloor{cell, rec.id, index == cell->size - 1};
+  g_last_load[c.self] = LastLoad{cell, LoadFrom{rec.id, cell->recs[cell->size - 1].id, rec.thread < 0}};
   if (g_engine.count_traces && cell->por_key != PorUntrackedKey() && Runtime::Get().running()) {
     // The load (cell, loading thread) and the store it read (its thread and
     // number, or "before the tasks"), summed: an execution's loads in any
@@ -1831,14 +1832,18 @@ void LockCumulativity(AtomicCell* cell) {
   }
 }
 
-LoadFrom LastLoadFrom() { return g_last_load; }
+LoadFrom LastLoadFrom() {
+  const int th = CurrentThread();
+  return th >= 0 && th < kMaxThreads ? g_last_load[th].from : LoadFrom{};
+}
 
 bool NextLoadReadsNewer(const AtomicCell* cell) {
   const int th = CurrentThread();
   if (th < 0 || th >= kMaxThreads) return false;
-  const LoadFloor& last = g_thread_last_load[th];
-  if (last.cell == nullptr || last.newest || (cell != nullptr && last.cell != cell)) return false;
-  g_load_floor[th] = LoadFloor{last.cell, last.store, false};
+  const LastLoad& last = g_last_load[th];
+  if (last.cell == nullptr || last.from.store == last.from.latest) return false;
+  if (cell != nullptr && last.cell != cell) return false;
+  g_load_floor[th] = LoadFloor{last.cell, last.from.store};
   return true;
 }
 uint64_t LastStoreId() { return g_next_store_id - 1; }
