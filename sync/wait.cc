@@ -161,7 +161,12 @@ void WakeCommon(wait_queue_head_t* q, int mode, int nr_exclusive, const char* fn
   WaitQueueState& s = State(q, loc);
   rt.Step(q, fn, s.name, Access::kWake, loc);
   internal::AtomicSection section;
-  internal::SyncAcquire(s, loc);  // wq->lock
+  // wq->lock, taken and released: one read-modify-write of the queue's
+  // cell orders this wake-up after every earlier queue operation and
+  // before every later one. Nothing in between publishes what a second
+  // one, at the unlock, would add (the wake-ups carry the waker's clock
+  // to each task they wake themselves).
+  internal::SyncAcquire(s, loc);
   auto& tasks = rt.mutable_tasks();
   int left = nr_exclusive;
   for (size_t i = 0; i < s.list.size();) {
@@ -174,7 +179,6 @@ void WakeCommon(wait_queue_head_t* q, int mode, int nr_exclusive, const char* fn
       ++i;
     }
   }
-  internal::SyncRelease(s, loc);
 }
 
 }  // namespace
@@ -205,9 +209,8 @@ void finish_wait(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
   t.wait_object = nullptr;
   internal::AtomicSection section;
   if (Queued(s, wait)) {
-    internal::SyncAcquire(s, loc);
+    internal::SyncAcquire(s, loc);  // wq->lock, taken and released (see WakeCommon)
     Dequeue(s, wait);
-    internal::SyncRelease(s, loc);
   }
   rt.Note("finish_wait(" + s.name + ")", loc);
 }
@@ -217,13 +220,12 @@ void add_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc
   WaitQueueState& s = State(q, loc);
   rt.Step(q, "add_wait_queue", s.name, Access::kBlock, loc);
   internal::AtomicSection section;
-  internal::SyncAcquire(s, loc);
+  internal::SyncAcquire(s, loc);  // wq->lock, taken and released (see WakeCommon)
   wait->task = rt.Current().thread;
   // add_wait_queue() appends at the tail (see docs/KERNEL_SEMANTICS.md §4).
   if (!Queued(s, wait)) {
     s.list.push_back(Entry{wait, wait->task, (wait->flags & WQ_FLAG_EXCLUSIVE) != 0});
   }
-  internal::SyncRelease(s, loc);
 }
 
 void remove_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
@@ -231,9 +233,8 @@ void remove_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& 
   WaitQueueState& s = State(q, loc);
   rt.Step(q, "remove_wait_queue", s.name, Access::kRelease, loc);
   internal::AtomicSection section;
-  internal::SyncAcquire(s, loc);
+  internal::SyncAcquire(s, loc);  // wq->lock, taken and released (see WakeCommon)
   Dequeue(s, wait);
-  internal::SyncRelease(s, loc);
 }
 
 bool waitqueue_active(wait_queue_head_t* q, const Loc& loc) {
