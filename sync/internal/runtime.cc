@@ -137,6 +137,9 @@ void Runtime::ResetExecution(bool engine_alive) {
   var_cells_.clear();
   for (AtomicCell* c : atomics_) DeleteAtomicCell(c, engine_alive);
   atomics_.clear();
+  for (std::unique_ptr<ObjectState>& o : objects_) {
+    if (o != nullptr && o->recycle != nullptr) o->recycle(std::move(o));
+  }
   objects_.clear();
   for (auto& [base, block] : heap_) std::free(reinterpret_cast<void*>(base));
   heap_.clear();
@@ -1493,6 +1496,9 @@ std::string Runtime::NameOf(const void* addr, size_t size) const {
 
 Block* Runtime::FindBlock(const void* p) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  // Every heap block lies in [kernel_lo_, kernel_hi_) (NoteKernelBlock):
+  // a fixture's field or a model's static is rejected without a lookup.
+  if (a < kernel_lo_ || a >= kernel_hi_) return nullptr;
   auto it = heap_.upper_bound(a);
   if (it == heap_.begin()) return nullptr;
   --it;

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <set>
 #include <string>
 #include <string_view>
@@ -135,6 +136,9 @@ struct ObjectState {
   std::string name;
   bool initialized = false;
   const void* owner = nullptr;  // the Handle this state belongs to (Runtime::Object)
+  // Puts the state, at the end of its execution, in the pool its type's
+  // next one is made from (Runtime::Object).
+  void (*recycle)(std::unique_ptr<ObjectState>) = nullptr;
 };
 
 // Engine state of a lock-like object: a happens-before channel and a FIFO of
@@ -474,12 +478,33 @@ class Runtime {
   template <class S>
   S& Object(Handle& h) {
     if (h.epoch != epoch_ || h.index == 0 || h.index > objects_.size()) {
-      objects_.push_back(std::make_unique<S>());
+      // Every execution makes the same objects again: a state of an
+      // earlier one is made afresh in its place, without an allocation.
+      std::vector<std::unique_ptr<ObjectState>>& pool = ObjectPool<S>();
+      if (pool.empty()) {
+        objects_.push_back(std::make_unique<S>());
+      } else {
+        objects_.push_back(std::move(pool.back()));
+        pool.pop_back();
+        S* fresh = static_cast<S*>(objects_.back().get());
+        fresh->~S();
+        ::new (fresh) S();
+      }
+      objects_.back()->recycle = [](std::unique_ptr<ObjectState> o) {
+        std::vector<std::unique_ptr<ObjectState>>& free = ObjectPool<S>();
+        if (free.size() < kObjectPoolSize) free.push_back(std::move(o));
+      };
       objects_.back()->owner = &h;
       h.epoch = epoch_;
       h.index = static_cast<uint32_t>(objects_.size());
     }
     return static_cast<S&>(*objects_[h.index - 1]);
+  }
+  static constexpr size_t kObjectPoolSize = 256;
+  template <class S>
+  static std::vector<std::unique_ptr<ObjectState>>& ObjectPool() {
+    static auto* pool = new std::vector<std::unique_ptr<ObjectState>>();
+    return *pool;
   }
   bool Registered(const Handle& h) const {
     return h.epoch == epoch_ && h.index != 0 && h.index <= objects_.size();
