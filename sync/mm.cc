@@ -151,9 +151,11 @@ int remap_pfn_range(vm_area_struct *vma, unsigned long addr, unsigned long pfn,
     }
     v.ptes[addr + k * PAGE_SIZE] = pte;
   }
-  rt.Note("remap_pfn_range: user " + Hex(addr) + ".." + Hex(addr + size) + " -> pfn " +
-              std::to_string(pfn),
-          loc);
+  if (internal::CollectingHistory()) {
+    rt.Note("remap_pfn_range: user " + Hex(addr) + ".." + Hex(addr + size) + " -> pfn " +
+                std::to_string(pfn),
+            loc);
+  }
   return 0;
 }
 

@@ -99,7 +99,10 @@ void PrepareCommon(wait_queue_head_t* q, wait_queue_entry* wait, int state, bool
   t.state_loc = loc;
   t.state_fn = fn;
   t.wait_object = q;
-  if (describe) t.wait_what = std::string("schedule() after ") + fn + "(" + s.name + ")";
+  if (describe) {
+    // In place: no temporaries to allocate at every prepare_to_wait().
+    t.wait_what.assign("schedule() after ").append(fn).append("(").append(s.name).append(")");
+  }
   t.wait_loc = loc;
   internal::Fence(internal::MemOrder::kSeqCst, loc);  // set_current_state(): smp_store_mb
   internal::SyncRelease(s, loc);
@@ -146,7 +149,7 @@ WakeResult Sleep(bool allow_timeout, const Loc& loc) {
       if (signal) {
         t.signals_left -= 1;
         t.signal_pending = true;
-        rt.Note("signal delivered to " + t.name, loc);
+        if (internal::CollectingHistory()) rt.Note("signal delivered to " + t.name, loc);
         return WakeResult::kSignal;
       }
       rt.Note("timeout expired", loc);
@@ -212,7 +215,7 @@ void finish_wait(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
     internal::SyncAcquire(s, loc);  // wq->lock, taken and released (see WakeCommon)
     Dequeue(s, wait);
   }
-  rt.Note("finish_wait(" + s.name + ")", loc);
+  if (internal::CollectingHistory()) rt.Note("finish_wait(" + s.name + ")", loc);
 }
 
 void add_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
