@@ -110,7 +110,7 @@ bool Runtime::CpuTaken(const TaskState& t) const {
   return !(t.kind == TaskKind::kIrq && !on_stack && tasks_[c.stack.back()].ctx == Ctx::kSoftirq);
 }
 
-bool Runtime::CpuBlocked(int thread) const {
+bool Runtime::CpuBlockedByContext(int thread) const {
   if (phase_ != Phase::kRunning || cpus_.empty()) return false;
   if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
   const TaskState& t = tasks_[thread];
@@ -164,6 +164,7 @@ void Runtime::PushContext(TaskState& t, int cpu, Ctx ctx) {
   PorTouchCpuStack(cpu);  // the CPU's context stack (por.h)
   CpuState& c = cpus_[cpu];
   c.stack.push_back(t.thread);
+  contexts_on_cpus_ += 1;
   t.ctx = ctx;
   if (c.sync == nullptr) c.sync = NewKeyedAtomic(0, CpuSyncKey(cpu));
   AtomicSection section;
@@ -180,7 +181,10 @@ void Runtime::PopContext(TaskState& t, int cpu, Ctx saved) {
   // The innermost entry of this thread (a source may be on the stack twice:
   // its softirq, and its next interrupt on top of it).
   auto it = std::find(c.stack.rbegin(), c.stack.rend(), t.thread);
-  if (it != c.stack.rend()) c.stack.erase(std::next(it).base());
+  if (it != c.stack.rend()) {
+    c.stack.erase(std::next(it).base());
+    contexts_on_cpus_ -= 1;
+  }
   t.ctx = saved;
   c.gen += 1;
   t.cpu_gen_seen = c.gen;
@@ -411,7 +415,7 @@ void Runtime::Fire(TaskState& t, int cpu, Ctx interrupted_ctx) {
   t.interrupted = saved_interrupted;
 }
 
-void Runtime::MaybeFireOnOwnSoftirq(TaskState& t) {
+void Runtime::FireOnOwnSoftirq(TaskState& t) {
   // Only with Model::IrqExitPreemption(), for a source running the softirqs
   // of its own irq exit, with interrupts enabled there and fires left: its
   // next interrupt may arrive now.

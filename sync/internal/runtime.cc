@@ -152,6 +152,7 @@ void Runtime::ResetExecution(bool engine_alive) {
   alloc_seq_ = 0;
   fixture_ = nullptr;
   cpus_.clear();
+  contexts_on_cpus_ = 0;
   work_queue_.clear();
 }
 
@@ -466,19 +467,7 @@ void Runtime::Observe(const char* name, int64_t value) {
 // ---------------------------------------------------------------------------
 // Tasks.
 
-int Runtime::CurrentIndex() const {
-  if (phase_ != Phase::kRunning) return -1;
-  return CurrentThread();
-}
-
 bool Runtime::in_task() const { return CurrentIndex() >= 0; }
-
-TaskState* Runtime::CurrentOrNull() {
-  const int i = CurrentIndex();
-  if (i >= 0 && i < static_cast<int>(tasks_.size())) return &tasks_[i];
-  if (phase_ == Phase::kSetup || phase_ == Phase::kFinal) return &setup_task_;
-  return nullptr;
-}
 
 TaskState& Runtime::Current() {
   TaskState* t = CurrentOrNull();
@@ -640,8 +629,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
   }
 }
 
-void Runtime::FailIfReplayDiverged(const Loc& loc) {
-  if (!replaying_) return;
+void Runtime::ReportIfReplayDiverged(const Loc& loc) {
   std::string why;
   if (EngineDiverged(&why)) {
     Fail(Verdict::kNondeterministic,
@@ -1176,9 +1164,11 @@ void Runtime::CheckShared(const void* addr, size_t size, Handle& h, bool write,
                     loc ? *loc : (t && t->has_last_loc ? t->last_loc : Loc()));
   }
   Block* b = FindBlock(addr);
-  FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
-            loc ? *loc : Loc());
-  PorTouchRange(b, addr, size, write);
+  if (fine_grained_) {
+    FinePoint(b, addr, write, write ? Access::kWrite : Access::kRead, write ? "write" : "read",
+              loc ? *loc : Loc());
+  }
+  if (PorEnabled()) PorTouchRange(b, addr, size, write);
   if (b != nullptr && b->freed) {
     const TaskState* t = CurrentOrNull();
     ReportUseAfterFree(*b, addr, size, write,

@@ -335,8 +335,15 @@ class Runtime {
 
   // --- Services for primitives -------------------------------------------
   TaskState& Current();
-  TaskState* CurrentOrNull();
-  int CurrentIndex() const;
+  // The running task: a model task's, the module's during setup and the
+  // final check, or null. Inline: every primitive and access asks.
+  TaskState* CurrentOrNull() {
+    const int i = CurrentIndex();
+    if (i >= 0 && i < static_cast<int>(tasks_.size())) return &tasks_[i];
+    if (phase_ == Phase::kSetup || phase_ == Phase::kFinal) return &setup_task_;
+    return nullptr;
+  }
+  int CurrentIndex() const { return phase_ != Phase::kRunning ? -1 : CurrentThread(); }
   bool in_task() const;
   // True while tasks run (not during fixture setup or the final check).
   bool running() const { return phase_ == Phase::kRunning; }
@@ -344,7 +351,9 @@ class Runtime {
   // WaitForCpu() because another context holds its CPU: resuming it is a
   // step that changes nothing, so the tree scheduler leaves it out of that
   // choice (the same interleavings are explored with fewer branches).
-  bool CpuBlocked(int thread) const;
+  bool CpuBlocked(int thread) const {
+    return contexts_on_cpus_ > 0 && CpuBlockedByContext(thread);
+  }
   // True when engine thread `thread` waits at the scheduling point of a
   // sleeping lock's acquisition (mutex_lock(), down()) whose lock another
   // task holds, and may not be woken from that sleep by a signal: resuming
@@ -652,7 +661,10 @@ class Runtime {
   // At a step of the softirqs that t's source runs at its own irq exit
   // (Model::IrqExitPreemption): the engine explores whether the source's
   // next interrupt arrives here.
-  void MaybeFireOnOwnSoftirq(TaskState& t);
+  void MaybeFireOnOwnSoftirq(TaskState& t) {
+    if (t.kind == TaskKind::kIrq) FireOnOwnSoftirq(t);
+  }
+  void FireOnOwnSoftirq(TaskState& t);
   void RunSoftirqd(TaskState& t);
   void RunWorker(TaskState& t);
   void RunSoftirqs(TaskState& t, int cpu);
@@ -666,11 +678,18 @@ class Runtime {
   bool CpuTaken(const TaskState& t) const;
   void BeforeSchedulePoint(TaskState& t);
   // Fails the execution as nondeterministic when a replay left its token's path.
-  void FailIfReplayDiverged(const Loc& loc);
+  void FailIfReplayDiverged(const Loc& loc) {
+    if (replaying_) ReportIfReplayDiverged(loc);
+  }
+  void ReportIfReplayDiverged(const Loc& loc);
   void WakeIdleDaemons();
   bool ProducersDone() const;
   void RunLeftoverDeferred();
   bool UsesCpuSync() const;
+  bool CpuBlockedByContext(int thread) const;
+  // Interrupt and softirq contexts on the CPUs' context stacks, all CPUs
+  // together: while there are none, no thread waits for its CPU.
+  int contexts_on_cpus_ = 0;
   // The reduced search's key of the memory-model cell that orders the
   // contexts of `cpu` (cpu.cc).
   uint64_t CpuSyncKey(int cpu) const;
