@@ -125,13 +125,6 @@ bool Runtime::CpuBlockedByContext(int thread) const {
   return CpuTaken(t);
 }
 
-bool Runtime::WouldOnlySleep(int thread) const {
-  if (phase_ != Phase::kRunning) return false;
-  if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
-  const TaskState& t = tasks_[thread];
-  return t.at_step && t.would_sleep != nullptr && t.would_sleep(t.would_sleep_state, thread);
-}
-
 void Runtime::SetWouldSleep(bool (*test)(const void* state, int thread), const void* state,
                             bool interruptible) {
   TaskState* t = CurrentOrNull();

@@ -23,6 +23,9 @@
 #include "sync/internal/symbolize.h"
 
 namespace kmc::internal {
+
+volatile sig_atomic_t g_stack_limit_pending[kStackLimitThreads] = {};
+
 namespace {
 
 constexpr size_t kAltStackSize = 256 * 1024;
@@ -83,7 +86,7 @@ std::string FaultingDriverLine(void* ucv, uintptr_t addr, Loc* loc) {
 // ---------------------------------------------------------------------------
 // The kernel's stack limit (see ArmKernelStackLimit).
 
-constexpr int kMaxLimitThreads = 64;
+constexpr int kMaxLimitThreads = kStackLimitThreads;
 struct LimitGuard {
   uintptr_t lo = 0;          // the PROT_NONE range [lo, lo + 2 pages)
   bool armed = false;
@@ -97,6 +100,16 @@ struct LimitGuard {
 LimitGuard g_limit[kMaxLimitThreads];
 uintptr_t g_page = 4096;
 
+// KernelStackLimitPending() of the guard's thread, after any change to it.
+void NotePending(const LimitGuard* g) {
+  g_stack_limit_pending[g - g_limit] = g->lo != 0 && (!g->armed || g->nframes > 0);
+}
+// Calls NotePending() on every way out of a function that changes a guard.
+struct PendingUpdate {
+  const LimitGuard* g;
+  ~PendingUpdate() { NotePending(g); }
+};
+
 LimitGuard* CurrentLimitGuard() {
   const int thread = CurrentThread();
   return thread >= 0 && thread < kMaxLimitThreads ? &g_limit[thread] : nullptr;
@@ -108,6 +121,7 @@ void ForgetLimitGuards() {
     g.lo = 0;
     g.armed = false;
     g.nframes = 0;
+    NotePending(&g);
   }
 }
 
@@ -118,6 +132,7 @@ bool OnLimitGuardFault(uintptr_t addr, void* ucv) {
   mprotect(reinterpret_cast<void*>(g->lo), 2 * g_page, PROT_READ | PROT_WRITE);
   g->armed = false;
   g->nframes = CaptureFaultFrames(ucv, addr, g->frames, kMaxFaultFrames);
+  NotePending(g);
   if (const TaskState* t = Runtime::Get().CurrentOrNull()) {
     g->ctx = static_cast<int>(t->ctx);
     g->cpu = t->cpu;
@@ -360,6 +375,7 @@ EngineWork::~EngineWork() { g_engine_work = g_engine_work - 1; }
 void ArmKernelStackLimit(uintptr_t top, size_t limit) {
   LimitGuard* g = CurrentLimitGuard();
   if (g == nullptr) return;
+  const PendingUpdate update{g};
   g->nframes = 0;
   uintptr_t lo = 0;
   // Room for the guard and for kmc's own frames below it on the engine
@@ -390,6 +406,7 @@ void ArmKernelStackLimit(uintptr_t top, size_t limit) {
 bool KernelStackLimitCrossed(StackLimitCrossing* out) {
   LimitGuard* g = CurrentLimitGuard();
   if (g == nullptr || g->lo == 0) return false;
+  const PendingUpdate update{g};
   if (g->nframes > 0) {
     const int n = g->nframes;
     g->nframes = 0;

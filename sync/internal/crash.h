@@ -20,6 +20,7 @@
 #ifndef KMC_SYNC_INTERNAL_CRASH_H_
 #define KMC_SYNC_INTERNAL_CRASH_H_
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <source_location>
@@ -62,6 +63,14 @@ struct StackLimitCrossing {
   int cpu = 0;
 };
 bool KernelStackLimitCrossed(StackLimitCrossing* out);
+// Per engine thread: whether KernelStackLimitCrossed() has anything to do
+// (a crossing was recorded, or the guard waits to be put back). Kept by
+// crash.cc, also in its fault handler; read at every scheduling step.
+inline constexpr int kStackLimitThreads = 64;
+extern volatile sig_atomic_t g_stack_limit_pending[kStackLimitThreads];
+inline bool KernelStackLimitPending(int thread) {
+  return thread >= 0 && thread < kStackLimitThreads && g_stack_limit_pending[thread] != 0;
+}
 
 // Host time a task may run without reaching a scheduling point (seconds).
 void SetWatchdogSeconds(double seconds);

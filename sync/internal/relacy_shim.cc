@@ -1730,6 +1730,7 @@ namespace {
 // What a memory-model operation touches: its cell, and the order of
 // seq_cst operations and fences.
 void PorCell(const AtomicCell* cell, bool write, MemOrder mo) {
+  if (!PorEnabled()) return;
   PorTouchKey(cell->por_key, write);
   if (mo == MemOrder::kSeqCst) PorTouchSeqCst();
 }

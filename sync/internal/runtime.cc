@@ -499,12 +499,6 @@ std::string Runtime::WhoAt(int task, const VarState::At& at) const {
          CtxName(at.ctx) + ")";
 }
 
-VarState::At Runtime::AccessAt() const {
-  const int i = CurrentIndex();
-  const TaskState& t = (i >= 0 && i < static_cast<int>(tasks_.size())) ? tasks_[i] : setup_task_;
-  return VarState::At{static_cast<int16_t>(t.cpu), t.ctx};
-}
-
 std::string Runtime::HeldLocksText(const TaskState& t) const {
   const std::string who = t.name + "/" + std::to_string(t.pid);
   if (t.held.empty()) return "no locks held by " + who + ".\n";
@@ -559,7 +553,7 @@ void Runtime::Step(const void* obj, std::string_view op, std::string_view name,
     t->in_wait_condition = false;
     t->last_loc = loc;
     t->has_last_loc = true;
-    CheckKernelStackLimit();
+    if (KernelStackLimitPending(CurrentThread())) CheckKernelStackLimit();
     const size_t limit = KernelStackLimit();
     if (limit != 0 && t->stack_top != 0 && CurrentThread() >= 0) {
       const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));

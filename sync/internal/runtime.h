@@ -360,7 +360,12 @@ class Runtime {
   // it now would only make it sleep until the lock is released, so the tree
   // scheduler leaves it out of the choice; it takes the lock when it is
   // picked after the release (docs/ARCHITECTURE.md, "Schedulers").
-  bool WouldOnlySleep(int thread) const;
+  bool WouldOnlySleep(int thread) const {
+    if (phase_ != Phase::kRunning) return false;
+    if (thread < 0 || thread >= static_cast<int>(tasks_.size())) return false;
+    const TaskState& t = tasks_[thread];
+    return t.at_step && t.would_sleep != nullptr && t.would_sleep(t.would_sleep_state, thread);
+  }
   // Whether a waiter for a busy sleeping lock is left out of the choice
   // rather than put to sleep: unless a signal could end its sleep
   // (`interruptible` in a model that explores signals).
@@ -478,7 +483,11 @@ class Runtime {
   // Who(task), with the CPU and context of an access it made earlier.
   std::string WhoAt(int task, const VarState::At& at) const;
   // The running task's CPU and context, for VarState's records.
-  VarState::At AccessAt() const;
+  VarState::At AccessAt() const {
+    const int i = CurrentIndex();
+    const TaskState& t = (i >= 0 && i < static_cast<int>(tasks_.size())) ? tasks_[i] : setup_task_;
+    return VarState::At{static_cast<int16_t>(t.cpu), t.ctx};
+  }
   std::string HeldLocksText(const TaskState& t) const;
   // Lockdep's splat of this execution, for a deadlock report ("" if none).
   std::string LockdepAddendum() const;
