@@ -39,12 +39,12 @@ void KfifoNotInitialized(const __kfifo* f, const char* fn, const Loc& loc) {
 
 void KfifoPublishBarrier(const __kfifo* f, const char* fn, const Loc& loc) {
   if (f->kmc_bugs & KFIFO_BUG_NO_PRODUCER_WMB) {
-    if (internal::CollectingHistory()) {
-      Runtime::Get().Note(std::string(fn) +
-                              ": smp_wmb() before publishing in left out "
-                              "(KFIFO_BUG_NO_PRODUCER_WMB)",
-                          loc);
-    }
+    Runtime::Get().Note(
+        [&] {
+          return std::string(fn) +
+                 ": smp_wmb() before publishing in left out (KFIFO_BUG_NO_PRODUCER_WMB)";
+        },
+        loc);
     return;
   }
   smp_wmb(loc);

@@ -24,9 +24,7 @@ bool MayFail(const Loc& loc, const char* what) {
   rt.FinePoint(nullptr, nullptr, true, Access::kAlloc, what, loc);
   if (!rt.running() || !(rt.nondet() & kAllocFailure)) return false;
   if (internal::Choose(2) == 0) return false;
-  if (internal::CollectingHistory()) {
-    rt.Note(std::string(what) + " fails (injected): returns NULL", loc);
-  }
+  rt.Note([&] { return std::string(what) + " fails (injected): returns NULL"; }, loc);
   return true;
 }
 
@@ -137,11 +135,12 @@ unsigned long UserCopyLength(const void* user_ptr, unsigned long n, const char* 
   const unsigned choice = internal::Choose(n > 1 ? 3 : 2);
   if (choice == 0) return n;
   const unsigned long done = (choice == 1 && n > 1) ? n / 2 : 0;
-  if (internal::CollectingHistory()) {
-    rt.Note(std::string(fn) + " faults (injected) after " + std::to_string(done) + " of " +
-                std::to_string(n) + " bytes",
-            loc);
-  }
+  rt.Note(
+      [&] {
+        return std::string(fn) + " faults (injected) after " + std::to_string(done) + " of " +
+               std::to_string(n) + " bytes";
+      },
+      loc);
   return done;
 }
 
@@ -156,9 +155,11 @@ unsigned long copy_to_user(void __user* to, const void* from, unsigned long n, c
     rt.FinePoint(kb, kb != nullptr ? from : nullptr, false, Access::kUserCopy, "copy_to_user", loc);
   }
   const unsigned long done = UserCopyLength(to, n, "copy_to_user", loc);
-  if (internal::CollectingHistory()) {
-    rt.Note("copy_to_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done), loc);
-  }
+  rt.Note(
+      [&] {
+        return "copy_to_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done);
+      },
+      loc);
   rt.CheckKernelRange(from, done, false, "copy_to_user", loc, /*point=*/false);
   if (done) std::memcpy(to, from, done);
   return n - done;
@@ -173,9 +174,11 @@ unsigned long copy_from_user(void* to, const void __user* from, unsigned long n,
     rt.FinePoint(kb, kb != nullptr ? to : nullptr, true, Access::kUserCopy, "copy_from_user", loc);
   }
   const unsigned long done = UserCopyLength(from, n, "copy_from_user", loc);
-  if (internal::CollectingHistory()) {
-    rt.Note("copy_from_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done), loc);
-  }
+  rt.Note(
+      [&] {
+        return "copy_from_user(" + std::to_string(n) + " bytes) copies " + std::to_string(done);
+      },
+      loc);
   rt.CheckKernelRange(to, done, true, "copy_from_user", loc, /*point=*/false);
   if (done) std::memcpy(to, from, done);
   return n - done;

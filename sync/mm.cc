@@ -151,11 +151,12 @@ int remap_pfn_range(vm_area_struct *vma, unsigned long addr, unsigned long pfn,
     }
     v.ptes[addr + k * PAGE_SIZE] = pte;
   }
-  if (internal::CollectingHistory()) {
-    rt.Note("remap_pfn_range: user " + Hex(addr) + ".." + Hex(addr + size) + " -> pfn " +
-                std::to_string(pfn),
-            loc);
-  }
+  rt.Note(
+      [&] {
+        return "remap_pfn_range: user " + Hex(addr) + ".." + Hex(addr + size) + " -> pfn " +
+               std::to_string(pfn);
+      },
+      loc);
   return 0;
 }
 

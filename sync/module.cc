@@ -177,9 +177,7 @@ void RunExit(const std::string& module) {
   ModuleInfo& m = Modules()[module];
   Exec().loaded[module] = false;
   if (m.exit != nullptr) {
-    if (internal::CollectingHistory()) {
-      Runtime::Get().Note("module_exit " + module, internal::FromRecord(&m.exit_loc));
-    }
+    Runtime::Get().Note([&] { return "module_exit " + module; }, internal::FromRecord(&m.exit_loc));
     m.exit();
   }
 }
@@ -209,9 +207,7 @@ int insmod(const std::string& module, const std::string& params,
   for (Region& r : m.regions) {
     if (r.size != 0) rt.AddModuleRegion(r.start, r.size, module);
   }
-  if (internal::CollectingHistory()) {
-    rt.Note("insmod " + module + (params.empty() ? "" : " " + params), loc);
-  }
+  rt.Note([&] { return "insmod " + module + (params.empty() ? "" : " " + params); }, loc);
   if (m.init != nullptr) {
     const int r = m.init();
     if (r != 0) return r;
@@ -225,7 +221,7 @@ int insmod(const std::string& module, const std::string& params,
 
 int rmmod(const std::string& module, const std::source_location& loc) {
   if (!Exec().loaded[module]) return -ENOENT;
-  if (internal::CollectingHistory()) Runtime::Get().Note("rmmod " + module, loc);
+  Runtime::Get().Note([&] { return "rmmod " + module; }, loc);
   RunExit(module);
   return 0;
 }

@@ -143,7 +143,7 @@ void mutex_lock_nest_lock_impl(mutex* lock, const void* nest, const Loc& loc) {
 void mutex_destroy(mutex* lock, const Loc& loc) {
   Runtime& rt = Runtime::Get();
   MutexState& s = State(lock, loc);
-  if (internal::CollectingHistory()) rt.Note(std::string("mutex_destroy(") + s.name + ")", loc);
+  rt.Note([&] { return std::string("mutex_destroy(") + s.name + ")"; }, loc);
   if (s.owner != -1) {
     rt.Fail(Verdict::kLockMisuse, "DEBUG_LOCKS_WARN_ON(mutex_is_locked(lock))",
             "mutex_destroy() of " + s.name + " at " + internal::FormatLoc(loc) +

@@ -161,14 +161,14 @@ void RunCallbacks(uint64_t gp, bool all, const Loc &loc) {
     TaskState &t = rt.Current();
     t.preempt_count += 1;  // callbacks run in softirq context: no sleeping
     if (cb.kfree_object != nullptr) {
-      if (internal::CollectingHistory()) {
-        rt.Note("rcu callback: kfree_rcu() queued at " + internal::FormatLoc(cb.where), loc);
-      }
+      rt.Note(
+          [&] {
+            return "rcu callback: kfree_rcu() queued at " + internal::FormatLoc(cb.where);
+          },
+          loc);
       kfree(cb.kfree_object, cb.where);
     } else {
-      if (internal::CollectingHistory()) {
-        rt.Note("rcu callback queued at " + internal::FormatLoc(cb.where), loc);
-      }
+      rt.Note([&] { return "rcu callback queued at " + internal::FormatLoc(cb.where); }, loc);
       cb.func(cb.head);
     }
     rt.Current().preempt_count -= 1;

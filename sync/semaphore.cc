@@ -85,9 +85,7 @@ void sema_init_named(semaphore* sem, int val, const char* name, const Loc& loc) 
   if (val == 1) {
     internal::lockdep::Init(sem, name, "sema_init", internal::lockdep::kWaitSleep, loc);
   }
-  if (internal::CollectingHistory()) {
-    rt.Note(std::string("sema_init(") + name + ", " + std::to_string(val) + ")", loc);
-  }
+  rt.Note([&] { return std::string("sema_init(") + name + ", " + std::to_string(val) + ")"; }, loc);
 }
 
 void down(semaphore* sem, const Loc& loc) { DownCommon(sem, "down", false, loc); }

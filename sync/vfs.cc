@@ -196,9 +196,11 @@ File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
   if (error) *error = 0;
   cabi::cdev* cdev = nullptr;
   const cabi::file_operations* fops = FindFops(s, dev, &cdev);
-  if (internal::CollectingHistory()) {
-    rt.Note("open(" + std::to_string(MAJOR(dev)) + ":" + std::to_string(MINOR(dev)) + ")", loc);
-  }
+  rt.Note(
+      [&] {
+        return "open(" + std::to_string(MAJOR(dev)) + ":" + std::to_string(MINOR(dev)) + ")";
+      },
+      loc);
   if (fops == nullptr) {
     if (error) *error = -ENXIO;
     return nullptr;
@@ -215,7 +217,7 @@ File* open(unsigned dev, unsigned flags, int* error, const Loc& loc) {
 File* open(const std::string& path, unsigned flags, int* error, const Loc& loc) {
   VfsState& s = State();
   if (error) *error = 0;
-  if (internal::CollectingHistory()) Runtime::Get().Note("open(" + path + ")", loc);
+  Runtime::Get().Note([&] { return "open(" + path + ")"; }, loc);
   const std::string proc = "/proc/";
   ProcEntry* e = path.rfind(proc, 0) == 0 ? FindProc(s, path.substr(proc.size())) : nullptr;
   if (e == nullptr) {

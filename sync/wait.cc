@@ -149,7 +149,7 @@ WakeResult Sleep(bool allow_timeout, const Loc& loc) {
       if (signal) {
         t.signals_left -= 1;
         t.signal_pending = true;
-        if (internal::CollectingHistory()) rt.Note("signal delivered to " + t.name, loc);
+        rt.Note([&] { return "signal delivered to " + t.name; }, loc);
         return WakeResult::kSignal;
       }
       rt.Note("timeout expired", loc);
@@ -215,7 +215,7 @@ void finish_wait(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {
     internal::SyncAcquire(s, loc);  // wq->lock, taken and released (see WakeCommon)
     Dequeue(s, wait);
   }
-  if (internal::CollectingHistory()) rt.Note("finish_wait(" + s.name + ")", loc);
+  rt.Note([&] { return "finish_wait(" + s.name + ")"; }, loc);
 }
 
 void add_wait_queue(wait_queue_head_t* q, wait_queue_entry* wait, const Loc& loc) {

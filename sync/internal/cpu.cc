@@ -412,7 +412,8 @@ void Runtime::FireOnOwnSoftirq(TaskState& t) {
   // Only with Model::IrqExitPreemption(), for a source running the softirqs
   // of its own irq exit, with interrupts enabled there and fires left: its
   // next interrupt may arrive now.
-  if (t.kind != TaskKind::kIrq || t.ctx != Ctx::kSoftirq || cpus_.empty()) return;
+  // (MaybeFireOnOwnSoftirq has checked that t is an interrupt source.)
+  if (t.ctx != Ctx::kSoftirq || cpus_.empty()) return;
   if (!model_->irq_exit_preemption()) return;
   const auto& spec = model_->irqs()[t.irq_source];
   if (t.fires_done >= spec.fires || t.irqs_disabled || !CpuAcceptsIrq(t.cpu)) return;

@@ -86,7 +86,6 @@ std::string FaultingDriverLine(void* ucv, uintptr_t addr, Loc* loc) {
 // ---------------------------------------------------------------------------
 // The kernel's stack limit (see ArmKernelStackLimit).
 
-constexpr int kMaxLimitThreads = kStackLimitThreads;
 struct LimitGuard {
   uintptr_t lo = 0;          // the PROT_NONE range [lo, lo + 2 pages)
   bool armed = false;
@@ -97,7 +96,7 @@ struct LimitGuard {
   int cpu = 0;
   CodeFrame frames[kMaxFaultFrames];
 };
-LimitGuard g_limit[kMaxLimitThreads];
+LimitGuard g_limit[kStackLimitThreads];
 uintptr_t g_page = 4096;
 
 // KernelStackLimitPending() of the guard's thread, after any change to it.
@@ -112,7 +111,7 @@ struct PendingUpdate {
 
 LimitGuard* CurrentLimitGuard() {
   const int thread = CurrentThread();
-  return thread >= 0 && thread < kMaxLimitThreads ? &g_limit[thread] : nullptr;
+  return thread >= 0 && thread < kStackLimitThreads ? &g_limit[thread] : nullptr;
 }
 
 // The engine's stacks are mapped afresh for every engine context.

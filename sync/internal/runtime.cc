@@ -137,9 +137,8 @@ void Runtime::ResetExecution(bool engine_alive) {
   var_cells_.clear();
   for (AtomicCell* c : atomics_) DeleteAtomicCell(c, engine_alive);
   atomics_.clear();
-  for (std::unique_ptr<ObjectState>& o : objects_) {
-    if (o != nullptr && o->recycle != nullptr) o->recycle(std::move(o));
-  }
+  // Every state was made by Object(), which set its recycle function.
+  for (std::unique_ptr<ObjectState>& o : objects_) o->recycle(std::move(o));
   objects_.clear();
   for (auto& [base, block] : heap_) std::free(reinterpret_cast<void*>(base));
   heap_.clear();

@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -447,6 +448,14 @@ class Runtime {
             Access access, const Loc& loc);
   // Records a trace line without a scheduling point.
   void Note(std::string_view text, const Loc& loc);
+  // The same, with a text made by `text()` only when the trace is recorded
+  // (a failing execution's re-run): a text built from strings would
+  // otherwise cost an allocation in every execution.
+  template <class MakeText>
+    requires std::is_invocable_r_v<std::string, MakeText>
+  void Note(MakeText&& text, const Loc& loc) {
+    if (CollectingHistory()) Note(std::string_view(text()), loc);
+  }
 
   // Memory-model annotations of trace lines (sync/memory.cc): the last
   // recorded step stored engine store `store`; the last recorded step
